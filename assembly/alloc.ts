@@ -1,0 +1,80 @@
+// Allocation through the zonelist (highest allowed zone down), with the zone watermark check; and the free
+// entry point that routes a block to the per-cpu lists or straight to the buddy.
+import {
+  MAX_ORDER, MIGRATE_PCPTYPES, NIL, PG_ALLOCATED, FREE_TO_TAIL, FREE_SKIP_NOTIFY, FREE_DIRECT,
+} from './layout';
+import { setWord, makeWord, pageblockMt } from './page';
+import { freeListAddr, nrFree, listEmpty } from './freelist';
+import { rmqueue, freeOnePage } from './buddy';
+import { rmqueuePcplist, freeToPcp } from './pcp';
+import { zoneFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
+import {
+  pcpEnabled, pcpOrderMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone, setNoFragment,
+} from './state';
+import { hostTouch } from './host';
+
+/** __zone_watermark_ok: enough free pages above the mark, and for order > 0 a block of a usable type. */
+export function watermarkOk(zone: u32, order: u32, mark: i32, highest: u32): bool {
+  const free = zoneFreePages(zone) - ((1 << order) - 1);
+  if (free <= mark + lowmemReserve(zone, highest)) return false;
+  if (order == 0) return true;
+  for (let o = order; o <= MAX_ORDER; o++) {
+    if (nrFree(zone, o) == 0) continue;
+    for (let mt: u32 = 0; mt < MIGRATE_PCPTYPES; mt++) {
+      if (!listEmpty(freeListAddr(zone, o, mt))) return true;
+    }
+  }
+  return false;
+}
+
+@inline function pcpTakes(order: u32, mt: u32): bool {
+  return pcpEnabled && ((pcpOrderMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
+}
+
+function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool): u32 {
+  for (let z: i32 = <i32>highest; z >= 0; z--) {
+    const zone = <u32>z;
+    const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
+    if (!watermarkOk(zone, order, mark, highest)) continue;
+    const pfn = pcpTakes(order, mt) ? rmqueuePcplist(zone, order, mt, cpu) : rmqueue(zone, order, mt);
+    if (pfn == NIL) continue;
+    setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+    return pfn;
+  }
+  return NIL;
+}
+
+/** Allocate 2^order pages: the fast path at the low watermark, then the slow path at min (no reclaim). */
+export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
+  let pfn: u32 = NIL;
+  // Round 1 (fast path, low watermark, ALLOC_NOFRAGMENT when Normal is preferred); round 2 the same without
+  // NOFRAGMENT; round 3 the slow path at the min watermark (no reclaim or compaction is modelled).
+  if (highest == normalZone) {
+    setNoFragment(true);
+    pfn = tryZones(order, mt, highest, cpu, false);
+    setNoFragment(false);
+  }
+  if (pfn == NIL) pfn = tryZones(order, mt, highest, cpu, false);
+  if (pfn == NIL) pfn = tryZones(order, mt, highest, cpu, true);
+  if (pfn == NIL) {
+    countAllocFailure();
+    return NIL;
+  }
+  addAllocated(1 << order);
+  if (touchOnAlloc) hostTouch(pfn, <u32>1 << order);
+  setLastPfn(pfn);
+  return pfn;
+}
+
+/** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
+export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
+  addAllocated(-(1 << order));
+  if ((flags & FREE_DIRECT) == 0 && pcpTakes(order, 0)) {
+    freeToPcp(pfn, order, zone, cpu);
+    setLastPfn(pfn);
+    return order | (1 << 8);
+  }
+  // Clear the allocated head before the merge walk so the block is not mistaken for a neighbour.
+  setWord(pfn, makeWord(0, 0, 0, zone));
+  return freeOnePage(pfn, order, pageblockMt(pfn), zone, (flags & FREE_TO_TAIL) != 0, (flags & FREE_SKIP_NOTIFY) == 0);
+}

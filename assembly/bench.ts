@@ -1,0 +1,87 @@
+// W1 `churn` of ../shared/docs/benchmarks.md, driven inside wasm so the stream costs what the allocator costs.
+import { OUT_START, MAX_ORDER, MT_MOVABLE, NIL } from './layout';
+import { allocPages, freePages } from './alloc';
+import { nrFree } from './freelist';
+import { scratchStart, maxPfn } from './state';
+
+let rngState: u32 = 0;
+
+@inline function mulberry32(): u32 {
+  rngState += 0x6d2b79f5;
+  let t = rngState;
+  t = (t ^ (t >>> 15)) * (t | 1);
+  t ^= t + (t ^ (t >>> 7)) * (t | 61);
+  return t ^ (t >>> 14);
+}
+
+// ORDERS = [0 x10, 1, 1, 2, 3, 4, 9], indexed by r & 15
+@inline function orderFor(i: u32): u32 {
+  if (i < 10) return 0;
+  if (i < 12) return 1;
+  if (i == 12) return 2;
+  if (i == 13) return 3;
+  if (i == 14) return 4;
+  return 9;
+}
+
+/**
+ * Run W1 on zone 0 of a guest already booted with W1's start state. The live list L lives in the scratch
+ * region (pfn, order per entry). Writes SEED N OPS FAILURES LEN SUMPFN F0..F10 to OUT.
+ */
+export function w1Run(seed: u32, ops: u32): void {
+  const need = <i32>((scratchStart + <usize>(maxPfn / 2 + 2) * 8 + 65535) >> 16) - memory.size();
+  if (need > 0 && memory.grow(need) < 0) unreachable();
+  rngState = seed;
+  const L = scratchStart;
+  let len: u32 = 0;
+  let allocated: u32 = 0;
+  let failures: u32 = 0;
+  const half = maxPfn / 2;
+  for (let s: u32 = 0; s < ops; s++) {
+    const r = mulberry32();
+    if (allocated < half) {
+      const order = orderFor(r & 15);
+      const pfn = allocPages(order, MT_MOVABLE, 0, 0);
+      if (pfn != NIL) {
+        const e = L + (<usize>len << 3);
+        store<u32>(e, pfn);
+        store<u32>(e, order, 4);
+        len++;
+        allocated += <u32>1 << order;
+      } else {
+        failures++;
+      }
+    } else {
+      const i = mulberry32() % len;
+      const e = L + (<usize>i << 3);
+      const pfn = load<u32>(e);
+      const order = load<u32>(e, 4);
+      freePages(pfn, order, 0, 0, 0);
+      len--;
+      const last = L + (<usize>len << 3);
+      store<u64>(e, load<u64>(last));
+      allocated -= <u32>1 << order;
+    }
+  }
+  let sum: u32 = 0;
+  for (let i: u32 = 0; i < len; i++) sum += load<u32>(L + (<usize>i << 3));
+  const out = <usize>OUT_START;
+  store<u32>(out, seed);
+  store<u32>(out, maxPfn, 4);
+  store<u32>(out, ops, 8);
+  store<u32>(out, failures, 12);
+  store<u32>(out, len, 16);
+  store<u32>(out, sum, 20);
+  for (let o: u32 = 0; o <= MAX_ORDER; o++) store<u32>(out + <usize>(24 + o * 4), nrFree(0, o));
+}
+
+/** W2's tail: free every live allocation of the W1 run, in L's order. */
+export function w1FreeAll(): u32 {
+  const L = scratchStart;
+  const len = load<u32>(<usize>OUT_START, 16);
+  for (let i: u32 = 0; i < len; i++) {
+    const e = L + (<usize>i << 3);
+    freePages(load<u32>(e), load<u32>(e, 4), 0, 0, 0);
+  }
+  return len;
+}

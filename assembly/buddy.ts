@@ -1,0 +1,188 @@
+// The buddy algorithm: __free_one_page (merge, placement), expand, __rmqueue_smallest, the migratetype fallback.
+import {
+  MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, NIL, MT_UNMOVABLE, MT_MOVABLE, MT_RECLAIMABLE, MT_HIGHATOMIC,
+  MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK,
+} from './layout';
+import {
+  getWord, isBuddyOfOrder, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
+} from './page';
+import {
+  freeListAddr, nrFree, addToFreeList, delFromFreeList, moveToFreeList, listHead, listEmpty,
+} from './freelist';
+import { zoneAddFreePages, zoneStartPfn, zoneEndPfn } from './zone';
+import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn, noFragment } from './state';
+
+@inline function isMergeable(mt: u32): bool { return mt < MIGRATE_PCPTYPES; }
+
+/** May a free block of pageblock type mt merge with a buddy of type bmt across a pageblock boundary? */
+@inline function mergeStopped(mt: u32, bmt: u32): bool {
+  if (mt == bmt) return false;
+  if (mergeStopUnmergeable) return !isMergeable(mt) || !isMergeable(bmt);
+  return mt == MT_ISOLATE || bmt == MT_ISOLATE;
+}
+
+/**
+ * buddy_merge_likely: the block's order+1 parent has a buddy that is already free at order+1, so this block is
+ * likely to merge soon: put it at the tail so it is not handed out first. Example: pfn 8, order 2 → parent
+ * 8..15 (order 3), parent's buddy 0..7: tail if 0 is a free head of order 3.
+ */
+@inline function buddyMergeLikely(pfn: u32, order: u32, zone: u32): bool {
+  if (order >= MAX_ORDER - 1) return false;
+  const higher = pfn & ~(<u32>1 << order);
+  const hb = higher ^ (<u32>1 << (order + 1));
+  if (hb >= maxPfn) return false;
+  return isBuddyOfOrder(hb, order + 1, zone);
+}
+
+/** __free_one_page. Returns the final order; the final head pfn is left in lastPfn. */
+export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
+  if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  while (order < MAX_ORDER) {
+    const buddy = pfn ^ (<u32>1 << order);
+    if (buddy >= maxPfn || !isBuddyOfOrder(buddy, order, zone)) break;
+    if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
+    delFromFreeList(buddy, zone, order);
+    pfn &= buddy;
+    order++;
+  }
+  addToFreeList(pfn, zone, order, mt, toTail || buddyMergeLikely(pfn, order, zone));
+  if (notify && order >= reportingOrder) addNotify();
+  setLastPfn(pfn);
+  return order;
+}
+
+/** expand: hand back the upper halves of a split block, each at the head of its order's list. */
+@inline export function expand(pfn: u32, zone: u32, low: u32, high: u32, mt: u32): void {
+  while (high > low) {
+    high--;
+    addToFreeList(pfn + (<u32>1 << high), zone, high, mt, false);
+  }
+}
+
+/** __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. */
+export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
+  for (let o = order; o <= MAX_ORDER; o++) {
+    const pfn = listHead(freeListAddr(zone, o, mt));
+    if (pfn == NIL) continue;
+    delFromFreeList(pfn, zone, o);
+    expand(pfn, zone, order, o, mt);
+    return pfn;
+  }
+  return NIL;
+}
+
+// fallbacks[mt]: the two types an allocation of mt may take from, in order.
+@inline function fallbackType(mt: u32, i: u32): u32 {
+  if (mt == MT_UNMOVABLE) return i == 0 ? MT_RECLAIMABLE : MT_MOVABLE;
+  if (mt == MT_MOVABLE) return i == 0 ? MT_RECLAIMABLE : MT_UNMOVABLE;
+  return i == 0 ? MT_UNMOVABLE : MT_MOVABLE; // RECLAIMABLE
+}
+
+@inline function canStealFallback(order: u32, mt: u32): bool {
+  return order >= PAGEBLOCK_ORDER || order >= PAGEBLOCK_ORDER / 2 || mt == MT_RECLAIMABLE || mt == MT_UNMOVABLE;
+}
+
+/** find_suitable_fallback without only_stealable: returns the type, or NIL. */
+@inline function findSuitableFallback(zone: u32, order: u32, mt: u32): u32 {
+  if (nrFree(zone, order) == 0) return NIL;
+  for (let i: u32 = 0; i < 2; i++) {
+    const f = fallbackType(mt, i);
+    if (!listEmpty(freeListAddr(zone, order, f))) return f;
+  }
+  return NIL;
+}
+
+// Side result of moveFreePagesBlock: allocated pages of the pageblock that were allocated MOVABLE.
+let movablePages: u32 = 0;
+
+/**
+ * move_freepages_block: every free block of the pageblock holding pfn moves to mt's lists. Walks heads from the
+ * pageblock's first pfn (clipped to the zone); allocated heads count toward movablePages when allocated MOVABLE.
+ * Returns the free pages moved.
+ */
+export function moveFreePagesBlock(pfn: u32, zone: u32, mt: u32): u32 {
+  // As the kernel: a pageblock starting below the zone is walked from pfn; one ending past it moves nothing.
+  let start = pfn & ~(PAGEBLOCK_PAGES - 1);
+  const end = start + PAGEBLOCK_PAGES;
+  movablePages = 0;
+  if (start < zoneStartPfn(zone)) start = pfn;
+  if (end > zoneEndPfn(zone)) return 0;
+  let moved: u32 = 0;
+  let p = start;
+  while (p < end) {
+    const w = getWord(p);
+    const kind = kindOf(w);
+    if (kind == 0) { p++; continue; }
+    const o = orderOf(w);
+    if (kind == PG_BUDDY) {
+      moveToFreeList(p, zone, o, mt);
+      moved += <u32>1 << o;
+    } else if (kind == PG_ALLOCATED && mtOf(w) == MT_MOVABLE) {
+      movablePages += <u32>1 << o;
+    }
+    p += <u32>1 << o;
+  }
+  return moved;
+}
+
+/** steal_suitable_fallback: take the pageblock for mt when enough of it is free or alike, else only the block. */
+function stealSuitableFallback(pfn: u32, zone: u32, order: u32, mt: u32, wholeBlock: bool): void {
+  const oldType = pageblockMt(pfn);
+  if (oldType != MT_HIGHATOMIC) {
+    if (order >= PAGEBLOCK_ORDER) {
+      const n = <u32>1 << (order - PAGEBLOCK_ORDER);
+      for (let i: u32 = 0; i < n; i++) setPageblockMtRaw(pfn + i * PAGEBLOCK_PAGES, mt);
+    } else if (wholeBlock) {
+      const freePages = moveFreePagesBlock(pfn, zone, mt);
+      let alike: u32 = 0;
+      if (mt == MT_MOVABLE) alike = movablePages;
+      else if (oldType == MT_MOVABLE) alike = PAGEBLOCK_PAGES - freePages - movablePages;
+      if (freePages != 0) {
+        if (freePages + alike >= PAGEBLOCK_PAGES / 2) setPageblockMtRaw(pfn, mt);
+        return;
+      }
+    }
+  }
+  moveToFreeList(pfn, zone, order, mt);
+}
+
+/** __rmqueue_fallback (no ALLOC_NOFRAGMENT): returns true when a block was moved to mt's lists. */
+export function rmqueueFallback(zone: u32, order: u32, mt: u32): bool {
+  let o: i32 = <i32>MAX_ORDER;
+  let f: u32 = NIL;
+  let canSteal = false;
+  // ALLOC_NOFRAGMENT: only whole pageblocks may be taken from another type (a zone is not fragmented to save
+  // another's pages).
+  const minOrder: i32 = noFragment && order < PAGEBLOCK_ORDER ? <i32>PAGEBLOCK_ORDER : <i32>order;
+  for (; o >= minOrder; o--) {
+    f = findSuitableFallback(zone, <u32>o, mt);
+    if (f == NIL) continue;
+    canSteal = canStealFallback(<u32>o, mt);
+    if (!canSteal && mt == MT_MOVABLE && <u32>o > order) {
+      // find_smallest: a movable request that cannot steal takes the smallest block instead of breaking a big one
+      for (o = <i32>order; o <= <i32>MAX_ORDER; o++) {
+        f = findSuitableFallback(zone, <u32>o, mt);
+        if (f != NIL) break;
+      }
+      canSteal = canStealFallback(<u32>o, mt);
+    }
+    break;
+  }
+  if (f == NIL) return false;
+  const pfn = listHead(freeListAddr(zone, <u32>o, f));
+  stealSuitableFallback(pfn, zone, <u32>o, mt, canSteal);
+  return true;
+}
+
+/** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
+export function rmqueue(zone: u32, order: u32, mt: u32): u32 {
+  let pfn = rmqueueSmallest(zone, order, mt);
+  while (pfn == NIL) {
+    if (!rmqueueFallback(zone, order, mt)) return NIL;
+    pfn = rmqueueSmallest(zone, order, mt);
+  }
+  zoneAddFreePages(zone, -(1 << order));
+  return pfn;
+}
+
+export function isAllocatedHead(w: u32): bool { return (w & PG_KIND_MASK) == PG_ALLOCATED; }

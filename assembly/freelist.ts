@@ -1,0 +1,103 @@
+// free_area[order].free_list[mt] and the per-cpu lists: doubly linked lists of pfns through the descriptors.
+// Every change to a buddy free list goes through addToFreeList / delFromFreeList / moveToFreeList, so nr_free,
+// NR_FREE_PAGES and the Reported flag are kept in one place.
+import {
+  FREE_LIST_START, NR_FREE_START, NR_ORDERS, MIGRATE_TYPES, NIL, PG_BUDDY, MT_ISOLATE,
+} from './layout';
+import { getNext, setNext, getPrev, setPrev, setWord, makeWord, getWord, mtOf, orderOf, setMt } from './page';
+import { zoneAddFreePages } from './zone';
+import { moveToTail } from './state';
+
+@inline export function freeListAddr(zone: u32, order: u32, mt: u32): usize {
+  return <usize>FREE_LIST_START + (<usize>((zone * NR_ORDERS + order) * MIGRATE_TYPES + mt) << 3);
+}
+@inline export function nrFreeAddr(zone: u32, order: u32): usize {
+  return <usize>NR_FREE_START + (<usize>(zone * NR_ORDERS + order) << 2);
+}
+@inline export function nrFree(zone: u32, order: u32): u32 { return load<u32>(nrFreeAddr(zone, order)); }
+@inline export function listHead(list: usize): u32 { return load<u32>(list); }
+@inline export function listTail(list: usize): u32 { return load<u32>(list, 4); }
+@inline export function listEmpty(list: usize): bool { return load<u32>(list) == NIL; }
+
+export function listInit(list: usize): void {
+  store<u32>(list, NIL);
+  store<u32>(list, NIL, 4);
+}
+
+@inline export function listAddHead(list: usize, pfn: u32): void {
+  const h = load<u32>(list);
+  setNext(pfn, h);
+  setPrev(pfn, NIL);
+  if (h != NIL) setPrev(h, pfn);
+  else store<u32>(list, pfn, 4);
+  store<u32>(list, pfn);
+}
+
+@inline export function listAddTail(list: usize, pfn: u32): void {
+  const t = load<u32>(list, 4);
+  setPrev(pfn, t);
+  setNext(pfn, NIL);
+  if (t != NIL) setNext(t, pfn);
+  else store<u32>(list, pfn);
+  store<u32>(list, pfn, 4);
+}
+
+@inline export function listUnlink(list: usize, pfn: u32): void {
+  const p = getPrev(pfn);
+  const n = getNext(pfn);
+  if (p != NIL) setNext(p, n);
+  else store<u32>(list, n);
+  if (n != NIL) setPrev(n, p);
+  else store<u32>(list, p, 4);
+}
+
+/**
+ * list_rotate_to_front: make pfn the first entry, keeping the cyclic order. Example: a b c d with pfn c becomes
+ * c d a b.
+ */
+export function listRotateToFront(list: usize, pfn: u32): void {
+  const head = load<u32>(list);
+  if (head == pfn) return;
+  const tail = load<u32>(list, 4);
+  const newTail = getPrev(pfn);
+  setNext(tail, head);
+  setPrev(head, tail);
+  setPrev(pfn, NIL);
+  setNext(newTail, NIL);
+  store<u32>(list, pfn);
+  store<u32>(list, newTail, 4);
+}
+
+/** add_to_free_list / add_to_free_list_tail: the block becomes a Buddy head (never Reported). */
+@inline export function addToFreeList(pfn: u32, zone: u32, order: u32, mt: u32, tail: bool): void {
+  setWord(pfn, makeWord(PG_BUDDY, order, mt, zone));
+  const list = freeListAddr(zone, order, mt);
+  if (tail) listAddTail(list, pfn);
+  else listAddHead(list, pfn);
+  const nf = nrFreeAddr(zone, order);
+  store<u32>(nf, load<u32>(nf) + 1);
+}
+
+/** del_page_from_free_list: the one place Reported is cleared. The page keeps its zone, loses its kind. */
+@inline export function delFromFreeList(pfn: u32, zone: u32, order: u32): void {
+  const w = getWord(pfn);
+  listUnlink(freeListAddr(zone, order, mtOf(w)), pfn);
+  setWord(pfn, w & 0xff000000);
+  const nf = nrFreeAddr(zone, order);
+  store<u32>(nf, load<u32>(nf) - 1);
+}
+
+/** move_to_free_list: same order, another migratetype's list; Reported kept; head or tail by profile. */
+export function moveToFreeList(pfn: u32, zone: u32, order: u32, mt: u32): void {
+  const old = mtOf(getWord(pfn));
+  listUnlink(freeListAddr(zone, order, old), pfn);
+  const list = freeListAddr(zone, order, mt);
+  if (moveToTail) listAddTail(list, pfn);
+  else listAddHead(list, pfn);
+  setMt(pfn, mt);
+  // NR_FREE_PAGES excludes ISOLATE lists: keep the count true when a block crosses that line.
+  if (old == MT_ISOLATE && mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  else if (old != MT_ISOLATE && mt == MT_ISOLATE) zoneAddFreePages(zone, -(1 << order));
+}
+
+export function freeBlockOrder(pfn: u32): u32 { return orderOf(getWord(pfn)); }

@@ -1,0 +1,249 @@
+// Building a guest: memory, zones, holes, the initial state, boot; and the validated single operations.
+import {
+  PAGES_START, PAGE_DESC_SIZE, PAGEBLOCK_ORDER, MAX_ORDER, NR_ORDERS, MIGRATE_TYPES, MAX_ZONES, MAX_CPUS,
+  NR_PCP_LISTS, PG_ALLOCATED, PG_HOLE, PG_BUDDY, PG_INFLIGHT, PG_REPORTED, PG_KIND_MASK, MT_MOVABLE,
+  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, FREE_TO_TAIL,
+  E_NOT_ALLOCATED, E_WRONG_ORDER, E_BAD_ORDER, E_MISALIGNED, E_OUT_OF_RANGE, E_HOLE, E_BAD_MT, E_BAD_ZONE,
+  E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
+} from './layout';
+import {
+  getWord, setWord, makeWord, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw, setFlags, getFlags,
+  findHead,
+} from './page';
+import { freeListAddr, nrFreeAddr, listInit, listAddHead, listAddTail, delFromFreeList } from './freelist';
+import { freeOnePage, moveFreePagesBlock } from './buddy';
+import { allocPages, freePages } from './alloc';
+import { isolateFreePage, putbackIsolatedPage } from './isolate';
+import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
+import { zoneAddFreePages } from './zone';
+import {
+  setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters,
+} from './state';
+
+/** Bytes of linear memory a guest of `pfns` needs (without workload scratch). */
+export function bytesNeeded(pfns: u32): f64 {
+  return <f64>PAGES_START + <f64>pfns * <f64>PAGE_DESC_SIZE + <f64>((pfns >> PAGEBLOCK_ORDER) + 1) + 64;
+}
+
+/** Reserve memory for a guest; returns 0, or -1 when it cannot fit in wasm32 linear memory. */
+export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
+  if (__heap_base > REGION_BASE) unreachable(); // static data must end below the fixed regions
+  if (zones == 0 || zones > MAX_ZONES || cpus == 0 || cpus > MAX_CPUS) return E_BAD_ZONE;
+  const need = bytesNeeded(pfns);
+  if (need > 4294901760.0) return -1; // 65535 pages of 64 KiB: the largest wasm32 memory
+  const pages = <i32>Math.ceil(need / 65536.0);
+  const have = memory.size();
+  if (pages > have && memory.grow(pages - have) < 0) return -1;
+  const pbStart = <usize>PAGES_START + <usize>pfns * <usize>PAGE_DESC_SIZE;
+  setGeometry(pfns, zones, cpus, pbStart, (pbStart + <usize>((pfns >> PAGEBLOCK_ORDER) + 1) + 63) & ~63);
+  return 0;
+}
+
+/** Every pfn a hole; every list empty; every pageblock MOVABLE (memmap_init). */
+export function initMemory(): void {
+  resetPageCounters();
+  for (let p: u32 = 0; p < maxPfn; p++) {
+    setWord(p, makeWord(PG_HOLE, 0, 0, 0xff));
+    store<u64>(<usize>PAGES_START + (<usize>p << 4), 0xffffffffffffffff); // next = prev = NIL
+    store<u32>(<usize>PAGES_START + (<usize>p << 4), 0, 12); // host, cpu, mark
+  }
+  const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
+  for (let i: u32 = 0; i < nPb; i++) setPageblockMtRaw(i << PAGEBLOCK_ORDER, MT_MOVABLE);
+  for (let z: u32 = 0; z < MAX_ZONES; z++) {
+    for (let o: u32 = 0; o < NR_ORDERS; o++) {
+      store<u32>(nrFreeAddr(z, o), 0);
+      for (let mt: u32 = 0; mt < MIGRATE_TYPES; mt++) listInit(freeListAddr(z, o, mt));
+    }
+  }
+  for (let c: u32 = 0; c < MAX_CPUS; c++) {
+    for (let z: u32 = 0; z < MAX_ZONES; z++) {
+      const pcp = pcpAddr(c, z);
+      store<u32>(pcp, 0, PCP_COUNT);
+      store<u32>(pcp, 0, PCP_FREE_FACTOR);
+      for (let i: u32 = 0; i < NR_PCP_LISTS; i++) listInit(pcpListAddr(pcp, i));
+    }
+  }
+}
+
+/** Pages of [start, end) become present pages of the zone, allocated order-0 UNMOVABLE (the pre-boot state). */
+export function populate(zone: u32, start: u32, end: u32): void {
+  for (let p = start; p < end; p++) setWord(p, makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone));
+  addAllocated(<i32>(end - start));
+}
+
+/** Validate a pfn/order pair; 0 or an error code. */
+export function checkPfnOrder(pfn: u32, order: u32): i32 {
+  if (order > MAX_ORDER) return E_BAD_ORDER;
+  if (pfn >= maxPfn) return E_OUT_OF_RANGE;
+  if ((pfn & ((<u32>1 << order) - 1)) != 0) return E_MISALIGNED;
+  if (pfn + (<u32>1 << order) > maxPfn) return E_OUT_OF_RANGE;
+  if ((getWord(pfn) & PG_HOLE) != 0) return E_HOLE;
+  return 0;
+}
+
+/**
+ * Release every allocated block inside [pfn, pfn + 2^order) (they must lie wholly inside it and nothing else may
+ * be there), leaving the range as interior pages of zone. Validates before changing anything.
+ */
+export function releaseRange(pfn: u32, order: u32): i32 {
+  const e = checkPfnOrder(pfn, order);
+  if (e != 0) return e;
+  const end = pfn + (<u32>1 << order);
+  const zone = zoneOf(getWord(pfn));
+  let p = pfn;
+  while (p < end) {
+    const w = getWord(p);
+    if ((w & PG_HOLE) != 0) return E_HOLE;
+    if (kindOf(w) != PG_ALLOCATED || zoneOf(w) != zone) return E_NOT_ALLOCATED;
+    const o = orderOf(w);
+    if (p + (<u32>1 << o) > end) return E_WRONG_ORDER;
+    p += <u32>1 << o;
+  }
+  p = pfn;
+  while (p < end) {
+    const o = orderOf(getWord(p));
+    setWord(p, makeWord(0, 0, 0, zone));
+    addAllocated(-(1 << o));
+    p += <u32>1 << o;
+  }
+  return 0;
+}
+
+/** Free [start, end) of a zone in maximal aligned blocks, ascending, as memblock hands memory to the buddy. */
+export function bootFreeRange(zone: u32, start: u32, end: u32): i32 {
+  let p = start;
+  while (p < end) {
+    let order: u32 = p == 0 ? MAX_ORDER : <u32>ctz(p);
+    if (order > MAX_ORDER) order = MAX_ORDER;
+    while (p + (<u32>1 << order) > end) order--;
+    const e = releaseRange(p, order);
+    if (e != 0) return e;
+    freeOnePage(p, order, pageblockMt(p), zone, bootToTail, true);
+    p += <u32>1 << order;
+  }
+  return 0;
+}
+
+export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+  if (order > MAX_ORDER) return E_BAD_ORDER;
+  if (mt >= MT_ISOLATE) return E_BAD_MT;
+  if (highest >= nrZones) return E_BAD_ZONE;
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  const pfn = allocPages(order, mt, highest, cpu);
+  return pfn == NIL ? E_ALLOC_FAILED : <i32>pfn;
+}
+
+/** Validated free of an allocated head: final order | 256 when it went to a per-cpu list. */
+export function free(pfn: u32, order: u32, flags: u32, cpu: u32): i32 {
+  const e = checkPfnOrder(pfn, order);
+  if (e != 0) return e;
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  const w = getWord(pfn);
+  if (kindOf(w) != PG_ALLOCATED) return E_NOT_ALLOCATED;
+  if (orderOf(w) != order) return E_WRONG_ORDER;
+  return <i32>freePages(pfn, order, zoneOf(w), flags, cpu);
+}
+
+/** Lenient free for importers and trace replay: any allocated blocks wholly inside the range. */
+export function freeRange(pfn: u32, order: u32, flags: u32): i32 {
+  const e = releaseRange(pfn, order);
+  if (e != 0) return e;
+  const zone = zoneOf(getWord(pfn));
+  return <i32>freeOnePage(pfn, order, pageblockMt(pfn), zone, (flags & FREE_TO_TAIL) != 0, (flags & 2) == 0);
+}
+
+/**
+ * Put a free block on a list exactly as given (no merging): importers rebuild a recorded state block by block,
+ * in list order. The range must be allocated blocks wholly inside it.
+ */
+export function placeFreeBlock(pfn: u32, order: u32, mt: u32, tail: bool, reported: bool): i32 {
+  if (mt > MT_ISOLATE) return E_BAD_MT;
+  const e = releaseRange(pfn, order);
+  if (e != 0) return e;
+  const zone = zoneOf(getWord(pfn));
+  if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  setWord(pfn, makeWord(PG_BUDDY, order, mt, zone));
+  const list = freeListAddr(zone, order, mt);
+  if (tail) listAddTail(list, pfn);
+  else listAddHead(list, pfn);
+  const nf = nrFreeAddr(zone, order);
+  store<u32>(nf, load<u32>(nf) + 1);
+  if (reported) setFlags(pfn, getFlags(pfn) | PG_REPORTED);
+  setLastPfn(pfn);
+  return 0;
+}
+
+/** Allocate a specific free block (importers/trace replay): it must be a free head of that order. */
+export function allocExact(pfn: u32, order: u32, mt: u32): i32 {
+  const e = checkPfnOrder(pfn, order);
+  if (e != 0) return e;
+  if (mt >= MT_ISOLATE) return E_BAD_MT;
+  const w = getWord(pfn);
+  if (kindOf(w) != PG_BUDDY || orderOf(w) != order) return E_NOT_FREE;
+  const zone = zoneOf(w);
+  // del_page_from_free_list through isolate's bookkeeping without the watermark: the block is simply taken.
+  if (mtOf(w) != MT_ISOLATE) zoneAddFreePages(zone, -(1 << order));
+  delFromFreeList(pfn, zone, order);
+  setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+  addAllocated(1 << order);
+  return <i32>pfn;
+}
+
+export function isolate(pfn: u32, order: u32): i32 {
+  const e = checkPfnOrder(pfn, order);
+  if (e != 0) return e;
+  const w = getWord(pfn);
+  if (kindOf(w) != PG_BUDDY || orderOf(w) != order) return E_NOT_FREE;
+  return isolateFreePage(pfn, order, zoneOf(w)) ? 1 : 0;
+}
+
+export function putback(pfn: u32, order: u32): i32 {
+  const e = checkPfnOrder(pfn, order);
+  if (e != 0) return e;
+  const w = getWord(pfn);
+  if (kindOf(w) != PG_INFLIGHT || orderOf(w) != order) return E_NOT_INFLIGHT;
+  return <i32>putbackIsolatedPage(pfn, order, zoneOf(w));
+}
+
+export function setPageblockMt(pfn: u32, mt: u32): i32 {
+  if (pfn >= maxPfn) return E_OUT_OF_RANGE;
+  if (mt > MT_ISOLATE) return E_BAD_MT;
+  setPageblockMtRaw(pfn, mt);
+  return 0;
+}
+
+export function moveFreePages(pfn: u32, mt: u32): i32 {
+  if (pfn >= maxPfn) return E_OUT_OF_RANGE;
+  if (mt > MT_ISOLATE) return E_BAD_MT;
+  const w = getWord(pfn);
+  if ((w & PG_HOLE) != 0) return E_HOLE;
+  return <i32>moveFreePagesBlock(pfn, zoneOf(w), mt);
+}
+
+export function drainPcp(cpu: u32): i32 {
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  for (let z: u32 = 0; z < nrZones; z++) drainPcpZone(cpu, z);
+  return 0;
+}
+
+/** Head of the block holding pfn (0xffffffff for a hole or orphan). */
+export function headOf(pfn: u32): u32 {
+  if (pfn >= maxPfn) return 0xffffffff;
+  if ((getWord(pfn) & PG_HOLE) != 0) return 0xffffffff;
+  return findHead(pfn);
+}
+
+/** True when every page of [pfn, pfn + n) lies in a free block. */
+export function rangeFree(pfn: u32, n: u32): bool {
+  const end = pfn + n;
+  let p = pfn;
+  while (p < end) {
+    const h = headOf(p);
+    if (h == 0xffffffff) return false;
+    const w = getWord(h);
+    if (kindOf(w) != PG_BUDDY) return false;
+    p = h + (<u32>1 << orderOf(w));
+  }
+  return true;
+}
+

@@ -1,0 +1,69 @@
+// Page descriptor accessors: the only code that knows the descriptor's byte layout.
+import {
+  PAGES_START, PAGE_DESC_SHIFT, PAGE_NEXT, PAGE_PREV, PAGE_WORD, PAGE_FLAGS, PAGE_ORDER, PAGE_MT, PAGE_ZONE,
+  PAGE_HOST, PAGE_CPU, PAGE_MARK, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER,
+} from './layout';
+import { pageblockStart } from './state';
+
+@inline export function pageAddr(pfn: u32): usize {
+  return <usize>PAGES_START + ((<usize>pfn) << PAGE_DESC_SHIFT);
+}
+@inline export function getNext(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_NEXT); }
+@inline export function setNext(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_NEXT); }
+@inline export function getPrev(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_PREV); }
+@inline export function setPrev(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_PREV); }
+
+/** flags | order << 8 | mt << 16 | zone << 24 */
+@inline export function getWord(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_WORD); }
+@inline export function setWord(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_WORD); }
+@inline export function makeWord(flags: u32, order: u32, mt: u32, zone: u32): u32 {
+  return flags | (order << 8) | (mt << 16) | (zone << 24);
+}
+@inline export function getFlags(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_FLAGS); }
+@inline export function setFlags(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_FLAGS); }
+@inline export function getOrder(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_ORDER); }
+@inline export function getMt(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_MT); }
+@inline export function setMt(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_MT); }
+@inline export function getZone(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_ZONE); }
+@inline export function getHost(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_HOST); }
+@inline export function setHost(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_HOST); }
+@inline export function getCpu(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_CPU); }
+@inline export function setCpu(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_CPU); }
+@inline export function getMark(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_MARK); }
+@inline export function setMark(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_MARK); }
+
+/** Kind bits of the state word: zero for a page inside a block (or a hole). */
+@inline export function kindOf(word: u32): u32 { return word & PG_KIND_MASK; }
+@inline export function orderOf(word: u32): u32 { return (word >> 8) & 0xff; }
+@inline export function mtOf(word: u32): u32 { return (word >> 16) & 0xff; }
+@inline export function zoneOf(word: u32): u32 { return word >> 24; }
+
+/** page_is_buddy: a free head of exactly `order` in `zone`. One load, one compare. */
+@inline export function isBuddyOfOrder(pfn: u32, order: u32, zone: u32): bool {
+  return (getWord(pfn) & 0xff00ff01) == (PG_BUDDY | (order << 8) | (zone << 24));
+}
+
+@inline export function pageblockMt(pfn: u32): u32 {
+  return <u32>load<u8>(pageblockStart + <usize>(pfn >> PAGEBLOCK_ORDER));
+}
+@inline export function setPageblockMtRaw(pfn: u32, mt: u32): void {
+  store<u8>(pageblockStart + <usize>(pfn >> PAGEBLOCK_ORDER), <u8>mt);
+}
+
+/**
+ * Head of the block holding pfn, or NIL-like 0xffffffff if pfn is inside no block (a hole).
+ * Blocks are aligned, so the head is the first aligned candidate pfn & ~(2^o - 1) carrying a kind bit with an
+ * order >= o. Example: pfn 13 in a free order-2 block at 12: o=0 tests 13 (no kind bit), o=1 tests 12: a head
+ * of order 2 >= 1, found.
+ */
+export function findHead(pfn: u32): u32 {
+  for (let o: u32 = 0; o <= 10; o++) {
+    const h = pfn & ~((<u32>1 << o) - 1);
+    const w = getWord(h);
+    if (kindOf(w) != 0) {
+      if (orderOf(w) >= o) return h;
+      return 0xffffffff; // a smaller block sits at h: pfn is in no block
+    }
+  }
+  return 0xffffffff;
+}

@@ -1,0 +1,169 @@
+// Per-cpu page lists: 6.1 free_unref_page_commit / nr_pcp_free / free_pcppages_bulk / rmqueue_pcplist,
+// and the 5.7 order-0 variant (fixed batch, one-page-per-list round robin).
+import {
+  PCP_START, PCP_SIZE, PCP_COUNT, PCP_FREE_FACTOR, PCP_LISTS, LIST_HEAD_SIZE, NR_PCP_LISTS, PCP_THP_PINDEX,
+  MAX_ZONES, MIGRATE_PCPTYPES, MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_ORDER, PCP_FREE_FACTOR_MAX, NIL, PG_PCP,
+} from './layout';
+import { setWord, makeWord, getWord, setCpu, pageblockMt, mtOf } from './page';
+import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty } from './freelist';
+import { freeOnePage, rmqueue } from './buddy';
+import { pcpHigh, pcpBatch } from './zone';
+import { pcpFreeFactor, countPcpDrain } from './state';
+
+@inline export function pcpAddr(cpu: u32, zone: u32): usize {
+  return <usize>PCP_START + <usize>((cpu * MAX_ZONES + zone) * PCP_SIZE);
+}
+@inline export function pcpListAddr(pcp: usize, pindex: u32): usize {
+  return pcp + <usize>(PCP_LISTS + pindex * LIST_HEAD_SIZE);
+}
+@inline export function pcpCount(pcp: usize): i32 { return load<i32>(pcp, PCP_COUNT); }
+@inline function pcpAddCount(pcp: usize, d: i32): void { store<i32>(pcp, load<i32>(pcp, PCP_COUNT) + d, PCP_COUNT); }
+@inline export function orderToPindex(order: u32, mt: u32): u32 {
+  return order <= 3 ? order * MIGRATE_PCPTYPES + mt : PCP_THP_PINDEX;
+}
+@inline export function pindexToOrder(pindex: u32): u32 {
+  return pindex == PCP_THP_PINDEX ? PAGEBLOCK_ORDER : pindex / MIGRATE_PCPTYPES;
+}
+
+/** A page leaves a per-cpu list for the buddy: the recorded type, unless its pageblock became ISOLATE. */
+@inline function pcpPageToBuddy(pfn: u32, zone: u32, order: u32): void {
+  let mt = mtOf(getWord(pfn));
+  if (pageblockMt(pfn) == MT_ISOLATE) mt = MT_ISOLATE;
+  freeOnePage(pfn, order, mt, zone, false, true);
+}
+
+/** free_pcppages_bulk (6.1): whole lists in round robin from pindex, oldest (tail) pages first. */
+function bulkFree61(pcp: usize, zone: u32, count: i32, pindex: u32): void {
+  const have = pcpCount(pcp);
+  if (count > have) count = have;
+  let minP: i32 = 0;
+  let maxP: i32 = <i32>NR_PCP_LISTS - 1;
+  let p: i32 = <i32>pindex - 1;
+  while (count > 0) {
+    let list: usize = 0;
+    while (true) {
+      if (++p > maxP) p = minP;
+      list = pcpListAddr(pcp, <u32>p);
+      if (!listEmpty(list)) break;
+      if (p == maxP) maxP--;
+      if (p == minP) minP++;
+    }
+    const order = pindexToOrder(<u32>p);
+    const nr: i32 = 1 << order;
+    do {
+      const pfn = listTail(list);
+      listUnlink(list, pfn);
+      count -= nr;
+      pcpAddCount(pcp, -nr);
+      pcpPageToBuddy(pfn, zone, order);
+    } while (count > 0 && !listEmpty(list));
+  }
+}
+
+/** free_pcppages_bulk (5.7): order 0, one more page from each fuller list per round, starting at MOVABLE. */
+function bulkFree57(pcp: usize, zone: u32, count: i32): void {
+  const have = pcpCount(pcp);
+  if (count > have) count = have;
+  let mt: u32 = 0;
+  let batchFree: i32 = 0;
+  while (count > 0) {
+    let list: usize = 0;
+    do {
+      batchFree++;
+      if (++mt == MIGRATE_PCPTYPES) mt = 0;
+      list = pcpListAddr(pcp, mt);
+    } while (listEmpty(list));
+    if (batchFree == <i32>MIGRATE_PCPTYPES) batchFree = count;
+    do {
+      const pfn = listTail(list);
+      listUnlink(list, pfn);
+      pcpAddCount(pcp, -1);
+      pcpPageToBuddy(pfn, zone, 0);
+    } while (--count > 0 && --batchFree > 0 && !listEmpty(list));
+  }
+}
+
+export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
+  if (count <= 0) return;
+  if (pcpFreeFactor) bulkFree61(pcp, zone, count, pindex);
+  else bulkFree57(pcp, zone, count);
+  countPcpDrain();
+}
+
+/** nr_pcp_free: how many pages a bulk free sends back; doubles while frees go on without allocations. */
+@inline function nrPcpFree(pcp: usize, high: i32, batch: i32): i32 {
+  if (!pcpFreeFactor) return batch;
+  if (high < batch) return 1;
+  const minNr = batch;
+  const maxNr = high - batch;
+  const ff = load<u32>(pcp, PCP_FREE_FACTOR);
+  let b = batch << ff;
+  if (b < maxNr && ff < PCP_FREE_FACTOR_MAX) store<u32>(pcp, ff + 1, PCP_FREE_FACTOR);
+  if (b < minNr) b = minNr;
+  if (b > maxNr) b = maxNr;
+  return b;
+}
+
+/** free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. */
+export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
+  const pbmt = pageblockMt(pfn);
+  if (pbmt == MT_ISOLATE) {
+    freeOnePage(pfn, order, pbmt, zone, false, true);
+    return;
+  }
+  const listMt = pbmt >= MIGRATE_PCPTYPES ? MT_MOVABLE : pbmt;
+  const pindex = orderToPindex(order, listMt);
+  const pcp = pcpAddr(cpu, zone);
+  setWord(pfn, makeWord(PG_PCP, order, pbmt, zone));
+  setCpu(pfn, cpu);
+  listAddHead(pcpListAddr(pcp, pindex), pfn);
+  pcpAddCount(pcp, 1 << order);
+  const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
+  const high = freeHigh ? 0 : pcpHigh(zone);
+  const count = pcpCount(pcp);
+  if (count >= high) {
+    bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+  }
+}
+
+/** rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail. */
+export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32): u32 {
+  const pcp = pcpAddr(cpu, zone);
+  if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
+  const list = pcpListAddr(pcp, orderToPindex(order, mt));
+  if (listEmpty(list)) {
+    let batch = pcpBatch(zone);
+    if (batch > 1) {
+      batch = batch >> order;
+      if (batch < 2) batch = 2;
+    }
+    for (let i = 0; i < batch; i++) {
+      const p = rmqueue(zone, order, mt);
+      if (p == NIL) break;
+      setWord(p, makeWord(PG_PCP, order, mt, zone));
+      setCpu(p, cpu);
+      listAddTail(list, p);
+      pcpAddCount(pcp, 1 << order);
+    }
+    if (listEmpty(list)) return NIL;
+  }
+  const pfn = listHead(list);
+  listUnlink(list, pfn);
+  pcpAddCount(pcp, -(1 << order));
+  return pfn;
+}
+
+/** drain_pages_zone: everything on this cpu's lists for the zone goes back. */
+export function drainPcpZone(cpu: u32, zone: u32): void {
+  const pcp = pcpAddr(cpu, zone);
+  if (!pcpFreeFactor) {
+    bulkFree(pcp, zone, pcpCount(pcp), 0);
+    return;
+  }
+  // 6.1.104+ (the reference kernel is 6.1.192) drains in chunks of batch << PCP_FREE_FACTOR_MAX to bound lock hold.
+  const chunk = pcpBatch(zone) << PCP_FREE_FACTOR_MAX;
+  while (pcpCount(pcp) > 0) {
+    const n = pcpCount(pcp);
+    bulkFree(pcp, zone, n < chunk ? n : chunk, 0);
+  }
+}

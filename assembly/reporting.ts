@@ -1,0 +1,109 @@
+// The hot walk of page_reporting_cycle over one (order, mt) list and page_reporting_drain. The TypeScript
+// worker drives it: it owns the state machine, the zone gate and the device call made while "the lock is dropped".
+import {
+  BATCH_START, SLOT_SIZE, NIL, PG_REPORTED, CYCLE_DONE, CYCLE_REPORT, CYCLE_BUDGET, CYCLE_ISOLATE_FAILED,
+  E_BAD_STATE,
+} from './layout';
+import { getNext, getFlags, setFlags, getZone, isBuddyOfOrder } from './page';
+import { freeListAddr, nrFree, listHead, listRotateToFront } from './freelist';
+import { isolateFreePage, putbackIsolatedPage } from './isolate';
+
+let capacity: u32 = 32;
+let offset: u32 = 32;
+let cycZone: u32 = 0;
+let cycOrder: u32 = 0;
+let cycMt: u32 = 0;
+let budget: i32 = 0;
+let cursor: u32 = NIL;
+let cycActive: bool = false;
+
+@inline function slotAddr(i: u32): usize { return <usize>BATCH_START + <usize>(i * SLOT_SIZE); }
+
+export function reportBatchReset(cap: u32): void {
+  capacity = cap;
+  offset = cap;
+  cycActive = false;
+}
+
+export function reportBatchCount(): u32 { return capacity - offset; }
+export function reportBatchOffset(): u32 { return offset; }
+export function reportBatchCapacity(): u32 { return capacity; }
+
+/** Start the cycle of one list; false when it is empty. budget = ceil(nr_free / (capacity * 16)). */
+export function reportCycleBegin(zone: u32, order: u32, mt: u32): bool {
+  const head = listHead(freeListAddr(zone, order, mt));
+  cycActive = false;
+  if (head == NIL) return false;
+  cycZone = zone;
+  cycOrder = order;
+  cycMt = mt;
+  const div = capacity * 16;
+  budget = <i32>((nrFree(zone, order) + div - 1) / div);
+  cursor = head;
+  cycActive = true;
+  return true;
+}
+
+/**
+ * Walk until an event. Reported blocks are skipped; each unreported block is isolated into the scatterlist
+ * (filled from the end); a full scatterlist is only sent when the NEXT unreported block shows up. On every exit
+ * but the end of the list, that block is rotated to the front so the next walk starts there.
+ */
+export function reportCycleStep(): i32 {
+  if (!cycActive) return E_BAD_STATE;
+  const list = freeListAddr(cycZone, cycOrder, cycMt);
+  let p = cursor;
+  while (p != NIL) {
+    const next = getNext(p);
+    if ((getFlags(p) & PG_REPORTED) != 0) {
+      p = next;
+      continue;
+    }
+    if (budget < 0) {
+      listRotateToFront(list, p);
+      cycActive = false;
+      return CYCLE_BUDGET;
+    }
+    if (offset > 0) {
+      if (!isolateFreePage(p, cycOrder, cycZone)) {
+        listRotateToFront(list, p);
+        cycActive = false;
+        return CYCLE_ISOLATE_FAILED;
+      }
+      offset--;
+      const s = slotAddr(offset);
+      store<u32>(s, p);
+      store<u32>(s, cycOrder, 4);
+      p = next;
+      continue;
+    }
+    listRotateToFront(list, p);
+    cursor = p;
+    return CYCLE_REPORT;
+  }
+  cycActive = false;
+  return CYCLE_DONE;
+}
+
+/**
+ * page_reporting_drain over the filled part of the scatterlist (scatterlist order: the last isolated first).
+ * A block is marked Reported only if the report succeeded and it did not merge on the way back. Then the
+ * walk of the current list (if any) restarts from its first entry with one budget less.
+ */
+export function reportDrain(reported: bool): void {
+  for (let i = offset; i < capacity; i++) {
+    const s = slotAddr(i);
+    const pfn = load<u32>(s);
+    const order = load<u32>(s, 4);
+    const zone = getZone(pfn);
+    putbackIsolatedPage(pfn, order, zone);
+    if (reported && isBuddyOfOrder(pfn, order, zone)) setFlags(pfn, getFlags(pfn) | PG_REPORTED);
+  }
+  offset = capacity;
+  budget--;
+  if (cycActive) cursor = listHead(freeListAddr(cycZone, cycOrder, cycMt));
+}
+
+/** The batch as (pfn, order) pairs in scatterlist order, for the device: slots offset..capacity-1. */
+export function reportSlotPfn(i: u32): u32 { return load<u32>(slotAddr(offset + i)); }
+export function reportSlotOrder(i: u32): u32 { return load<u32>(slotAddr(offset + i), 4); }

@@ -1,0 +1,107 @@
+// Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory).
+
+// geometry, set by setup()
+export let maxPfn: u32 = 0;
+export let nrZones: u32 = 0;
+export let nrCpus: u32 = 1;
+export let pageblockStart: usize = 0;
+export let scratchStart: usize = 0;
+
+// profile knobs (data, not code: see src/core/profiles.ts)
+export let moveToTail: bool = true;
+export let bootToTail: bool = true;
+export let putbackTail: bool = true;
+export let pcpEnabled: bool = true;
+export let pcpOrderMask: u32 = 0b1000001111; // orders 0..3 and 9
+export let pcpFreeFactor: bool = true;
+export let mergeStopUnmergeable: bool = true;
+/** Position of the Normal zone (ALLOC_NOFRAGMENT applies to allocations that prefer it), or 255. */
+export let normalZone: u32 = 255;
+/** Set during the first allocation round when the preferred zone is Normal. */
+export let noFragment: bool = false;
+
+// reporting
+export let reportingOrder: u32 = 255;
+export let notifyCount: u32 = 0;
+export let currentOp: i32 = -1;
+export let firstNotifyOp: i32 = -1;
+
+// host model
+export let hostShift: u32 = 0;
+export let touchOnAlloc: bool = false;
+export let hostRssPages: u32 = 0;
+export let refaults: u32 = 0;
+export let refaultPages: u32 = 0;
+export let discardedPages: u32 = 0;
+
+// counters
+export let allocatedPages: u32 = 0;
+export let inflightPages: u32 = 0;
+export let inflightPeak: u32 = 0;
+export let allocFailures: u32 = 0;
+export let allocFailuresInFlight: u32 = 0;
+export let isolateFailures: u32 = 0;
+export let pcpDrains: u32 = 0;
+
+// result side channel of the last free/alloc
+export let lastPfn: u32 = 0;
+
+export function setGeometry(pfns: u32, zones: u32, cpus: u32, pbStart: usize, scStart: usize): void {
+  maxPfn = pfns;
+  nrZones = zones;
+  nrCpus = cpus;
+  pageblockStart = pbStart;
+  scratchStart = scStart;
+}
+
+export function setKnobs(m2t: bool, b2t: bool, p2t: bool, pcp: bool, pcpMask: u32, ff: bool, stopUnmergeable: bool): void {
+  moveToTail = m2t;
+  bootToTail = b2t;
+  putbackTail = p2t;
+  pcpEnabled = pcp;
+  pcpOrderMask = pcpMask;
+  pcpFreeFactor = ff;
+  mergeStopUnmergeable = stopUnmergeable;
+}
+
+export function setReportingOrderValue(order: u32): void { reportingOrder = order; }
+export function addNotify(): void {
+  notifyCount++;
+  if (firstNotifyOp < 0) firstNotifyOp = currentOp;
+}
+export function takeNotifyCount(): u32 { const n = notifyCount; notifyCount = 0; return n; }
+export function setCurrentOp(i: i32): void { currentOp = i; }
+export function resetFirstNotifyOp(): void { firstNotifyOp = -1; }
+
+export function setHostModel(shift: u32, touch: bool): void { hostShift = shift; touchOnAlloc = touch; }
+export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
+export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
+export function addDiscarded(pages: u32): void { discardedPages += pages; }
+
+export function addAllocated(pages: i32): void { allocatedPages = <u32>(<i32>allocatedPages + pages); }
+export function addInflight(pages: i32): void {
+  inflightPages = <u32>(<i32>inflightPages + pages);
+  if (inflightPages > inflightPeak) inflightPeak = inflightPages;
+}
+export function countAllocFailure(): void {
+  allocFailures++;
+  if (inflightPages > 0) allocFailuresInFlight++;
+}
+export function countIsolateFailure(): void { isolateFailures++; }
+export function countPcpDrain(): void { pcpDrains++; }
+export function setLastPfn(p: u32): void { lastPfn = p; }
+export function resetCounters(): void {
+  allocFailures = 0; allocFailuresInFlight = 0; isolateFailures = 0; pcpDrains = 0;
+  inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0; notifyCount = 0;
+}
+
+/** A fresh memory image has nothing allocated or in flight until populate() says so. */
+export function resetPageCounters(): void {
+  allocatedPages = 0;
+  inflightPages = 0;
+  inflightPeak = 0;
+  hostRssPages = 0;
+}
+
+export function setNormalZone(z: u32): void { normalZone = z; }
+export function setNoFragment(v: bool): void { noFragment = v; }

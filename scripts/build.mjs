@@ -1,0 +1,20 @@
+// Bundle the TypeScript sources (with the embedded wasm) into dist/ for the CLI, the library and the web page.
+import { build } from 'esbuild';
+import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
+
+mkdirSync('dist', { recursive: true });
+const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning' };
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'esm',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', format: 'esm',
+  external: ['node:*'] });
+if (existsSync('src/sim/sweep-worker.ts')) {
+  await build({ ...common, entryPoints: ['src/sim/sweep-worker.ts'], outfile: 'dist/sweep-worker.js', platform: 'node', format: 'esm',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+}
+if (existsSync('src/web/main.ts')) {
+  mkdirSync('dist/web', { recursive: true });
+  await build({ ...common, entryPoints: ['src/web/main.ts'], outfile: 'dist/web/main.js', platform: 'browser', format: 'esm' });
+  await build({ ...common, entryPoints: ['src/web/worker.ts'], outfile: 'dist/web/worker.js', platform: 'browser', format: 'esm' });
+  copyFileSync('src/web/index.html', 'dist/web/index.html');
+}

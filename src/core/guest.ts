@@ -1,0 +1,479 @@
+// The typed facade over one wasm instance: a guest's buddy allocator. Validation happens in wasm (one pass,
+// before any change); this file turns error codes into SimErrors that name the bad value.
+import { CoreInstance, type WasmFlavour } from './wasm.js';
+import { InvariantError, SimError, type SimErrorCode } from './errors.js';
+import { getProfile, type Profile } from './profiles.js';
+import { resolveGuest, type GuestSpec } from './config.js';
+import {
+  type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
+  type GuestConfig, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
+} from './types.js';
+
+const NIL = 0xffffffff;
+const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
+export const FREE_TO_TAIL = 1, FREE_SKIP_NOTIFY = 2, FREE_DIRECT = 4;
+export const OP_ALLOC = 1, OP_FREE = 2, OP_TOUCH = 3, OP_FREE_RANGE = 4;
+
+const ERRORS: Record<number, [SimErrorCode, string]> = {
+  [-1]: ['NOT_ALLOCATED', 'is not the head of an allocated block (double free, or never allocated)'],
+  [-2]: ['WRONG_ORDER', 'was allocated with a different order'],
+  [-3]: ['BAD_ORDER', 'order must be 0..10'],
+  [-4]: ['MISALIGNED', 'is not aligned to 2^order'],
+  [-5]: ['PFN_OUT_OF_RANGE', 'is outside the guest'],
+  [-6]: ['PFN_IN_HOLE', 'is in a hole (no memory there)'],
+  [-7]: ['BAD_MIGRATETYPE', 'unknown or unusable migratetype'],
+  [-8]: ['BAD_ZONE', 'no such zone'],
+  [-9]: ['BAD_CPU', 'no such cpu'],
+  [-10]: ['NOT_FREE', 'is not a free block of that order'],
+  [-11]: ['NOT_INFLIGHT', 'is not an isolated block of that order'],
+  [-12]: ['BAD_STATE', 'operation not allowed now'],
+  [-13]: ['BAD_STATE', 'unknown batch operation kind'],
+};
+
+export function errorFor(code: number, what: string, details: Record<string, unknown>): SimError {
+  const [c, text] = ERRORS[code] ?? (['BAD_STATE', `error ${code}`] as [SimErrorCode, string]);
+  return new SimError(c, `${what}: ${text}`, { ...details, code: c });
+}
+
+const CHECK_MESSAGES: Record<number, string> = {
+  1: 'present pfn inside no block', 2: 'misaligned or bad-order head', 3: 'block crosses a zone end or another head',
+  4: 'Reported on a page that is not a free head', 5: 'more than one kind bit', 6: 'list entry is not a free head of the list',
+  7: 'free list links broken', 8: 'nr_free differs from list lengths', 9: 'NR_FREE_PAGES differs from the lists',
+  10: 'free or per-cpu head on no list or on two', 11: 'per-cpu list broken or count mismatch',
+  12: 'allocated page count differs', 13: 'in-flight page count differs', 14: 'hole carries a kind bit',
+  15: 'zone byte differs from zone ranges',
+};
+
+export interface WasmGuestOptions {
+  flavour?: WasmFlavour;
+  /** Host backing page shift: 0 for 4 KiB, 9 for 2 MiB THP-backed guest RAM. */
+  hostShift?: number;
+  /** init_on_alloc: every allocation touches (zeroes) its pages, faulting them in on the host. */
+  touchOnAlloc?: boolean;
+}
+
+/** Largest guest (pages) that fits in wasm32 linear memory. */
+export function maxGuestPages(): number {
+  const core = new CoreInstance();
+  let lo = 0, hi = 2 ** 32 - 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi + 1) / 2);
+    if (core.x.bytesNeeded(mid) <= 4294901760) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export class WasmGuest implements Allocator {
+  readonly config: GuestConfig;
+  readonly profile: Profile;
+  readonly core: CoreInstance;
+  private readonly x: Record<string, any>;
+  private readonly L: CoreInstance['layout'];
+
+  static create(spec: GuestSpec, opts: WasmGuestOptions = {}): WasmGuest {
+    return new WasmGuest(resolveGuest(spec), opts);
+  }
+
+  constructor(config: GuestConfig, opts: WasmGuestOptions = {}) {
+    this.config = config;
+    this.profile = getProfile(config.profile);
+    this.core = new CoreInstance(opts.flavour);
+    this.x = this.core.x;
+    this.L = this.core.layout;
+    const x = this.x;
+    if (config.maxPfn > 2 ** 32 - 2 || x.setup(config.maxPfn, config.zones.length, config.cpus) !== 0) {
+      const bytes = x.bytesNeeded(Math.min(config.maxPfn, 2 ** 32 - 1));
+      throw new SimError('TOO_LARGE',
+        `guest of ${config.maxPfn} pfns (${(config.maxPfn * 4096 / 2 ** 30).toFixed(1)} GiB) needs ${(bytes / 2 ** 30).toFixed(2)} GiB of linear memory; wasm32 allows 4 GiB (largest guest: ${maxGuestPages()} pfns)`,
+        { maxPfn: config.maxPfn, bytes });
+    }
+    config.zones.forEach((z, i) => {
+      x.setZone(i, z.startPfn, z.endPfn, z.present, z.managed, z.watermarks.min, z.watermarks.low,
+        z.watermarks.high, z.pcpHigh, z.pcpBatch);
+      config.zones.forEach((_, j) => x.setLowmemReserve(i, j, z.lowmemReserve[j] ?? 0));
+    });
+    const p = this.profile;
+    const mask = p.pcpOrders.reduce((m, o) => m | (1 << o), 0);
+    x.setKnobs(p.moveToTail ? 1 : 0, p.bootToTail ? 1 : 0, p.putbackPlacement === 'tail' ? 1 : 0,
+      config.pcp ? 1 : 0, mask, p.pcpFreeFactor ? 1 : 0, p.mergeStop === 'unmergeable' ? 1 : 0);
+    x.setHostModel(opts.hostShift ?? 0, opts.touchOnAlloc ? 1 : 0);
+    const normal = config.zones.findIndex((z) => z.name === 'Normal');
+    x.setNormalZone(normal < 0 ? 255 : normal);
+    this.clearToAllocated();
+  }
+
+  // --- building ---
+
+  clearToAllocated(): void {
+    const x = this.x;
+    x.initMemory();
+    x.resetCounters();
+    this.config.zones.forEach((z, i) => {
+      x.populate(i, z.startPfn, z.endPfn);
+      for (const [a, b] of z.holes) x.markHole(a, b);
+    });
+  }
+
+  /** The ranges boot frees: present, not reserved (the highest present - managed pfns of each zone). */
+  bootRanges(): Array<{ zone: number; start: number; end: number }> {
+    const out: Array<{ zone: number; start: number; end: number }> = [];
+    this.config.zones.forEach((z, i) => {
+      let reserved = z.present - z.managed;
+      const segs: Array<[number, number]> = [];
+      let s = z.startPfn;
+      for (const [a, b] of z.holes) {
+        if (a > s) segs.push([s, a]);
+        s = b;
+      }
+      if (z.endPfn > s) segs.push([s, z.endPfn]);
+      for (let k = segs.length - 1; k >= 0 && reserved > 0; k--) {
+        const [a, b] = segs[k]!;
+        const take = Math.min(reserved, b - a);
+        segs[k] = [a, b - take];
+        reserved -= take;
+      }
+      for (const [a, b] of segs) if (b > a) out.push({ zone: i, start: a, end: b });
+    });
+    return out;
+  }
+
+  boot(): void {
+    for (const r of this.bootRanges()) {
+      const e = this.x.bootFreeRange(r.zone, r.start, r.end);
+      if (e < 0) throw errorFor(e, `boot of [${r.start}, ${r.end})`, { range: [r.start, r.end] });
+    }
+  }
+
+  // --- operations ---
+
+  alloc(order: number, mt: number, opts: AllocOptions = {}): number {
+    const highest = opts.highestZone ?? this.config.zones.length - 1;
+    const cpu = opts.cpu ?? 0;
+    const r = this.x.alloc(order, mt, highest, cpu);
+    if (r === -14) return -1;
+    if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
+    return r >>> 0;
+  }
+
+  free(pfn: number, order: number, opts: FreeOptions = {}): FreeResult {
+    const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0) | (opts.direct ? FREE_DIRECT : 0);
+    const cpu = opts.cpu ?? 0;
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.free(pfn, order, flags, cpu);
+    if (r < 0) throw errorFor(r, `free(pfn ${pfn}, order ${order})`, { pfn, order, cpu });
+    return { to: r & 256 ? 'pcp' : 'buddy', order: r & 255, pfn: this.core.global('lastPfn') };
+  }
+
+  /** Lenient free (importers, trace replay): every allocated block inside the range, freed as one block. */
+  freeRange(pfn: number, order: number, opts: FreeOptions = {}): FreeResult {
+    this.checkU32(pfn, 'pfn');
+    const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0);
+    const r = this.x.freeRange(pfn, order, flags);
+    if (r < 0) throw errorFor(r, `freeRange(pfn ${pfn}, order ${order})`, { pfn, order });
+    return { to: 'buddy', order: r, pfn: this.core.global('lastPfn') };
+  }
+
+  /** Put a free block on a list as given, no merging (importers rebuild recorded state in list order). */
+  placeFreeBlock(pfn: number, order: number, mt: number, tail: boolean, reported: boolean): void {
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.placeFreeBlock(pfn, order, mt, tail ? 1 : 0, reported ? 1 : 0);
+    if (r < 0) throw errorFor(r, `placeFreeBlock(pfn ${pfn}, order ${order}, mt ${mt})`, { pfn, order, mt });
+  }
+
+  /** Allocate a given free block (trace replay of a recorded allocation). */
+  allocExact(pfn: number, order: number, mt: number): void {
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.allocExact(pfn, order, mt);
+    if (r < 0) throw errorFor(r, `allocExact(pfn ${pfn}, order ${order})`, { pfn, order, mt });
+  }
+
+  isolate(pfn: number, order: number): boolean {
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.isolate(pfn, order);
+    if (r < 0) throw errorFor(r, `isolate(pfn ${pfn}, order ${order})`, { pfn, order });
+    return r === 1;
+  }
+
+  putback(pfn: number, order: number): FreeResult {
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.putback(pfn, order);
+    if (r < 0) throw errorFor(r, `putback(pfn ${pfn}, order ${order})`, { pfn, order });
+    return { to: 'buddy', order: r, pfn: this.core.global('lastPfn') };
+  }
+
+  getPageblockMt(pfn: number): number {
+    this.checkPfn(pfn);
+    return this.core.u8[this.x.pageblockStart.value + Math.floor(pfn / 512)]!;
+  }
+
+  setPageblockMt(pfn: number, mt: number): void {
+    this.checkU32(pfn, 'pfn');
+    if (!Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_TYPES) {
+      throw new SimError('BAD_MIGRATETYPE', `setPageblockMt(pfn ${pfn}): unknown migratetype ${mt}`, { pfn, mt });
+    }
+    const r = this.x.setPageblockMt(pfn, mt);
+    if (r < 0) throw errorFor(r, `setPageblockMt(pfn ${pfn}, mt ${mt})`, { pfn, mt });
+  }
+
+  moveFreePagesBlock(pfn: number, mt: number): number {
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.moveFreePages(pfn, mt);
+    if (r < 0) throw errorFor(r, `moveFreePagesBlock(pfn ${pfn}, mt ${mt})`, { pfn, mt });
+    return r;
+  }
+
+  drainPcp(cpu?: number): void {
+    const cpus = cpu === undefined ? [...Array(this.config.cpus).keys()] : [cpu];
+    for (const c of cpus) {
+      const r = this.x.drainPcp(c);
+      if (r < 0) throw errorFor(r, `drainPcp(cpu ${c})`, { cpu: c });
+    }
+  }
+
+  setReportingOrder(order: number): void {
+    this.x.setReportingOrderValue(order);
+  }
+
+  takeNotifications(): number {
+    return this.x.takeNotifyCount() >>> 0;
+  }
+
+  // --- host state ---
+
+  /** The guest touches pages: host pages fault in; returns host pages refaulted (discarded before). */
+  touch(pfn: number, pages: number): number {
+    return this.x.hostTouch(pfn, pages) >>> 0;
+  }
+  /** The host discards a reported range; returns pages no longer resident. */
+  discard(pfn: number, pages: number): number {
+    return this.x.hostDiscard(pfn, pages) >>> 0;
+  }
+  hostResident(pfn: number): boolean {
+    return this.x.hostResident(pfn) !== 0;
+  }
+  hostRssPages(): number {
+    return this.core.global('hostRssPages');
+  }
+  /** True when every page of [pfn, pfn + pages) lies in a free block right now. */
+  rangeFree(pfn: number, pages: number): boolean {
+    return this.x.rangeFree(pfn, pages) !== 0;
+  }
+  hintNext(zone: number, order: number, mt: number, cursor: number): number {
+    return this.x.hintNext(zone, order, mt, cursor < 0 ? NIL : cursor) >>> 0;
+  }
+
+  // --- the report cycle ---
+
+  reportBatchReset(capacity: number): void {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.L.maxCapacity) {
+      throw new SimError('BAD_CONFIG', `report capacity must be 1..${this.L.maxCapacity}, got ${capacity}`, { capacity });
+    }
+    this.x.reportBatchReset(capacity);
+  }
+  reportCycleBegin(zone: number, order: number, mt: number): boolean {
+    return this.x.reportCycleBegin(zone, order, mt) !== 0;
+  }
+  reportCycleStep(): CycleResult {
+    const r = this.x.reportCycleStep();
+    if (r < 0) throw errorFor(r, 'reportCycleStep without reportCycleBegin', {});
+    return r as CycleResult;
+  }
+  reportBatchCount(): number {
+    return this.x.reportBatchCount() >>> 0;
+  }
+  reportBatchEntries(): Array<[number, number]> {
+    const n = this.reportBatchCount();
+    const out: Array<[number, number]> = [];
+    const u32 = this.core.u32;
+    const base = (this.L.batchStart >> 2) + 2 * (this.x.reportBatchOffset() >>> 0);
+    for (let i = 0; i < n; i++) out.push([u32[base + 2 * i]!, u32[base + 2 * i + 1]!]);
+    return out;
+  }
+  /** Zero-copy view of the filled scatterlist: [pfn0, order0, pfn1, order1, ...]. Valid until the next drain. */
+  reportBatchView(): Uint32Array {
+    const n = this.reportBatchCount();
+    const start = this.L.batchStart + 8 * (this.x.reportBatchOffset() >>> 0);
+    return new Uint32Array(this.core.memory.buffer, start, 2 * n);
+  }
+  reportDrain(reported: boolean): void {
+    this.x.reportDrain(reported ? 1 : 0);
+  }
+
+  // --- batch API ---
+
+  /** Zero-copy view of the op buffer: 4 u32 per op (kind, a, b, result). Re-fetch after anything that may grow memory. */
+  opsView(): Uint32Array {
+    return new Uint32Array(this.core.memory.buffer, this.L.opsStart, this.L.opsCapacity * 4);
+  }
+  get opsCapacity(): number {
+    return this.L.opsCapacity;
+  }
+  /** Apply ops [0, n) written into opsView(); results land in each op's 4th word (Int32). Returns failures. */
+  applyOps(n: number): number {
+    if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOps: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
+    return this.x.applyOps(n) >>> 0;
+  }
+  /** Index of the first op of the last applyOps that notified page reporting, or -1. */
+  firstNotifyOp(): number {
+    return this.core.globalSigned('firstNotifyOp');
+  }
+
+  // --- read-outs ---
+
+  buddyinfo(): number[][] {
+    const u32 = this.core.u32;
+    const base = this.L.nrFreeStart >> 2;
+    return this.config.zones.map((_, z) => Array.from({ length: NR_ORDERS }, (_, o) => u32[base + z * NR_ORDERS + o]!));
+  }
+
+  pagetypeinfo(): number[][][] {
+    return this.config.zones.map((_, z) =>
+      Array.from({ length: MIGRATE_TYPES }, (_, mt) =>
+        Array.from({ length: NR_ORDERS }, (_, o) => this.listLength(z, o, mt))));
+  }
+
+  private listLength(zone: number, order: number, mt: number): number {
+    let n = 0;
+    const u32 = this.core.u32;
+    const descWords = this.L.pageDescSize >> 2;
+    const pagesBase = this.L.pagesStart >> 2;
+    let p = u32[(this.listAddr(zone, order, mt)) >> 2]!;
+    while (p !== NIL) {
+      n++;
+      p = u32[pagesBase + p * descWords]!;
+    }
+    return n;
+  }
+
+  private listAddr(zone: number, order: number, mt: number): number {
+    return this.L.freeListStart + ((zone * NR_ORDERS + order) * MIGRATE_TYPES + mt) * 8;
+  }
+
+  freeList(zone: number, order: number, mt: number): number[] {
+    this.checkZone(zone);
+    return this.walk(this.listAddr(zone, order, mt));
+  }
+
+  pcpList(cpu: number, zone: number, pindex: number): number[] {
+    this.checkZone(zone);
+    return this.walk(this.L.pcpStart + (cpu * 4 + zone) * this.L.pcpSize + this.L.pcpLists + pindex * 8);
+  }
+
+  private walk(listAddr: number): number[] {
+    const out: number[] = [];
+    const u32 = this.core.u32;
+    const descWords = this.L.pageDescSize >> 2;
+    const pagesBase = this.L.pagesStart >> 2;
+    let p = u32[listAddr >> 2]!;
+    while (p !== NIL) {
+      out.push(p);
+      p = u32[pagesBase + p * descWords]!;
+    }
+    return out;
+  }
+
+  freePages(zone: number): number {
+    this.checkZone(zone);
+    return this.core.i32[(this.L.zonesStart + zone * this.L.zoneSize + this.L.zoneNrFreePages) >> 2]!;
+  }
+
+  pcpPages(zone: number): number {
+    this.checkZone(zone);
+    const i32 = this.core.i32;
+    let n = 0;
+    for (let c = 0; c < this.config.cpus; c++) n += i32[(this.L.pcpStart + (c * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
+    return n;
+  }
+
+  /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
+  word(pfn: number): number {
+    return this.core.u32[(this.L.pagesStart >> 2) + pfn * (this.L.pageDescSize >> 2) + 2]!;
+  }
+
+  pfnState(pfn: number): PfnState {
+    this.checkPfn(pfn);
+    const pbMt = this.getPageblockMt(pfn);
+    const w0 = this.word(pfn);
+    const head = this.x.headOf(pfn) >>> 0;
+    if (head === NIL) {
+      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: (w0 >>> 24) === 0xff ? -1 : w0 >>> 24, pageblockMt: pbMt, mt: -1, cpu: -1 };
+    }
+    const w = this.word(head);
+    const flags = w & 0xff;
+    const kind: PfnKind = flags & PG_BUDDY ? 'free' : flags & PG_ALLOCATED ? 'allocated' : flags & PG_INFLIGHT ? 'inflight' : flags & PG_PCP ? 'pcp' : 'hole';
+    const cpu = kind === 'pcp' ? this.core.u8[this.L.pagesStart + head * this.L.pageDescSize + 13]! : -1;
+    return {
+      pfn, kind, head, order: (w >>> 8) & 0xff, isHead: head === pfn, reported: (flags & PG_REPORTED) !== 0,
+      zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? (w >>> 16) & 0xff : (w >>> 16) & 0xff, cpu,
+    };
+  }
+
+  /** Zero-copy view of the page descriptors (16 bytes a pfn; byte 8 flags, 9 order, 10 mt, 11 zone, 12 host). */
+  pageDescriptors(): Uint8Array {
+    return new Uint8Array(this.core.memory.buffer, this.L.pagesStart, this.config.maxPfn * this.L.pageDescSize);
+  }
+  /** Zero-copy view of the pageblock migratetypes (one byte per pageblock). */
+  pageblockView(): Uint8Array {
+    return new Uint8Array(this.core.memory.buffer, this.x.pageblockStart.value, Math.floor(this.config.maxPfn / 512) + 1);
+  }
+
+  counters(): CoreCounters {
+    const g = (n: string) => this.core.global(n);
+    return {
+      allocFailures: g('allocFailures'), allocFailuresInFlight: g('allocFailuresInFlight'),
+      isolateFailures: g('isolateFailures'), pcpDrains: g('pcpDrains'), inflightPages: g('inflightPages'),
+      inflightPeak: g('inflightPeak'), notifies: g('notifyCount'),
+    };
+  }
+
+  hostCounters(): { rssPages: number; refaults: number; refaultPages: number; discardedPages: number } {
+    const g = (n: string) => this.core.global(n);
+    return { rssPages: g('hostRssPages'), refaults: g('refaults'), refaultPages: g('refaultPages'), discardedPages: g('discardedPages') };
+  }
+
+  allocatedPages(): number {
+    return this.core.global('allocatedPages');
+  }
+
+  /** Bytes of linear memory in use for this guest. */
+  memoryBytes(): number {
+    return this.core.memory.buffer.byteLength;
+  }
+
+  check(): void {
+    const r = this.x.checkInvariants();
+    if (r !== 0) {
+      const pfn = this.core.global('checkPfn');
+      const arg = this.core.global('checkArg');
+      throw new InvariantError(`invariant ${r} (${CHECK_MESSAGES[r] ?? 'unknown'}) at ${pfn} (${arg})`);
+    }
+  }
+
+  // --- W1 benchmark driver (runs inside wasm) ---
+  w1Run(seed: number, ops: number): number[] {
+    this.x.w1Run(seed, ops);
+    const base = this.L.outStart >> 2;
+    return Array.from(this.core.u32.subarray(base, base + 17));
+  }
+  w1FreeAll(): number {
+    return this.x.w1FreeAll() >>> 0;
+  }
+
+  private checkU32(v: number, field: string): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xfffffffe) {
+      throw new SimError('PFN_OUT_OF_RANGE', `${field} ${v} is not a valid pfn`, { [field]: v });
+    }
+  }
+  private checkPfn(pfn: number): void {
+    this.checkU32(pfn, 'pfn');
+    if (pfn >= this.config.maxPfn) throw new SimError('PFN_OUT_OF_RANGE', `pfn ${pfn} is outside the guest (maxPfn ${this.config.maxPfn})`, { pfn });
+  }
+  private checkZone(zone: number): void {
+    if (!Number.isInteger(zone) || zone < 0 || zone >= this.config.zones.length) {
+      throw new SimError('BAD_ZONE', `zone ${zone} does not exist (guest has ${this.config.zones.length})`, { zone });
+    }
+  }
+}
+
+export { MAX_ORDER_INCLUSIVE };

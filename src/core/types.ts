@@ -1,0 +1,205 @@
+// The contract shared by the wasm-backed guest and the plain TypeScript reference model.
+// Both implement `Allocator`; the differential tests hold one against the other.
+
+export type ProfileName = 'linux-5.7' | 'linux-6.1' | 'linux-next';
+
+/** Pageblock migratetypes, numbered as in the kernel. */
+export const MigrateType = {
+  UNMOVABLE: 0,
+  MOVABLE: 1,
+  RECLAIMABLE: 2,
+  HIGHATOMIC: 3,
+  CMA: 4,
+  ISOLATE: 5,
+} as const;
+export type MigrateType = (typeof MigrateType)[keyof typeof MigrateType];
+export const MIGRATE_TYPES = 6;
+export const MIGRATE_PCPTYPES = 3;
+export const MIGRATE_NAMES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'] as const;
+
+export const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'] as const;
+export type ZoneName = (typeof ZONE_NAMES)[number];
+export const MAX_ZONES = 4;
+/** Orders 0..10 in every profile (5.7/6.1: MAX_ORDER 11 exclusive; next: MAX_PAGE_ORDER 10 inclusive). */
+export const NR_ORDERS = 11;
+export const MAX_ORDER_INCLUSIVE = 10;
+export const PAGEBLOCK_ORDER = 9;
+export const PAGEBLOCK_PAGES = 1 << PAGEBLOCK_ORDER;
+export const MAX_CPUS = 64;
+
+export interface Watermarks { min: number; low: number; high: number }
+
+/** A zone after resolution: every field is known. */
+export interface ZoneConfig {
+  name: ZoneName;
+  /** Zone index in the kernel's order (DMA 0, DMA32 1, Normal 2, Movable 3). */
+  index: number;
+  startPfn: number;
+  /** Exclusive end of the spanned range. */
+  endPfn: number;
+  /** Half-open [start, end) ranges inside the span that hold no memory. */
+  holes: Array<[number, number]>;
+  present: number;
+  managed: number;
+  watermarks: Watermarks;
+  /** lowmem_reserve[j]: pages this zone keeps back from an allocation whose highest allowed zone is j (j is a
+   *  position in GuestConfig.zones, like every `zone` argument of the API). */
+  lowmemReserve: number[];
+  pcpHigh: number;
+  pcpBatch: number;
+}
+
+export interface GuestConfig {
+  profile: ProfileName;
+  zones: ZoneConfig[];
+  /** Exclusive upper bound of all pfns (size of the page descriptor array). */
+  maxPfn: number;
+  cpus: number;
+  /** Per-cpu lists on or off (default: on, with the profile's orders). */
+  pcp: boolean;
+}
+
+/** What one pfn is right now. */
+export type PfnKind = 'hole' | 'free' | 'allocated' | 'inflight' | 'pcp';
+export interface PfnState {
+  pfn: number;
+  kind: PfnKind;
+  /** Head pfn of the block that contains this pfn (itself for a head), -1 for a hole. */
+  head: number;
+  /** Order of that block. */
+  order: number;
+  /** True when this pfn is the head of its block. */
+  isHead: boolean;
+  /** Reported flag of the containing free block (only ever true for kind 'free'). */
+  reported: boolean;
+  zone: number;
+  /** Pageblock migratetype of the pageblock holding this pfn. */
+  pageblockMt: number;
+  /** Migratetype the block was allocated with / queued with on a per-cpu list / isolated from. -1 otherwise. */
+  mt: number;
+  /** CPU of the per-cpu list, -1 otherwise. */
+  cpu: number;
+}
+
+export interface AllocOptions {
+  /** Highest zone (position in GuestConfig.zones) the allocation may use; tried from here down. Default: last. */
+  highestZone?: number;
+  /** CPU whose per-cpu lists serve the request. Default 0. */
+  cpu?: number;
+}
+
+export interface FreeOptions {
+  cpu?: number;
+  /** FPI_TO_TAIL: force tail placement (direct buddy free only). */
+  toTail?: boolean;
+  /** FPI_SKIP_REPORT_NOTIFY. */
+  skipNotify?: boolean;
+  /** Bypass per-cpu lists even for an order they take. */
+  direct?: boolean;
+}
+
+export interface FreeResult {
+  /** 'buddy' when the block reached the free lists, 'pcp' when it went to a per-cpu list. */
+  to: 'buddy' | 'pcp';
+  /** Final order after merging (for 'buddy'), the freed order for 'pcp'. */
+  order: number;
+  /** Head pfn of the final block. */
+  pfn: number;
+}
+
+/** Result codes of one step of a report cycle over one (order, mt) list. */
+export const CycleResult = {
+  /** The walk reached the end of the list (or the list was empty). */
+  DONE: 0,
+  /** The batch is full and another unreported page waits: call report(batch), then drain, then step again. */
+  REPORT: 1,
+  /** Budget exhausted: the state must become REQUESTED; the list is left. */
+  BUDGET: 2,
+  /** Isolation failed (watermark): the list is left, no retry requested. */
+  ISOLATE_FAILED: 3,
+} as const;
+export type CycleResult = (typeof CycleResult)[keyof typeof CycleResult];
+
+/** Counters kept by the allocator core itself. */
+export interface CoreCounters {
+  allocFailures: number;
+  /** Allocation failures that happened while at least one page was isolated (in flight). */
+  allocFailuresInFlight: number;
+  isolateFailures: number;
+  pcpDrains: number;
+  /** Pages currently isolated on a report batch. */
+  inflightPages: number;
+  inflightPeak: number;
+  /** Number of frees that notified page reporting (order >= reporting order). */
+  notifies: number;
+}
+
+/**
+ * The buddy allocator of one guest, as the simulator sees it. Every method that mutates validates first and
+ * throws a `SimError` (leaving the state unchanged) on bad input.
+ */
+export interface Allocator {
+  readonly config: GuestConfig;
+
+  /** Free every present page as the kernel does at boot (max aligned blocks, ascending; tail in 6.1). */
+  boot(): void;
+  /** Mark every present pfn allocated as order-0 pages (a start state for importers). */
+  clearToAllocated(): void;
+
+  /** Allocate 2^order pages; returns the head pfn, or -1 on failure (counted). */
+  alloc(order: number, mt: number, opts?: AllocOptions): number;
+  /** Free an allocated block. Throws on a double free, wrong order, unknown pfn. */
+  free(pfn: number, order: number, opts?: FreeOptions): FreeResult;
+  /** Place a specific allocated block on the free lists as if freed (importers). Same as free with direct:true. */
+
+  /** __isolate_free_page: take a free head off its list (watermark-checked). */
+  isolate(pfn: number, order: number): boolean;
+  /** __putback_isolated_page: free an isolated block again, no reporting notify. */
+  putback(pfn: number, order: number): FreeResult;
+
+  getPageblockMt(pfn: number): number;
+  setPageblockMt(pfn: number, mt: number): void;
+  /** move_freepages_block: move every free block of the pageblock to mt's lists; returns pages moved. */
+  moveFreePagesBlock(pfn: number, mt: number): number;
+
+  /** Drain per-cpu lists (one cpu, or all when cpu is undefined) back to the buddy. */
+  drainPcp(cpu?: number): void;
+
+  /** Reporting order used by notify; frees of a lower order do not notify. 255 disables notification. */
+  setReportingOrder(order: number): void;
+  /** Returns the number of notifications since the last call, and clears it. */
+  takeNotifications(): number;
+
+  // --- the report cycle (hot walk), shared scatterlist per zone ---
+  /** Start a fresh scatterlist of `capacity` entries (offset = capacity). */
+  reportBatchReset(capacity: number): void;
+  /** Start the cycle of one list: computes the budget. Returns false if the list is empty (skip). */
+  reportCycleBegin(zone: number, order: number, mt: number): boolean;
+  /** Walk on until one of the CycleResult events. */
+  reportCycleStep(): CycleResult;
+  /** Number of entries currently in the scatterlist (capacity - offset). */
+  reportBatchCount(): number;
+  /** Entries in scatterlist order (index 0 = last isolated), as [pfn, order] pairs. */
+  reportBatchEntries(): Array<[number, number]>;
+  /** Put every entry back (putback, 6.1 tail), marking Reported if `reported` and the block did not merge. */
+  reportDrain(reported: boolean): void;
+  /** Leave the current list: rotate so the page where the walk stopped is first (called after DONE/BUDGET/ISOLATE_FAILED is automatic). */
+
+  // --- read-outs ---
+  /** nr_free per zone and order: [zone][order]. Zones in config order. */
+  buddyinfo(): number[][];
+  /** Free blocks per [zone][mt][order]. */
+  pagetypeinfo(): number[][][];
+  /** NR_FREE_PAGES of a zone. */
+  freePages(zone: number): number;
+  /** Pages on per-cpu lists of a zone (all cpus). */
+  pcpPages(zone: number): number;
+  pfnState(pfn: number): PfnState;
+  /** Head pfns of free_area[order].free_list[mt] of a zone, head to tail. */
+  freeList(zone: number, order: number, mt: number): number[];
+  /** Per-cpu list content, head to tail: pfns. pindex as in 6.1 (order*3+mt for order<=3, 12 for the THP list). */
+  pcpList(cpu: number, zone: number, pindex: number): number[];
+  counters(): CoreCounters;
+  /** Walk every invariant; throws InvariantError naming the first violation. */
+  check(): void;
+}

@@ -1,0 +1,137 @@
+// Readers for the derived files of a real-kernel run folder: reports.csv, passes.csv, rss.csv, ram.csv,
+// kpageflags.<tag>.blocks.csv and summary.json. Columns are found by header name (so added columns do not
+// break a reader) and every value is checked: a bad one is a ParseError naming file, line, column and value.
+// reports.csv and passes.csv are written with CRLF line ends; both line ends are accepted.
+import { ParseError } from '../core/errors.js';
+import type { FreeBlock } from './kpageflags.js';
+
+type Kind = 'int' | 'num' | 'bool01';
+type Columns = Record<string, readonly [csvName: string, kind: Kind]>;
+type RowOf<C extends Columns> = { [K in keyof C]: C[K][1] extends 'bool01' ? boolean : number };
+
+function parseValue(file: string, line: number, column: string, kind: Kind, text: string): number | boolean {
+  const v = Number(text);
+  const ok = text !== '' && Number.isFinite(v) && (kind === 'num' || Number.isSafeInteger(v)) && (kind !== 'bool01' || v === 0 || v === 1);
+  if (!ok) {
+    const want = kind === 'bool01' ? '0 or 1' : kind === 'int' ? 'an integer' : 'a number';
+    throw new ParseError(file, line, `${column}: '${text}' is not ${want}`, { field: column, value: text });
+  }
+  return kind === 'bool01' ? v === 1 : v;
+}
+
+/** Generic typed CSV reader: `columns` maps a property name to [header name, kind]. */
+export function parseCsv<C extends Columns>(text: string, file: string, columns: C): Array<RowOf<C>> {
+  const lines = text.split('\n');
+  const header = (lines[0] ?? '').replace(/\r$/, '').split(',');
+  const keys = Object.keys(columns) as Array<keyof C & string>;
+  const index = keys.map((k) => {
+    const [name] = columns[k]!;
+    const i = header.indexOf(name);
+    if (i < 0) throw new ParseError(file, 1, `no '${name}' column in header '${header.join(',')}'`, { field: name, value: header.join(',') });
+    return i;
+  });
+  const rows: Array<RowOf<C>> = [];
+  for (let li = 1; li < lines.length; li++) {
+    const line = lines[li]!.replace(/\r$/, '');
+    if (line === '') continue;
+    const cells = line.split(',');
+    if (cells.length !== header.length) {
+      throw new ParseError(file, li + 1, `${cells.length} fields, header has ${header.length}`, { field: 'row', value: line });
+    }
+    const row: Record<string, number | boolean> = {};
+    keys.forEach((k, j) => {
+      const [name, kind] = columns[k]!;
+      row[k] = parseValue(file, li + 1, name, kind, cells[index[j]!]!);
+    });
+    rows.push(row as RowOf<C>);
+  }
+  return rows;
+}
+
+const REPORT_COLUMNS = {
+  tGuest: ['t_guest_s', 'num'], tHost: ['t_host_s', 'num'], pass: ['pass', 'int'], batch: ['batch', 'int'],
+  nents: ['nents', 'int'], idx: ['idx', 'int'], pfn: ['pfn', 'int'], order: ['order', 'int'], bytes: ['bytes', 'int'],
+} as const;
+/** One reported block; idx is the scatterlist slot (0 = last block taken off a list). */
+export type ReportRow = RowOf<typeof REPORT_COLUMNS>;
+export function parseReportsCsv(text: string, file = 'reports.csv'): ReportRow[] {
+  return parseCsv(text, file, REPORT_COLUMNS);
+}
+
+const PASS_COLUMNS = {
+  pass: ['pass', 'int'], tStartGuest: ['t_start_guest_s', 'num'], tEndGuest: ['t_end_guest_s', 'num'],
+  tStartHost: ['t_start_host_s', 'num'], batches: ['batches', 'int'], blocks: ['blocks', 'int'], bytes: ['bytes', 'int'],
+} as const;
+export type PassRow = RowOf<typeof PASS_COLUMNS>;
+export function parsePassesCsv(text: string, file = 'passes.csv'): PassRow[] {
+  return parseCsv(text, file, PASS_COLUMNS);
+}
+
+const RSS_COLUMNS = {
+  tHost: ['t_host_s', 'num'], vmRssKib: ['vmrss_kib', 'int'], rssAnonKib: ['rssanon_kib', 'int'], rssFileKib: ['rssfile_kib', 'int'],
+} as const;
+/** The QEMU process's RSS every 50 ms (QEMU's own memory included). */
+export type RssRow = RowOf<typeof RSS_COLUMNS>;
+export function parseRssCsv(text: string, file = 'rss.csv'): RssRow[] {
+  return parseCsv(text, file, RSS_COLUMNS);
+}
+
+const RAM_COLUMNS = {
+  tHost: ['t_host_s', 'num'], ramRssKib: ['ram_rss_kib', 'int'], ramAnonHugeKib: ['ram_anonhuge_kib', 'int'], ramSizeKib: ['ram_size_kib', 'int'],
+} as const;
+/** The guest-RAM mapping alone, every 500 ms. */
+export type RamRow = RowOf<typeof RAM_COLUMNS>;
+export function parseRamCsv(text: string, file = 'ram.csv'): RamRow[] {
+  return parseCsv(text, file, RAM_COLUMNS);
+}
+
+const BLOCK_COLUMNS = { pfn: ['pfn', 'int'], order: ['order', 'int'], reported: ['reported', 'bool01'] } as const;
+/** kpageflags.<tag>.blocks.csv: free blocks decoded from a dump. */
+export function parseBlocksCsv(text: string, file = 'blocks.csv'): FreeBlock[] {
+  return parseCsv(text, file, BLOCK_COLUMNS);
+}
+
+/** summary.json: figures vary by experiment; the ones every run has are typed, the rest pass through. */
+export interface RunSummary {
+  name: string;
+  mem_mib: number;
+  smp: number;
+  clock_offset_host_minus_guest_s: number;
+  page_reporting_order_effective: number;
+  markers_guest_s: Record<string, number>;
+  all_passes: number;
+  all_batches: number;
+  all_reported_bytes: number;
+  [key: string]: unknown;
+}
+
+export function parseSummaryJson(text: string, file = 'summary.json'): RunSummary {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    const pos = /position (\d+)/.exec((e as Error).message);
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : 1;
+    throw new ParseError(file, line, `invalid JSON: ${(e as Error).message}`, { field: 'json', value: (e as Error).message });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ParseError(file, 1, 'expected a JSON object', { field: 'json', value: typeof data });
+  }
+  const s = data as Record<string, unknown>;
+  const need: Array<[string, string]> = [
+    ['name', 'string'], ['mem_mib', 'number'], ['smp', 'number'], ['clock_offset_host_minus_guest_s', 'number'],
+    ['page_reporting_order_effective', 'number'], ['markers_guest_s', 'object'],
+    ['all_passes', 'number'], ['all_batches', 'number'], ['all_reported_bytes', 'number'],
+  ];
+  for (const [key, type] of need) {
+    if (typeof s[key] !== type || s[key] === null) {
+      throw new ParseError(file, lineOfKey(text, key), `${key}: expected a ${type}, got ${JSON.stringify(s[key])}`, { field: key, value: s[key] });
+    }
+  }
+  return s as RunSummary;
+}
+
+function lineOfKey(text: string, key: string): number {
+  const at = text.indexOf(`"${key}"`);
+  return at < 0 ? 1 : text.slice(0, at).split('\n').length;
+}

@@ -1,0 +1,194 @@
+// One real-kernel run folder (../shared/real-kernel/<run>/) as typed data. Small files are read at once; the
+// kpageflags dumps, the trace and the serial log are read only when asked for (and then kept).
+// Node only: it reads the file system.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ParseError } from '../core/errors.js';
+import { type BuddyinfoRow, parseBuddyinfo } from './buddyinfo.js';
+import {
+  type PassRow, type RamRow, type ReportRow, type RssRow, type RunSummary,
+  parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson,
+} from './csv.js';
+import { type FtraceEvent, readFtraceFile, readFtraceFileSync } from './ftrace.js';
+import { type FreeBlock, type KpageflagsBlocks, decodeKpageflags } from './kpageflags.js';
+import { type Pagetypeinfo, parsePagetypeinfo } from './pagetypeinfo.js';
+import { type Zoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones } from './zoneinfo.js';
+
+/** The /proc files captured at one moment (`guest/<tag>.<kind>`: pre, held, end, kpf_pre...). */
+export interface ProcSnapshot {
+  buddyinfo?: BuddyinfoRow[];
+  pagetypeinfo?: Pagetypeinfo;
+  zoneinfo?: Zoneinfo;
+  /** /proc/vmstat as name → value. */
+  vmstat?: Record<string, number>;
+  /** /proc/meminfo as name → value in kB (or pages for the HugePages_ counts), as printed. */
+  meminfo?: Record<string, number>;
+}
+
+/** One console line: host seconds and the text. Guest records start with `@X <t_guest_s>`. */
+export interface SerialLine {
+  tHost: number;
+  text: string;
+  /** For `@X t ...` records: X, the guest time and the remaining fields. */
+  record?: { kind: string; tGuest: number; fields: string[] };
+}
+
+export interface Run {
+  dir: string;
+  name: string;
+  summary: RunSummary | undefined;
+  meta: Record<string, unknown> | undefined;
+  reports: ReportRow[] | undefined;
+  passes: PassRow[] | undefined;
+  rss: RssRow[] | undefined;
+  ram: RamRow[] | undefined;
+  /** kpageflags.<tag>.blocks.csv by tag (pre, post, end, held). */
+  blocks: Record<string, FreeBlock[]>;
+  proc: Record<string, ProcSnapshot>;
+  /** Half-open pfn ranges of memory from dmesg, when guest/dmesg.txt has them. */
+  memoryRanges?: Array<[number, number]>;
+  /** Zone [start, end) pfn bounds from the first zoneinfo found (what the kpageflags decoder splits on). */
+  zoneBounds: Array<[number, number]>;
+  /** guest/kpageflags.<tag>.bin[.gz] by tag, decoded on first call. */
+  kpageflags: Record<string, () => KpageflagsBlocks>;
+  /** guest/trace.txt[.gz], when present. */
+  trace?: {
+    path: string;
+    /** Reads the whole file, then yields events lazily (fast). */
+    events(): Generator<FtraceEvent>;
+    /** Streams the file (low memory). */
+    stream(): AsyncGenerator<FtraceEvent>;
+  };
+  /** serial.log, read on first call. */
+  serial(): SerialLine[];
+  /** Any other text file of guest/ (cmdline.txt, page_reporting_order.txt...), read on call. */
+  guestText(name: string): string | undefined;
+}
+
+function lazy<T>(fn: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value;
+  };
+}
+
+/** `name value` lines (vmstat) or `Name:   value kB` lines (meminfo). */
+function parseNameValues(text: string, file: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    const m = /^(\S+?):?\s+(-?\d+)(?:\s+kB)?\s*$/.exec(line);
+    if (!m) throw new ParseError(file, i + 1, `expected 'name value', got '${line}'`, { field: line.split(/\s+/)[0], value: line });
+    out[m[1]!] = Number(m[2]);
+  });
+  return out;
+}
+
+function parseSerial(text: string, file: string): SerialLine[] {
+  const out: SerialLine[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line === '') return;
+    const tab = line.indexOf('\t');
+    const t = Number(line.slice(0, tab));
+    if (tab < 0 || !Number.isFinite(t)) throw new ParseError(file, i + 1, `expected '<t_host_s>\\t<line>', got '${line.slice(0, 60)}'`, { field: 't_host_s', value: line.slice(0, Math.max(tab, 0)) });
+    const s: SerialLine = { tHost: t, text: line.slice(tab + 1) };
+    const m = /^@([A-Z]) (\d+(?:\.\d+)?)\s?(.*)$/.exec(s.text);
+    if (m) s.record = { kind: m[1]!, tGuest: Number(m[2]), fields: m[3] ? m[3].split(/\s+/) : [] };
+    out.push(s);
+  });
+  return out;
+}
+
+const PROC_KINDS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'vmstat', 'meminfo'] as const;
+
+/** Everything present in a run folder. Missing files leave their field undefined (or their map empty). */
+export function loadRun(dir: string): Run {
+  const at = (...p: string[]) => join(dir, ...p);
+  const text = (path: string) => readFileSync(path, 'utf8');
+  const ifExists = <T>(path: string, parse: (t: string, file: string) => T): T | undefined =>
+    existsSync(path) ? parse(text(path), path) : undefined;
+  const guestDir = at('guest');
+  const guestFiles = existsSync(guestDir) ? readdirSync(guestDir) : [];
+  const rootFiles = readdirSync(dir);
+
+  const proc: Record<string, ProcSnapshot> = {};
+  for (const f of guestFiles) {
+    const m = /^(\w+)\.(buddyinfo|pagetypeinfo|zoneinfo|vmstat|meminfo)$/.exec(f);
+    if (!m) continue;
+    const snap = (proc[m[1]!] ??= {});
+    const kind = m[2] as (typeof PROC_KINDS)[number];
+    const path = join(guestDir, f);
+    const t = text(path);
+    if (kind === 'buddyinfo') snap.buddyinfo = parseBuddyinfo(t, path);
+    else if (kind === 'pagetypeinfo') snap.pagetypeinfo = parsePagetypeinfo(t, path);
+    else if (kind === 'zoneinfo') snap.zoneinfo = parseZoneinfo(t, path);
+    else snap[kind] = parseNameValues(t, path);
+  }
+
+  const zoneinfo = proc['pre']?.zoneinfo ?? Object.values(proc).find((s) => s.zoneinfo)?.zoneinfo;
+  const zoneBounds: Array<[number, number]> = zoneinfo
+    ? populatedZones(zoneinfo).filter((z) => z.startPfn !== undefined).map((z) => [z.startPfn!, z.startPfn! + z.spanned])
+    : [];
+
+  const blocks: Record<string, FreeBlock[]> = {};
+  for (const f of rootFiles) {
+    const m = /^kpageflags\.(\w+)\.blocks\.csv$/.exec(f);
+    if (m) blocks[m[1]!] = parseBlocksCsv(text(at(f)), at(f));
+  }
+
+  const kpageflags: Record<string, () => KpageflagsBlocks> = {};
+  for (const f of guestFiles) {
+    const m = /^kpageflags\.(\w+)\.bin(\.gz)?$/.exec(f);
+    if (!m) continue;
+    const path = join(guestDir, f);
+    kpageflags[m[1]!] = lazy(() => decodeKpageflags(readFileSync(path), { zoneBounds, file: path }));
+  }
+
+  const traceName = ['trace.txt', 'trace.txt.gz'].find((n) => guestFiles.includes(n));
+  const trace = traceName
+    ? { path: join(guestDir, traceName), events: () => readFtraceFileSync(join(guestDir, traceName)), stream: () => readFtraceFile(join(guestDir, traceName)) }
+    : undefined;
+
+  const dmesg = at('guest', 'dmesg.txt');
+  const ranges = existsSync(dmesg) ? memoryRangesFromDmesg(text(dmesg)) : [];
+  const serialPath = at('serial.log');
+  const serial = lazy(() => (existsSync(serialPath) ? parseSerial(text(serialPath), serialPath) : []));
+
+  const meta = ifExists(at('meta.json'), (t, file) => {
+    try {
+      return JSON.parse(t) as Record<string, unknown>;
+    } catch (e) {
+      throw new ParseError(file, 1, `invalid JSON: ${(e as Error).message}`, { field: 'json', value: (e as Error).message });
+    }
+  });
+
+  return {
+    dir,
+    name: dir.replace(/\/+$/, '').split('/').pop()!,
+    summary: ifExists(at('summary.json'), parseSummaryJson),
+    meta,
+    reports: ifExists(at('reports.csv'), parseReportsCsv),
+    passes: ifExists(at('passes.csv'), parsePassesCsv),
+    rss: ifExists(at('rss.csv'), parseRssCsv),
+    ram: ifExists(at('ram.csv'), parseRamCsv),
+    blocks,
+    proc,
+    ...(ranges.length ? { memoryRanges: ranges } : {}),
+    zoneBounds,
+    kpageflags,
+    ...(trace ? { trace } : {}),
+    serial,
+    guestText: (name: string) => {
+      if (name.includes('/')) return undefined;
+      const p = join(guestDir, name);
+      return existsSync(p) ? text(p) : undefined;
+    },
+  };
+}
