@@ -9,6 +9,7 @@ import { freeListAddr, nrFree, listHead, listRotateToFront } from './freelist';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
 
 let capacity: u32 = 32;
+let budgetDivisor: u32 = 16;
 let offset: u32 = 32;
 let cycZone: u32 = 0;
 let cycOrder: u32 = 0;
@@ -19,8 +20,9 @@ let cycActive: bool = false;
 
 @inline function slotAddr(i: u32): usize { return <usize>BATCH_START + <usize>(i * SLOT_SIZE); }
 
-export function reportBatchReset(cap: u32): void {
+export function reportBatchReset(cap: u32, divisor: u32): void {
   capacity = cap;
+  budgetDivisor = divisor == 0 ? 16 : divisor;
   offset = cap;
   cycActive = false;
 }
@@ -29,7 +31,8 @@ export function reportBatchCount(): u32 { return capacity - offset; }
 export function reportBatchOffset(): u32 { return offset; }
 export function reportBatchCapacity(): u32 { return capacity; }
 
-/** Start the cycle of one list; false when it is empty. budget = ceil(nr_free / (capacity * 16)). */
+/** Start the cycle of one list; false when it is empty. budget = ceil(nr_free / (capacity * divisor)); the
+ *  kernel's divisor is 16: enough calls for a sixteenth of the list plus one. */
 export function reportCycleBegin(zone: u32, order: u32, mt: u32): bool {
   const head = listHead(freeListAddr(zone, order, mt));
   cycActive = false;
@@ -37,7 +40,7 @@ export function reportCycleBegin(zone: u32, order: u32, mt: u32): bool {
   cycZone = zone;
   cycOrder = order;
   cycMt = mt;
-  const div = capacity * 16;
+  const div = capacity * budgetDivisor;
   budget = <i32>((nrFree(zone, order) + div - 1) / div);
   cursor = head;
   cycActive = true;

@@ -89,6 +89,15 @@ describe('the E5 kmem trace', () => {
     expect(sumPfn).toBe(events.reduce((s, e) => s + ('pfn' in e ? e.pfn : 0), 0));
     expect(n).toBe(events.length);
   });
+
+  it('a stream can be left early', async () => {
+    let first: FtraceEvent | undefined;
+    for await (const e of readFtraceFile(E5)) {
+      first = e;
+      break;
+    }
+    expect(first).toMatchObject({ event: 'tracing_mark_write', line: 13 });
+  });
 });
 
 describe('prrep decodes to exactly the blocks of reports.csv', () => {

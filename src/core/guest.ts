@@ -265,11 +265,14 @@ export class WasmGuest implements Allocator {
 
   // --- the report cycle ---
 
-  reportBatchReset(capacity: number): void {
+  reportBatchReset(capacity: number, budgetDivisor = 16): void {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.L.maxCapacity) {
       throw new SimError('BAD_CONFIG', `report capacity must be 1..${this.L.maxCapacity}, got ${capacity}`, { capacity });
     }
-    this.x.reportBatchReset(capacity);
+    if (!Number.isInteger(budgetDivisor) || budgetDivisor < 1) {
+      throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${budgetDivisor}`, { budgetDivisor });
+    }
+    this.x.reportBatchReset(capacity, budgetDivisor);
   }
   reportCycleBegin(zone: number, order: number, mt: number): boolean {
     return this.x.reportCycleBegin(zone, order, mt) !== 0;

@@ -171,8 +171,8 @@ export interface Allocator {
   takeNotifications(): number;
 
   // --- the report cycle (hot walk), shared scatterlist per zone ---
-  /** Start a fresh scatterlist of `capacity` entries (offset = capacity). */
-  reportBatchReset(capacity: number): void;
+  /** Start a fresh scatterlist of `capacity` entries (offset = capacity); budget divisor default 16. */
+  reportBatchReset(capacity: number, budgetDivisor?: number): void;
   /** Start the cycle of one list: computes the budget. Returns false if the list is empty (skip). */
   reportCycleBegin(zone: number, order: number, mt: number): boolean;
   /** Walk on until one of the CycleResult events. */

@@ -1,0 +1,82 @@
+// Reporting devices: the virtio-balloon guest driver in front of a QEMU host, and test devices.
+import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
+import { EIO, ENOSPC } from '../reporting/device.js';
+import type { QemuHost } from './qemu.js';
+
+export interface VirtioBalloonOptions {
+  /** Descriptors of the reporting virtqueue (QEMU: 32 entries a request; a full queue fails the report). */
+  queueSize?: number;
+  /** prdev->order the driver asks for (virtio-balloon on x86: 0, i.e. unspecified). */
+  order?: number;
+  capacity?: number;
+}
+
+/**
+ * virtballoon_free_page_report: queue the scatterlist on the reporting virtqueue, kick the host, wait for it
+ * to come back. QEMU always completes it; a queue without room for the batch is an error.
+ */
+export class VirtioBalloonDevice implements ReportingDevice {
+  readonly order: number;
+  readonly capacity: number | undefined;
+  readonly queueSize: number;
+  queueFull = 0;
+
+  constructor(readonly host: QemuHost, opts: VirtioBalloonOptions = {}) {
+    this.order = opts.order ?? 0;
+    this.capacity = opts.capacity;
+    this.queueSize = opts.queueSize ?? 128;
+  }
+
+  report(batch: ReportBatch): number {
+    // The driver waits for each report to come back, so one request at most is queued: it must fit.
+    if (batch.length > this.queueSize) {
+      this.queueFull++;
+      return ENOSPC;
+    }
+    this.host.handleReport(batch);
+    return 0;
+  }
+
+  latencyMs(batch: ReportBatch): number {
+    return this.host.latencyMs(batch);
+  }
+}
+
+/** Accepts every report at once and does nothing with it. */
+export class NullDevice implements ReportingDevice {
+  calls = 0;
+  constructor(readonly order = 0) {}
+  report(): number {
+    this.calls++;
+    return 0;
+  }
+}
+
+/** Fails every k-th call (k = 1: every call) with EIO. */
+export class FailingDevice implements ReportingDevice {
+  calls = 0;
+  constructor(readonly every: number, readonly inner: ReportingDevice = new NullDevice()) {
+    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`FailingDevice: every must be an integer >= 1, got ${every}`);
+  }
+  get order(): number | undefined { return this.inner.order; }
+  report(batch: ReportBatch): number | Promise<number> {
+    this.calls++;
+    if (this.calls % this.every === 0) return EIO;
+    return this.inner.report(batch);
+  }
+  latencyMs(batch: ReportBatch): number {
+    return this.inner.latencyMs ? this.inner.latencyMs(batch) : 0;
+  }
+}
+
+/** Takes `ms` of simulated time per report (plus whatever the inner device takes). */
+export class SlowDevice implements ReportingDevice {
+  constructor(readonly ms: number, readonly inner: ReportingDevice = new NullDevice()) {}
+  get order(): number | undefined { return this.inner.order; }
+  report(batch: ReportBatch): number | Promise<number> {
+    return this.inner.report(batch);
+  }
+  latencyMs(batch: ReportBatch): number {
+    return this.ms + (this.inner.latencyMs ? this.inner.latencyMs(batch) : 0);
+  }
+}

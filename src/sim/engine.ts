@@ -1,0 +1,168 @@
+// The simulation engine: one virtual clock for workload operations, delayed work, device completions and
+// sampling, over one or more guests on one host.
+import { VirtualClock } from './clock.js';
+import { GuestRun, type GuestRunSpec } from './guest-run.js';
+import { NR_ORDERS } from '../core/types.js';
+
+export interface SimulationSpec {
+  guests: GuestRunSpec[];
+  durationS: number;
+  /** Sampling interval, ms (default 50, like rss.csv). */
+  sampleMs?: number;
+  seed?: number;
+  /** Host RAM in MiB (for the overcommit ratio); default: the sum of guest RAM. */
+  hostMiB?: number;
+}
+
+export interface Sample {
+  t: number;
+  /** Guest RAM resident on the host, KiB. */
+  rssKib: number;
+  freePages: number;
+  /** Free pages by order, all zones. */
+  freeByOrder: number[];
+  pagesReported: number;
+  reportCalls: number;
+  inflightPages: number;
+  allocatedPages: number;
+  refaults: number;
+}
+
+export interface GuestResult {
+  name: string;
+  policy: string;
+  samples: Sample[];
+  metrics: Record<string, number>;
+  reportedByOrder: number[];
+  passes: Array<{ pass: number; start: number; end: number; batches: number; blocks: number; pages: number }>;
+  buddyinfo: number[][];
+  zones: string[];
+}
+
+export interface SimulationResult {
+  durationS: number;
+  seed: number;
+  guests: GuestResult[];
+  host: { totalRssKib: number; guestMemKib: number; hostMiB: number; overcommit: number };
+  wallMs: number;
+  pageOps: number;
+}
+
+export class Simulation {
+  readonly clock = new VirtualClock();
+  readonly guests: GuestRun[];
+  readonly samples: Sample[][];
+  readonly sampleMs: number;
+  readonly seed: number;
+  onProgress: ((tMs: number) => void) | null = null;
+  private started = false;
+
+  constructor(readonly spec: SimulationSpec) {
+    this.seed = spec.seed ?? 1;
+    this.sampleMs = spec.sampleMs ?? 50;
+    this.guests = spec.guests.map((g, i) => new GuestRun(g, this.clock, i, (this.seed * 2654435761 + i) >>> 0));
+    this.samples = this.guests.map(() => []);
+  }
+
+  private sample(): void {
+    const t = this.clock.now();
+    this.guests.forEach((g, i) => {
+      const bi = g.guest.buddyinfo();
+      const freeByOrder = Array.from({ length: NR_ORDERS }, (_, o) => bi.reduce((a, z) => a + z[o]! * 2 ** o, 0));
+      const c = g.guest.counters();
+      const h = g.guest.hostCounters();
+      this.samples[i]!.push({
+        t, rssKib: h.rssPages * 4, freePages: freeByOrder.reduce((a, b) => a + b, 0), freeByOrder,
+        pagesReported: g.reporting?.metrics.pagesReported ?? g.hinting?.metrics.pagesHinted ?? 0,
+        reportCalls: g.reporting?.metrics.reportCalls ?? 0, inflightPages: c.inflightPages,
+        allocatedPages: g.guest.allocatedPages(), refaults: h.refaults,
+      });
+    });
+    this.clock.schedule(t + this.sampleMs, () => this.sample());
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.guests.forEach((g) => g.start());
+    this.clock.schedule(0, () => this.sample());
+  }
+
+  /** Run until `untilMs` (default: the end). Waits for devices that answer with promises. */
+  async run(untilMs = this.spec.durationS * 1000): Promise<void> {
+    this.start();
+    let lastProgress = 0;
+    while (this.clock.peek() <= untilMs) {
+      this.clock.step();
+      for (const g of this.guests) {
+        g.poll();
+        if (g.reporting?.pending) await g.reporting.pending;
+      }
+      if (this.onProgress && this.clock.now() - lastProgress >= 100) {
+        lastProgress = this.clock.now();
+        this.onProgress(lastProgress);
+      }
+    }
+    this.clock.runUntil(untilMs);
+  }
+
+  /** The same run without promises: every device must answer synchronously (all built-in devices do). */
+  runSync(untilMs = this.spec.durationS * 1000): void {
+    this.start();
+    while (this.clock.peek() <= untilMs) {
+      this.clock.step();
+      for (const g of this.guests) {
+        g.poll();
+        if (g.reporting?.pending) throw new Error('runSync: a device answered with a promise; use run()');
+      }
+      if (this.onProgress) this.onProgress(this.clock.now());
+    }
+    this.clock.runUntil(untilMs);
+  }
+
+  result(wallMs = 0): SimulationResult {
+    const guestMemKib = this.guests.reduce((a, g) => a + g.guest.config.zones.reduce((b, z) => b + z.present, 0) * 4, 0);
+    const hostMiB = this.spec.hostMiB ?? guestMemKib / 1024;
+    const guests = this.guests.map((g, i): GuestResult => {
+      const rm = g.reporting?.metrics;
+      const c = g.guest.counters();
+      const hc = g.guest.hostCounters();
+      const metrics: Record<string, number> = {
+        reportCalls: rm?.reportCalls ?? 0, reportErrors: rm?.reportErrors ?? 0, pagesReported: rm?.pagesReported ?? 0,
+        bytesReported: rm?.bytesReported ?? 0, pagesReportedAgain: rm?.pagesReportedAgain ?? 0, passes: rm?.passes ?? 0,
+        budgetExhaustions: rm?.budgetExhaustions ?? 0, zoneGateSkips: rm?.zoneGateSkips ?? 0,
+        isolationFailures: c.isolateFailures, allocFailures: c.allocFailures,
+        allocFailuresInFlight: c.allocFailuresInFlight, inflightPeakPages: c.inflightPeak,
+        refaults: hc.refaults, refaultPages: hc.refaultPages, refaultCostMs: g.host.refaults().costMs,
+        hostRssKib: hc.rssPages * 4, discardedPages: hc.discardedPages, lockAcquisitions: rm?.lockAcquisitions ?? 0,
+        pageOps: g.pageOps(),
+      };
+      if (g.hinting) Object.assign(metrics, Object.fromEntries(Object.entries(g.hinting.metrics).map(([k, v]) => [`hint.${k}`, v])));
+      const p = g.spec.policy;
+      return {
+        name: g.name,
+        policy: p.kind === 'reporting' ? `reporting ${g.guest.config.profile}` : p.kind,
+        samples: this.samples[i]!,
+        metrics,
+        reportedByOrder: rm?.reportedByOrder ?? new Array(NR_ORDERS).fill(0),
+        passes: g.reporting?.passLog ?? [],
+        buddyinfo: g.guest.buddyinfo(),
+        zones: g.guest.config.zones.map((z) => z.name),
+      };
+    });
+    const totalRssKib = guests.reduce((a, g) => a + g.metrics.hostRssKib!, 0);
+    return {
+      durationS: this.spec.durationS, seed: this.seed, guests,
+      host: { totalRssKib, guestMemKib, hostMiB, overcommit: guestMemKib / 1024 / hostMiB },
+      wallMs, pageOps: this.guests.reduce((a, g) => a + g.pageOps(), 0),
+    };
+  }
+}
+
+/** Build, run and summarise a simulation. */
+export async function simulate(spec: SimulationSpec): Promise<SimulationResult> {
+  const t0 = performance.now();
+  const sim = new Simulation(spec);
+  await sim.run();
+  return sim.result(performance.now() - t0);
+}

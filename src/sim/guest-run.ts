@@ -1,0 +1,104 @@
+// One simulated guest: its allocator (a wasm instance), the host model, the device, the free page reporting
+// worker or the hinting walker, and its workloads.
+import { WasmGuest } from '../core/guest.js';
+import { resolveGuest, type GuestSpec } from '../core/config.js';
+import { SimError } from '../core/errors.js';
+import { QemuHost, hostShiftOf, type QemuHostOptions } from '../host/qemu.js';
+import { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from '../host/devices.js';
+import type { ReportingDevice } from '../reporting/device.js';
+import { PageReporting, type ReportingOptions } from '../reporting/worker.js';
+import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
+import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
+import type { Clock } from './clock.js';
+import type { ProfileName } from '../core/types.js';
+
+export type PolicySpec =
+  | { kind: 'none' }
+  | ({ kind: 'reporting'; profile?: ProfileName; registerAtS?: number } & ReportingOptions)
+  | ({ kind: 'hinting' } & Partial<HintingOptions>);
+
+export type DeviceSpec =
+  | { kind: 'virtio-balloon'; queueSize?: number; order?: number; capacity?: number }
+  | { kind: 'null'; order?: number }
+  | { kind: 'failing'; every: number }
+  | { kind: 'slow'; latencyMs: number };
+
+export interface GuestRunSpec {
+  name?: string;
+  guest: GuestSpec;
+  policy: PolicySpec;
+  device?: DeviceSpec;
+  host?: QemuHostOptions;
+  /** init_on_alloc: allocations zero (touch) their pages. Default true, as in the reference guest. */
+  initOnAlloc?: boolean;
+  workloads?: WorkloadSpec[];
+}
+
+export class GuestRun {
+  readonly name: string;
+  readonly guest: WasmGuest;
+  readonly host: QemuHost;
+  readonly device: ReportingDevice | null;
+  readonly reporting: PageReporting | null = null;
+  readonly hinting: FreePageHinting | null = null;
+  readonly workloads: Workload[];
+
+  constructor(readonly spec: GuestRunSpec, readonly clock: Clock, readonly id: number, readonly seed: number) {
+    this.name = spec.name ?? `guest${id}`;
+    const policy = spec.policy;
+    const profile = policy.kind === 'reporting' && policy.profile ? policy.profile : spec.guest.profile;
+    const backing = spec.host?.backing ?? 'thp';
+    this.guest = new WasmGuest(resolveGuest({ ...spec.guest, profile }), {
+      hostShift: hostShiftOf(backing), touchOnAlloc: spec.initOnAlloc ?? true,
+    });
+    this.host = new QemuHost(this.guest, spec.host);
+    this.device = policy.kind === 'reporting' ? this.makeDevice(spec.device ?? { kind: 'virtio-balloon' }) : null;
+    if (policy.kind === 'reporting') {
+      this.reporting = new PageReporting(this.guest, clock, policy);
+      this.reporting.guestId = id;
+    } else if (policy.kind === 'hinting') {
+      this.hinting = new FreePageHinting(this.guest, clock, {
+        use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs,
+        hostDelayMs: policy.hostDelayMs, migrationMs: policy.migrationMs,
+        hostPages: backing === 'thp' ? 512 : 1,
+      });
+    }
+    this.workloads = (spec.workloads ?? []).map((w) => createWorkload(w));
+  }
+
+  private makeDevice(d: DeviceSpec): ReportingDevice {
+    switch (d.kind) {
+      case 'virtio-balloon': return new VirtioBalloonDevice(this.host, d);
+      case 'null': return new NullDevice(d.order ?? 0);
+      case 'failing': return new FailingDevice(d.every, new VirtioBalloonDevice(this.host));
+      case 'slow': return new SlowDevice(d.latencyMs, new VirtioBalloonDevice(this.host));
+      default: throw new SimError('BAD_CONFIG', `unknown device kind '${(d as { kind: string }).kind}'`, { field: 'device.kind', value: (d as { kind: string }).kind });
+    }
+  }
+
+  /** t = 0: boot frees all memory; the device registers (or hinting starts); workloads are scheduled. */
+  start(): void {
+    this.guest.boot();
+    this.guest.takeNotifications();
+    const policy = this.spec.policy;
+    if (this.reporting && this.device) {
+      const at = policy.kind === 'reporting' ? (policy.registerAtS ?? 0) * 1000 : 0;
+      this.clock.schedule(at, () => {
+        const r = this.reporting!.register(this.device!);
+        if (r !== 0) throw new SimError('DEVICE', `register failed: ${r}`, { status: r });
+      });
+    }
+    this.hinting?.start();
+    this.workloads.forEach((w, i) => w.start({ guest: this.guest, clock: this.clock, seed: (this.seed + i * 7919) >>> 0 }));
+  }
+
+  /** Called after every event: a free that reached the reporting order requests a pass. */
+  poll(): void {
+    if (this.reporting) this.reporting.poll();
+    else this.guest.takeNotifications();
+  }
+
+  pageOps(): number {
+    return this.workloads.reduce((a, w) => a + w.pageOps, 0);
+  }
+}

@@ -1,0 +1,21 @@
+// Workload specs as data, and the factory that turns a spec into a process.
+import { Memhog, type MemhogSpec } from './memhog.js';
+import { Churn, type ChurnSpec } from './churn.js';
+import { Fragment, type FragmentSpec } from './fragment.js';
+import { PageCache, type PageCacheSpec } from './pagecache.js';
+import { Burst, type BurstSpec } from './burst.js';
+import type { Workload } from './workload.js';
+
+export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec;
+export type { Workload, WorkloadContext } from './workload.js';
+export { Memhog, Churn, Fragment, PageCache, Burst };
+
+export function createWorkload(spec: WorkloadSpec): Workload {
+  switch (spec.kind) {
+    case 'memhog': return new Memhog(spec);
+    case 'churn': return new Churn(spec);
+    case 'fragment': return new Fragment(spec);
+    case 'pagecache': return new PageCache(spec);
+    case 'burst': return new Burst(spec);
+  }
+}
