@@ -17,7 +17,7 @@ export {
 export { hintNext } from './hinting';
 export { hostTouch, hostDiscard, hostResident } from './host';
 export { checkInvariants, checkPfn, checkArg } from './check';
-export { applyOps } from './ops';
+export { applyOps, allocBulk, freeBulk, bulkError } from './ops';
 export { w1Run, w1FreeAll } from './bench';
 export { markHole } from './holes';
 export { layoutConstant } from './constants';

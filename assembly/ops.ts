@@ -29,3 +29,36 @@ export function applyOps(n: u32): u32 {
   setCurrentOp(-1);
   return failed;
 }
+
+export let bulkError: i32 = 0;
+
+/**
+ * Allocate up to n blocks of one kind; their pfns are written as u32 from OPS_START (capacity 4 * OPS_CAPACITY).
+ * Stops at the first failure. Returns the number allocated.
+ */
+export function allocBulk(order: u32, mt: u32, highest: u32, cpu: u32, n: u32): u32 {
+  const out = <usize>OPS_START;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = alloc(order, mt, highest, cpu);
+    if (r < 0) return i;
+    store<u32>(out + (<usize>i << 2), <u32>r);
+  }
+  return n;
+}
+
+/**
+ * Free n blocks whose pfns are u32 from OPS_START, all of one order. Stops at the first invalid one (nothing
+ * changed for it): returns the number freed; bulkError holds the error code.
+ */
+export function freeBulk(n: u32, order: u32, flags: u32, cpu: u32): u32 {
+  const src = <usize>OPS_START;
+  bulkError = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = free(load<u32>(src + (<usize>i << 2)), order, flags, cpu);
+    if (r < 0) {
+      bulkError = r;
+      return i;
+    }
+  }
+  return n;
+}

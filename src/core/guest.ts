@@ -317,6 +317,31 @@ export class WasmGuest implements Allocator {
     if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOps: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
     return this.x.applyOps(n) >>> 0;
   }
+  /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
+  get bulkCapacity(): number {
+    return this.L.opsCapacity * 4;
+  }
+  /**
+   * Allocate up to n blocks (n <= bulkCapacity) of one kind, stopping at the first failure; returns a view of the
+   * pfns allocated (valid until the next call into the guest).
+   */
+  allocBulk(order: number, mt: number, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
+    if (n > this.bulkCapacity) throw new SimError('BAD_STATE', `allocBulk: ${n} > capacity ${this.bulkCapacity}`, { n });
+    const got = this.x.allocBulk(order, mt, highestZone, cpu, n) >>> 0;
+    return new Uint32Array(this.core.memory.buffer, this.L.opsStart, got);
+  }
+  /** Free blocks of one order (pfns.length <= bulkCapacity); throws the named error of the first invalid one. */
+  freeBulk(pfns: Uint32Array, order: number, cpu = 0, opts: FreeOptions = {}): void {
+    if (pfns.length > this.bulkCapacity) throw new SimError('BAD_STATE', `freeBulk: ${pfns.length} > capacity ${this.bulkCapacity}`, {});
+    const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0) | (opts.direct ? FREE_DIRECT : 0);
+    new Uint32Array(this.core.memory.buffer, this.L.opsStart, pfns.length).set(pfns);
+    const done = this.x.freeBulk(pfns.length, order, flags, cpu) >>> 0;
+    if (done < pfns.length) {
+      const pfn = pfns[done]!;
+      throw errorFor(this.core.globalSigned('bulkError'), `free(pfn ${pfn}, order ${order})`, { pfn, order, cpu, index: done });
+    }
+  }
+
   /** Index of the first op of the last applyOps that notified page reporting, or -1. */
   firstNotifyOp(): number {
     return this.core.globalSigned('firstNotifyOp');

@@ -1,62 +1,36 @@
 // Applying many page operations at once through the wasm batch buffer.
 import type { WasmGuest } from '../core/guest.js';
-import { OP_ALLOC, OP_FREE, FREE_DIRECT } from '../core/guest.js';
-
-export interface AllocRequest { order: number; mt: number; cpu: number }
 
 /**
  * Allocate `count` blocks of one order/mt/cpu; the pfns of those that succeeded are appended to `out`
  * (failures are counted by the core). Returns the number allocated.
  */
-export function allocMany(g: WasmGuest, count: number, order: number, mt: number, cpu: number, out: { push(p: number): void }): number {
-  const cap = g.opsCapacity;
-  const highest = g.config.zones.length - 1;
-  const a = (order & 0xff) | (mt << 8) | (highest << 16) | (cpu << 24);
+export function allocMany(g: WasmGuest, count: number, order: number, mt: number, cpu: number, out: PfnList): number {
   let done = 0;
   while (count > 0) {
-    const n = Math.min(cap, count);
-    const ops = g.opsView();
-    for (let i = 0; i < n; i++) {
-      ops[4 * i] = OP_ALLOC;
-      ops[4 * i + 1] = a;
-    }
-    g.applyOps(n);
-    const res = new Int32Array(ops.buffer, ops.byteOffset, ops.length);
-    for (let i = 0; i < n; i++) {
-      const r = res[4 * i + 3]!;
-      if (r >= 0) {
-        out.push(r);
-        done++;
+    const n = Math.min(g.bulkCapacity, count);
+    const got = g.allocBulk(order, mt, n, cpu);
+    out.pushAll(got);
+    done += got.length;
+    count -= n;
+    if (got.length < n) {
+      // The core stopped at a failure (counted there); the rest of this request fails the same way one by one.
+      for (let i = got.length + 1; i < n; i++) {
+        const p = g.alloc(order, mt, { cpu });
+        if (p >= 0) {
+          out.push(p);
+          done++;
+        }
       }
     }
-    count -= n;
   }
   return done;
 }
 
-/** Free blocks (pfns[from..to)) of one order from one cpu. Throws on the first invalid free. */
-export function freeMany(g: WasmGuest, pfns: ArrayLike<number>, from: number, to: number, order: number, cpu: number, direct = false): void {
-  const cap = g.opsCapacity;
-  const b = (order & 0xff) | ((direct ? FREE_DIRECT : 0) << 8) | (cpu << 24);
-  let i = from;
-  while (i < to) {
-    const n = Math.min(cap, to - i);
-    const ops = g.opsView();
-    for (let k = 0; k < n; k++) {
-      ops[4 * k] = OP_FREE;
-      ops[4 * k + 1] = pfns[i + k]!;
-      ops[4 * k + 2] = b;
-    }
-    const failed = g.applyOps(n);
-    if (failed) {
-      const res = new Int32Array(ops.buffer, ops.byteOffset, ops.length);
-      for (let k = 0; k < n; k++) {
-        if (res[4 * k + 3]! < 0) {
-          g.free(pfns[i + k]!, order, { cpu }); // throws the named error
-        }
-      }
-    }
-    i += n;
+/** Free blocks (pfns[from..to)) of one order from one cpu. Throws the named error of the first invalid free. */
+export function freeMany(g: WasmGuest, pfns: Uint32Array, from: number, to: number, order: number, cpu: number, direct = false): void {
+  for (let i = from; i < to; i += g.bulkCapacity) {
+    g.freeBulk(pfns.subarray(i, Math.min(to, i + g.bulkCapacity)), order, cpu, { direct });
   }
 }
 
@@ -64,6 +38,15 @@ export function freeMany(g: WasmGuest, pfns: ArrayLike<number>, from: number, to
 export class PfnList {
   data = new Uint32Array(1024);
   length = 0;
+  pushAll(src: Uint32Array): void {
+    while (this.length + src.length > this.data.length) {
+      const d = new Uint32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data.set(src, this.length);
+    this.length += src.length;
+  }
   push(p: number): void {
     if (this.length === this.data.length) {
       const d = new Uint32Array(this.data.length * 2);

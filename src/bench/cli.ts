@@ -1,0 +1,72 @@
+// `prsim bench` / `npm run bench`: W1, W2 and W3 of ../shared/docs/benchmarks.md, measured side by side in one
+// run. Figures are printed, never asserted.
+import { parseArgs } from 'node:util';
+import { readFileSync, existsSync } from 'node:fs';
+import { ReferenceAllocator } from '../model/reference.js';
+import { maxGuestPages } from '../core/guest.js';
+import { w1Wasm, w1Reference } from './w1.js';
+import { w2 } from './w2.js';
+import { w3, w3Scaled, REAL_KERNEL } from './w3.js';
+
+const fmt = (x: number, d = 2) => x.toFixed(d);
+
+export async function benchCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  const runs = values.quick ? 1 : 5;
+  const ops = values.quick ? 1_000_000 : 10_000_000;
+  const only = values.only ? new Set(values.only.split(',')) : null;
+  const want = (w: string) => !only || only.has(w);
+  const out: Record<string, unknown> = { runs, ops };
+  const log = (s: string) => { if (!values.json) console.log(s); };
+
+  if (want('w1')) {
+    log(`W1 churn: N = 2^20, OPS = ${ops}, median of ${runs} runs`);
+    const rows = [];
+    for (const seed of [1, 2, 3]) {
+      const wasm = w1Wasm(2 ** 20, seed, ops, runs);
+      const ref = w1Reference((c) => new ReferenceAllocator(c), 2 ** 20, seed, ops, runs);
+      const same = wasm.line.join(' ') === ref.line.join(' ');
+      log(`  wasm      ${wasm.line.join(' ')}`);
+      log(`  reference ${ref.line.join(' ')}`);
+      log(`  seed ${seed}: wasm ${fmt(wasm.medianNs)} ns/step, reference ${fmt(ref.medianNs)} ns/step, ratio ${fmt(ref.medianNs / wasm.medianNs)}x, lines ${same ? 'identical' : 'DIFFER'}, ${fmt(wasm.bytesPerPage)} bytes of linear memory per page`);
+      rows.push({ seed, wasmLine: wasm.line, refLine: ref.line, identical: same, wasmNs: wasm.medianNs, refNs: ref.medianNs, bytesPerPage: wasm.bytesPerPage });
+      if (!same) process.exitCode = 1;
+    }
+    out.w1 = rows;
+    const big = w1Wasm(2 ** 24, 1, ops, 1);
+    log(`  64 GiB guest (N = 2^24): ${big.line.join(' ')}  ${fmt(big.medianNs)} ns/step, ${fmt(big.bytesPerPage)} bytes/page`);
+    const maxPages = maxGuestPages();
+    log(`  largest guest in wasm32: ${maxPages} pages = ${fmt((maxPages * 4096) / 2 ** 30, 1)} GiB`);
+    out.w1Big = { line: big.line, ns: big.medianNs };
+    out.maxGuestPages = maxPages;
+  }
+  if (want('w2')) {
+    const r = w2();
+    log(`W2 drain (N = 2^22, 2M steps, free all, capacity 32, order 9): ${r.reportCalls} report() calls, ${r.pagesReported} pages reported, ${r.passes} passes, idle after ${r.simSecondsUntilIdle} simulated s, wall ${fmt(r.wallMs, 1)} ms, ${fmt(r.wallUsPerCall, 1)} us per call`);
+    out.w2 = r;
+  }
+  if (want('w3')) {
+    const r = await w3();
+    const st = r.stairs;
+    log(`W3 memhog (1 GiB guest${existsSync(`${REAL_KERNEL}/E2_memhog512_r1`) ? ', zones from E2 pre.zoneinfo' : ''}): RSS ${fmt(st.startKib / 1024, 0)} MiB at the free -> final ${fmt(st.finalKib / 1024, 0)} MiB; t50 ${st.t50S?.toFixed(2)} s, t90 ${st.t90S?.toFixed(2)} s; steps ${st.steps.map((s) => `+${s.tAfterFreeS.toFixed(2)}s -${fmt(s.dropKib / 1024, 0)}MiB`).join(', ')}; ${fmt(r.simSecondsPerWallSecond, 1)} simulated s per wall s`);
+    const sumFile = `${REAL_KERNEL}/E2_memhog512_r1/summary.json`;
+    if (existsSync(sumFile)) {
+      const s = JSON.parse(readFileSync(sumFile, 'utf8'));
+      log(`  real E2: RSS drop ${fmt(s.rss_drop_kib / 1024, 0)} MiB, t50 ${Number(s.t50_after_free_start_s).toFixed(2)} s, t90 ${Number(s.t90_after_free_start_s).toFixed(2)} s, passes after free at ${JSON.stringify(s.passes_after_free_guest_s)}`);
+    }
+    out.w3 = { stairs: st, simSecondsPerWallSecond: r.simSecondsPerWallSecond };
+    const big = await w3Scaled();
+    log(`W3 scaled (64 GiB guest, 48 GiB memhog): ${big.result.pageOps} page ops in ${fmt(big.result.wallMs / 1000)} s wall = ${(big.pageOpsPerWallSecond / 1e6).toFixed(2)} M page ops per wall s (end to end)`);
+    out.w3Scaled = { pageOps: big.result.pageOps, wallMs: big.result.wallMs, pageOpsPerWallSecond: big.pageOpsPerWallSecond };
+  }
+  if (values.json) console.log(JSON.stringify(out, null, 2));
+  return Number(process.exitCode ?? 0);
+}
+

@@ -1,0 +1,19 @@
+// The library's public API, by name.
+export { WasmGuest, maxGuestPages, type WasmGuestOptions } from './core/guest.js';
+export { resolveGuest, x86Zones, computeWatermarks, zoneBatchsize, type GuestSpec, type ZoneSpec } from './core/config.js';
+export { PROFILES, PROFILE_NAMES, getProfile, type Profile } from './core/profiles.js';
+export { SimError, InvariantError, ParseError, type SimErrorCode } from './core/errors.js';
+export * from './core/types.js';
+export { ReferenceAllocator } from './model/reference.js';
+export { PageReporting, type ReportingOptions, type ReportRecord, type PassRecord } from './reporting/worker.js';
+export { type ReportBatch, type ReportingDevice, EBUSY, EIO, ENOSPC } from './reporting/device.js';
+export { TRANSITIONS, transition, type ReportingState } from './reporting/state.js';
+export { type ReportingMetrics } from './reporting/metrics.js';
+export { QemuHost, type QemuHostOptions } from './host/qemu.js';
+export { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from './host/devices.js';
+export { FreePageHinting, type HintingOptions, type HintingMetrics } from './hinting/hinting.js';
+export { VirtualClock, RealClock, type Clock } from './sim/clock.js';
+export { Simulation, simulate, type SimulationSpec, type SimulationResult, type Sample } from './sim/engine.js';
+export { GuestRun, type GuestRunSpec, type PolicySpec, type DeviceSpec } from './sim/guest-run.js';
+export { createWorkload, type WorkloadSpec } from './workloads/index.js';
+export { Mulberry32 } from './sim/rng.js';
