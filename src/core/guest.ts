@@ -188,6 +188,32 @@ export class WasmGuest implements Allocator {
     if (r < 0) throw errorFor(r, `allocExact(pfn ${pfn}, order ${order})`, { pfn, order, mt });
   }
 
+  /**
+   * Trace replay (split_page and its reverse): re-mark [pfn, pfn + 2^order), which must be allocated blocks
+   * wholly inside, as allocated blocks of order `as` (every 2^as pages one head), allocation mt `mt`. The
+   * allocated page count does not change. Lets a replay carve a recorded allocation out of a larger block.
+   */
+  reshapeAllocated(pfn: number, order: number, as: number, mt: number): void {
+    this.checkPfn(pfn);
+    const n = 2 ** order;
+    if (as > order || pfn % n !== 0 || pfn + n > this.config.maxPfn) {
+      throw new SimError('BAD_ORDER', `reshapeAllocated(pfn ${pfn}, order ${order}, as ${as})`, { pfn, order, as });
+    }
+    for (let p = pfn; p < pfn + n;) {
+      const s = this.pfnState(p);
+      if (s.kind !== 'allocated' || s.head !== p || p + 2 ** s.order > pfn + n) {
+        throw errorFor(-1, `reshapeAllocated(pfn ${pfn}, order ${order}): pfn ${p}`, { pfn: p });
+      }
+      p += 2 ** s.order;
+    }
+    const u32 = this.core.u32;
+    const base = this.L.pagesStart >> 2, words = this.L.pageDescSize >> 2;
+    for (let p = pfn; p < pfn + n; p++) {
+      const zone = u32[base + p * words + 2]! >>> 24;
+      u32[base + p * words + 2] = p % 2 ** as === 0 ? (PG_ALLOCATED | (as << 8) | (mt << 16) | (zone << 24)) >>> 0 : (zone << 24) >>> 0;
+    }
+  }
+
   isolate(pfn: number, order: number): boolean {
     this.checkU32(pfn, 'pfn');
     const r = this.x.isolate(pfn, order);
@@ -433,7 +459,7 @@ export class WasmGuest implements Allocator {
     const cpu = kind === 'pcp' ? this.core.u8[this.L.pagesStart + head * this.L.pageDescSize + 13]! : -1;
     return {
       pfn, kind, head, order: (w >>> 8) & 0xff, isHead: head === pfn, reported: (flags & PG_REPORTED) !== 0,
-      zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? (w >>> 16) & 0xff : (w >>> 16) & 0xff, cpu,
+      zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? -1 : (w >>> 16) & 0xff, cpu,
     };
   }
 

@@ -90,7 +90,7 @@ export interface AllocOptions {
 
 export interface FreeOptions {
   cpu?: number;
-  /** FPI_TO_TAIL: force tail placement (direct buddy free only). */
+  /** FPI_TO_TAIL: force tail placement; such frees go straight to the buddy, never to per-cpu lists. */
   toTail?: boolean;
   /** FPI_SKIP_REPORT_NOTIFY. */
   skipNotify?: boolean;

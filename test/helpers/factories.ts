@@ -7,6 +7,7 @@ import {
   MIGRATE_TYPES, NR_ORDERS,
 } from '../../src/core/types.js';
 import { ReferenceAllocator } from '../../src/model/reference.js';
+import { WasmGuest } from '../../src/core/guest.js';
 
 export interface AllocatorFactory {
   name: string;
@@ -16,6 +17,7 @@ export interface AllocatorFactory {
 /** Every implementation the scenario tests run against (the wasm core joins here). */
 export const allocatorFactories: AllocatorFactory[] = [
   { name: 'reference', make: (cfg) => new ReferenceAllocator(cfg) },
+  { name: 'wasm', make: (cfg) => new WasmGuest(cfg) },
 ];
 
 export const ZERO_WATERMARKS: Watermarks = { min: 0, low: 0, high: 0 };
