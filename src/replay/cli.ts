@@ -1,0 +1,106 @@
+// `prsim replay <run folder> [--mode forced|modelled] [--delay ms|trace] [--memhog] [--json]`: replay a real run's
+// kmem trace on the simulator (when the run has one) and compare with what the real kernel did; for runs
+// without a trace (E2-like memhog runs), or with --memhog, simulate the memhog workload and compare the host
+// RSS staircase.
+import { existsSync } from 'node:fs';
+import { loadRun } from '../importers/run.js';
+import { replayTrace, type ReplayMode } from './trace-replay.js';
+import { compareMemhog, compareTrace, type MemhogComparison, type TraceComparison } from './compare.js';
+
+const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--memhog] [--json]';
+
+export async function replayCommand(args: string[]): Promise<number> {
+  let dir: string | undefined;
+  let mode: ReplayMode = 'forced';
+  let delay: number | 'trace' = 'trace';
+  let json = false, memhog = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--memhog') memhog = true;
+    else if (a === '--mode') {
+      const v = args[++i];
+      if (v !== 'forced' && v !== 'modelled') {
+        console.error(`--mode must be forced or modelled, got ${v}\n${USAGE}`);
+        return 2;
+      }
+      mode = v;
+    } else if (a === '--delay') {
+      const v = args[++i];
+      if (v === 'trace') delay = 'trace';
+      else if (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0) delay = Number(v);
+      else {
+        console.error(`--delay must be milliseconds or 'trace', got ${v}\n${USAGE}`);
+        return 2;
+      }
+    } else if (a === '-h' || a === '--help') {
+      console.log(USAGE);
+      return 0;
+    } else if (a.startsWith('-')) {
+      console.error(`unknown option ${a}\n${USAGE}`);
+      return 2;
+    } else if (dir === undefined) dir = a;
+    else {
+      console.error(`one run folder only\n${USAGE}`);
+      return 2;
+    }
+  }
+  if (!dir || !existsSync(dir)) {
+    console.error(`${dir ? `no such folder: ${dir}` : 'no run folder given'}\n${USAGE}`);
+    return 2;
+  }
+  const run = loadRun(dir);
+  const out: { trace?: TraceComparison; memhog?: MemhogComparison } = {};
+  try {
+    const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
+    if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay }));
+    if (memhog || !traceable) out.memhog = await compareMemhog(run);
+  } catch (e) {
+    console.error(`replay of ${run.name} failed: ${(e as Error).message}`);
+    return 1;
+  }
+  if (json) {
+    console.log(JSON.stringify(out, null, 1));
+    return 0;
+  }
+  if (out.trace) printTrace(out.trace);
+  if (out.memhog) printMemhog(out.memhog);
+  return 0;
+}
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+function printTrace(c: TraceComparison): void {
+  const r = c.replay;
+  console.log(`${c.run}: ${c.mode} replay of ${r.events} kmem events, guest ${r.start.toFixed(3)}..${r.end.toFixed(3)} s (${(r.wallMs / 1000).toFixed(1)} s)`);
+  console.log(`  applied: ${r.applied.allocZoneLocked} zone-locked allocs, ${r.applied.pcpuDrain} pcpu drains, ${r.applied.directFree} direct frees`);
+  console.log(`  boot passes replayed on the inferred lists: ${r.boot.callsSame}/${r.boot.calls} calls, ${r.boot.blocksSame}/${r.boot.blocks} blocks identical`);
+  const d = r.divergence;
+  console.log(`  divergences: alloc not free ${d.allocNotFree}, not a head ${d.allocNotHead}, list mt ${d.allocListMt}, free of non-allocated ${d.freeNotAllocated}, drain mt override ${d.drainMtOverride}`);
+  for (const f of d.first) console.log(`    ${f}`);
+  if (r.modelled) {
+    const m = r.modelled;
+    console.log(`  modelled pcp: allocs ${m.allocSamePfn}/${m.allocs} same pfn; drains ${m.drainsReproduced}/${m.traceDrainPages} trace drain pages reproduced (sim drained ${m.simDrainPages}); refills ${m.refillsReproduced}/${m.traceRefillBlocks} (sim ${m.simRefillBlocks}); initial pcp pages ${m.initialPcpPages}`);
+  }
+  const p = c.passes;
+  console.log(`  passes: real ${p.real.length}, simulator ${p.sim.length}; ${p.passesSame} identical in batches/blocks/bytes`);
+  p.real.forEach((x, i) => {
+    const s = p.sim[i];
+    console.log(`    pass ${x.pass}: real t=${x.t.toFixed(3)} ${x.batches} batches ${x.blocks} blocks ${mib(x.bytes)} MiB | sim ${s ? `t=${s.t.toFixed(3)} ${s.batches} batches ${s.blocks} blocks ${mib(s.bytes)} MiB` : '-'}`);
+  });
+  console.log(`  report() calls: ${p.calls.same}/${p.calls.real} identical (sim ${p.calls.sim}); blocks in the same slot ${p.blocks.samePosition}/${p.blocks.real}, same set ${p.blocks.sameSet}`);
+  const b = c.endBlocks;
+  console.log(`  free blocks at the end vs kpageflags.post: ${b.same}/${b.real} identical (sim ${b.sim}), Reported differs ${b.reportedDiffers}, only real ${b.onlyReal}, only sim ${b.onlySim}`);
+  console.log(`    free pages real ${b.realPages}, sim ${b.simPages}, in both ${b.commonPages}`);
+  console.log(`    by order real ${b.realByOrder.join(' ')} | sim ${b.simByOrder.join(' ')}`);
+  for (const f of [...p.firstDifferences, ...b.firstDifferences].slice(0, 12)) console.log(`    ${f}`);
+}
+
+function printMemhog(c: MemhogComparison): void {
+  const steps = (s: { steps: Array<{ t: number; kib: number }> }) => s.steps.map((x) => `+${x.t.toFixed(2)}s -${mib(x.kib * 1024)} MiB`).join(', ');
+  console.log(`${c.run}: memhog ${c.mib} MiB, host RSS after the free (guest clock)`);
+  console.log(`  real rss.csv: at free ${mib(c.real.rss.atFree * 1024)} MiB, final ${mib(c.real.rss.final * 1024)}; steps ${steps(c.real.rss)}; t50 ${c.real.rss.t50} s, t90 ${c.real.rss.t90} s`);
+  console.log(`  real ram.csv: at free ${mib(c.real.ram.atFree * 1024)} MiB, final ${mib(c.real.ram.final * 1024)}; steps ${steps(c.real.ram)}`);
+  console.log(`  simulator:    at free ${mib(c.sim.ram.atFree * 1024)} MiB, final ${mib(c.sim.ram.final * 1024)}; steps ${steps(c.sim.ram)}; t50 ${c.sim.ram.t50} s, t90 ${c.sim.ram.t90} s`);
+  console.log(`  passes after the free: real ${c.real.passes} (${c.real.batches} batches, ${c.real.blocks} blocks), sim ${c.sim.passes} (${c.sim.batches} batches, ${c.sim.blocks} blocks) at +${c.sim.passStarts.join(', +')} s`);
+}

@@ -1,0 +1,271 @@
+// Compare a replay or a simulation with a real run: free blocks at the end, reporting passes and the blocks of
+// every report() call, and the host RSS staircase after a big free.
+import type { Run } from '../importers/run.js';
+import type { FreeBlock } from '../importers/kpageflags.js';
+import type { BuddyinfoRow } from '../importers/buddyinfo.js';
+import { groupCalls, type ReplayPass, type ReplayReport, type TraceReplayResult } from './trace-replay.js';
+import { resolveGuest } from '../core/config.js';
+import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
+import { simulate } from '../sim/engine.js';
+
+// --- free blocks ---
+
+export interface BlocksComparison {
+  real: number;
+  sim: number;
+  /** Same pfn, order and Reported. */
+  same: number;
+  /** Same pfn and order, Reported differs. */
+  reportedDiffers: number;
+  onlyReal: number;
+  onlySim: number;
+  realPages: number;
+  simPages: number;
+  /** Pages free in both. */
+  commonPages: number;
+  realByOrder: number[];
+  simByOrder: number[];
+  firstDifferences: string[];
+}
+
+export function compareBlocks(real: readonly FreeBlock[], sim: readonly FreeBlock[], limit = 10): BlocksComparison {
+  const key = (b: FreeBlock) => `${b.pfn}/${b.order}`;
+  const r = new Map(real.map((b) => [key(b), b]));
+  const s = new Map(sim.map((b) => [key(b), b]));
+  let same = 0, reportedDiffers = 0, onlyReal = 0, onlySim = 0;
+  const diffs: Array<[number, string]> = [];
+  for (const [k, b] of r) {
+    const o = s.get(k);
+    if (!o) {
+      onlyReal++;
+      diffs.push([b.pfn, `real ${b.pfn}/${b.order}${b.reported ? 'R' : ''} not free as such in the simulator`]);
+    } else if (o.reported !== b.reported) {
+      reportedDiffers++;
+      diffs.push([b.pfn, `${b.pfn}/${b.order}: Reported real ${b.reported}, simulator ${o.reported}`]);
+    } else same++;
+  }
+  for (const [k, b] of s) {
+    if (!r.has(k)) {
+      onlySim++;
+      diffs.push([b.pfn, `simulator ${b.pfn}/${b.order}${b.reported ? 'R' : ''} not free as such in the real dump`]);
+    }
+  }
+  const pagesOf = (bs: readonly FreeBlock[]) => bs.reduce((a, b) => a + 2 ** b.order, 0);
+  const byOrder = (bs: readonly FreeBlock[]) => {
+    const c = new Array<number>(11).fill(0);
+    for (const b of bs) c[b.order]!++;
+    return c;
+  };
+  // Pages free in both: mark real pages, count sim pages on them.
+  const realPages = new Set<number>();
+  for (const b of real) for (let p = b.pfn; p < b.pfn + 2 ** b.order; p++) realPages.add(p);
+  let commonPages = 0;
+  for (const b of sim) for (let p = b.pfn; p < b.pfn + 2 ** b.order; p++) if (realPages.has(p)) commonPages++;
+  return {
+    real: real.length, sim: sim.length, same, reportedDiffers, onlyReal, onlySim,
+    realPages: pagesOf(real), simPages: pagesOf(sim), commonPages, realByOrder: byOrder(real), simByOrder: byOrder(sim),
+    firstDifferences: diffs.sort((a, b) => a[0] - b[0]).slice(0, limit).map((d) => d[1]),
+  };
+}
+
+// --- passes and report() calls ---
+
+export interface PassesComparison {
+  real: Array<{ pass: number; t: number; batches: number; blocks: number; bytes: number }>;
+  sim: ReplayPass[];
+  samePassCount: boolean;
+  /** Passes whose batches, blocks and bytes are equal (by position). */
+  passesSame: number;
+  /** Start time differences sim - real, seconds, by position. */
+  startDeltas: number[];
+  calls: { real: number; sim: number; same: number };
+  blocks: { real: number; sim: number; samePosition: number; sameSet: number };
+  firstDifferences: string[];
+}
+
+export function comparePasses(run: Run, sim: { reports: ReplayReport[]; passes: ReplayPass[] }, fromGuestS = -Infinity, limit = 10): PassesComparison {
+  const realPasses = (run.passes ?? []).filter((p) => p.tStartGuest >= fromGuestS)
+    .map((p) => ({ pass: p.pass, t: p.tStartGuest, batches: p.batches, blocks: p.blocks, bytes: p.bytes }));
+  const realRows = (run.reports ?? []).filter((r) => realPasses.some((p) => p.pass === r.pass));
+  const realCalls = groupCalls(realRows);
+  const simCalls = sim.reports.map((r) => r.entries);
+  const diffs: string[] = [];
+  let passesSame = 0;
+  const startDeltas: number[] = [];
+  realPasses.forEach((p, i) => {
+    const s = sim.passes[i];
+    if (!s) {
+      diffs.push(`pass ${p.pass} (t=${p.t}): missing in the simulator`);
+      return;
+    }
+    startDeltas.push(+(s.t - p.t).toFixed(6));
+    if (s.batches === p.batches && s.blocks === p.blocks && s.bytes === p.bytes) passesSame++;
+    else diffs.push(`pass ${p.pass}: real ${p.batches} batches/${p.blocks} blocks/${p.bytes} B, simulator ${s.batches}/${s.blocks}/${s.bytes}`);
+  });
+  for (let i = realPasses.length; i < sim.passes.length; i++) {
+    const s = sim.passes[i]!;
+    diffs.push(`simulator pass ${s.pass} (t=${s.t.toFixed(3)}): ${s.batches} batches/${s.blocks} blocks, none in the real run`);
+  }
+  let callsSame = 0, samePosition = 0;
+  const n = Math.max(realCalls.length, simCalls.length);
+  for (let i = 0; i < n; i++) {
+    const r = realCalls[i] ?? [], s = simCalls[i] ?? [];
+    let same = r.length === s.length;
+    for (let k = 0; k < Math.max(r.length, s.length); k++) {
+      const a = r[k], b = s[k];
+      if (a && b && a[0] === b[0] && a[1] === b[1]) samePosition++;
+      else {
+        same = false;
+        if (diffs.length < limit * 2) diffs.push(`call ${i} slot ${k}: real ${a ? a.join('/') : '-'}, simulator ${b ? b.join('/') : '-'}`);
+      }
+    }
+    if (same) callsSame++;
+  }
+  const realSet = new Set(realCalls.flat().map((e) => e.join('/')));
+  const sameSet = simCalls.flat().filter((e) => realSet.has(e.join('/'))).length;
+  return {
+    real: realPasses, sim: sim.passes, samePassCount: realPasses.length === sim.passes.length, passesSame, startDeltas,
+    calls: { real: realCalls.length, sim: simCalls.length, same: callsSame },
+    blocks: { real: realCalls.flat().length, sim: simCalls.flat().length, samePosition, sameSet },
+    firstDifferences: diffs.slice(0, limit),
+  };
+}
+
+export interface BuddyinfoComparison { zone: string; real: number[]; sim: number[] }
+export function compareBuddyinfo(real: readonly BuddyinfoRow[] | undefined, sim: number[][], zones: string[]): BuddyinfoComparison[] {
+  return zones.map((zone, i) => ({ zone, real: real?.find((r) => r.zone === zone)?.counts ?? [], sim: sim[i] ?? [] }));
+}
+
+export interface TraceComparison {
+  run: string;
+  mode: string;
+  replay: Omit<TraceReplayResult, 'reports' | 'endBlocks' | 'config' | 'endBuddyinfo' | 'passes'>;
+  passes: PassesComparison;
+  endBlocks: BlocksComparison;
+  endBuddyinfo: BuddyinfoComparison[];
+}
+
+export function compareTrace(run: Run, r: TraceReplayResult): TraceComparison {
+  const { reports: _r, endBlocks, config, endBuddyinfo, passes: _p, ...replay } = r;
+  const post = run.blocks['post'] ?? run.kpageflags['post']?.().blocks ?? [];
+  return {
+    run: run.name, mode: r.mode, replay,
+    passes: comparePasses(run, r, r.start),
+    endBlocks: compareBlocks(post, endBlocks),
+    endBuddyinfo: compareBuddyinfo(run.proc['end']?.buddyinfo, endBuddyinfo, config.zones.map((z) => z.name)),
+  };
+}
+
+// --- the host RSS staircase (E2) ---
+
+export interface Staircase {
+  /** RSS (KiB) just before the free starts. */
+  atFree: number;
+  final: number;
+  /** Steps of the fall after the free: time after free_start (s) and size (KiB, positive = down). */
+  steps: Array<{ t: number; kib: number }>;
+  /** Time after free_start at which 50% / 90% of the fall is done. */
+  t50: number;
+  t90: number;
+}
+
+/**
+ * Steps of a sampled RSS curve after t0: consecutive samples whose drop exceeds `minStepKib` are merged while
+ * they are less than `gapS` apart.
+ */
+export function staircase(samples: ReadonlyArray<{ t: number; kib: number }>, t0: number, minStepKib = 16 * 1024, gapS = 0.3, untilS = Infinity): Staircase {
+  const before = samples.filter((s) => s.t <= t0);
+  const after = samples.filter((s) => s.t > t0 && s.t <= t0 + untilS);
+  const atFree = before.length ? before[before.length - 1]!.kib : (after[0]?.kib ?? 0);
+  const final = after.length ? after[after.length - 1]!.kib : atFree;
+  const steps: Array<{ t: number; kib: number }> = [];
+  let prev = atFree;
+  let lastT = -Infinity;
+  for (const s of after) {
+    const d = prev - s.kib;
+    if (d >= minStepKib) {
+      const t = s.t - t0;
+      const last = steps[steps.length - 1];
+      if (last && t - lastT < gapS) last.kib += d;
+      else steps.push({ t: +t.toFixed(3), kib: d });
+      lastT = t;
+    } else if (d > 0 && steps.length && s.t - t0 - lastT < gapS) {
+      steps[steps.length - 1]!.kib += d;
+      lastT = s.t - t0;
+    }
+    prev = s.kib;
+  }
+  const fall = atFree - final;
+  const tAt = (frac: number) => {
+    for (const s of after) if (atFree - s.kib >= frac * fall) return +(s.t - t0).toFixed(3);
+    return NaN;
+  };
+  return { atFree, final, steps, t50: fall > 0 ? tAt(0.5) : NaN, t90: fall > 0 ? tAt(0.9) : NaN };
+}
+
+export interface MemhogComparison {
+  run: string;
+  mib: number;
+  real: { rss: Staircase; ram: Staircase; passes: number; batches: number; blocks: number };
+  sim: { ram: Staircase; passes: number; batches: number; blocks: number; passStarts: number[] };
+  /** Real rss.csv (QEMU process) minus real guest RAM at the free: QEMU's own memory, KiB. */
+  qemuOverheadKib: number;
+}
+
+/**
+ * W3: memhog on the run's guest (same zones and watermarks), allocating at the real alloc_start and freeing at
+ * the real free_start, host backing THP; the simulated guest-RAM RSS staircase against rss.csv / ram.csv.
+ */
+export async function compareMemhog(run: Run, opts: { mib?: number; holdS?: number; durationS?: number } = {}): Promise<MemhogComparison> {
+  const s = run.summary;
+  if (!s) throw new Error(`${run.name}: no summary.json`);
+  const m = s.markers_guest_s;
+  const off = s.clock_offset_host_minus_guest_s;
+  const mib = opts.mib ?? (Number(/MIB=(\d+)/.exec(String(s['append'] ?? ''))?.[1]) || 512);
+  for (const k of ['alloc_start', 'alloc_done', 'free_start', 'free_done']) {
+    if (typeof m[k] !== 'number') throw new Error(`${run.name}: no ${k} marker (not a memhog run)`);
+  }
+  const allocStart = m['alloc_start']!, allocDone = m['alloc_done']!, freeStart = m['free_start']!, freeDone = m['free_done']!;
+  const zi = run.proc['pre']?.zoneinfo ?? run.proc['kpf_pre']?.zoneinfo;
+  if (!zi) throw new Error(`${run.name}: no pre.zoneinfo`);
+  const zones = zoneSpecsFromZoneinfo(zi, run.memoryRanges ? { memoryRanges: run.memoryRanges } : {});
+  const cpus = cpusFromZoneinfo(zi) || 2;
+  resolveGuest({ profile: 'linux-6.1', zones, cpus });
+  const registerAtS = m['balloon_loaded'] ?? 2.47;
+  const allocRate = mib / Math.max(0.05, allocDone - allocStart);
+  const freeRate = mib / Math.max(0.05, freeDone - freeStart);
+  const holdS = opts.holdS ?? +(freeStart - allocDone).toFixed(3);
+  const durationS = opts.durationS ?? Math.min(freeStart + 30, (s['markers_guest_s'] as Record<string, number>)['idle_end'] ?? freeStart + 30);
+  const result = await simulate({
+    durationS,
+    sampleMs: 50,
+    guests: [{
+      name: run.name,
+      guest: { profile: 'linux-6.1', zones, cpus },
+      policy: { kind: 'reporting', profile: 'linux-6.1', registerAtS, delayMs: 2016, capacity: 32 },
+      device: { kind: 'virtio-balloon' },
+      host: { backing: 'thp' },
+      workloads: [{ kind: 'memhog', startS: allocStart, mib, rateMiBps: allocRate, holdS, freeRateMiBps: freeRate, cpu: 1 }],
+    }],
+  });
+  const g = result.guests[0]!;
+  const simSamples = g.samples.map((x) => ({ t: x.t / 1000, kib: x.rssKib }));
+  const simRam = staircase(simSamples, freeStart);
+  const realRss = staircase((run.rss ?? []).map((r) => ({ t: r.tHost - off, kib: r.vmRssKib })), freeStart);
+  const realRam = staircase((run.ram ?? []).map((r) => ({ t: r.tHost - off, kib: r.ramRssKib })), freeStart, 16 * 1024, 0.6);
+  const after = (run.passes ?? []).filter((p) => p.tStartGuest >= freeStart);
+  const simAfter = g.passes.filter((p) => p.start / 1000 >= freeStart);
+  const ramAtFree = (run.ram ?? []).filter((r) => r.tHost - off <= freeStart).at(-1)?.ramRssKib ?? 0;
+  return {
+    run: run.name, mib,
+    real: {
+      rss: realRss, ram: realRam, passes: after.length, batches: after.reduce((a, p) => a + p.batches, 0),
+      blocks: after.reduce((a, p) => a + p.blocks, 0),
+    },
+    sim: {
+      ram: simRam, passes: simAfter.length, batches: simAfter.reduce((a, p) => a + p.batches, 0),
+      blocks: simAfter.reduce((a, p) => a + p.blocks, 0), passStarts: simAfter.map((p) => +(p.start / 1000 - freeStart).toFixed(3)),
+    },
+    qemuOverheadKib: realRss.atFree - ramAtFree,
+  };
+}
