@@ -1,0 +1,14 @@
+// /proc text of a simulated guest, byte-for-byte in the kernel's formats (the formatters live with the parsers).
+import { buddyinfoRows, formatBuddyinfo } from '../importers/buddyinfo.js';
+import { formatPagetypeinfoFree, pagetypeFreeRows } from '../importers/pagetypeinfo.js';
+import type { Allocator } from './types.js';
+
+/** Exactly /proc/buddyinfo. */
+export function buddyinfoText(a: Allocator): string {
+  return formatBuddyinfo(buddyinfoRows(a.config.zones, a.buddyinfo()));
+}
+
+/** The free-count part of /proc/pagetypeinfo. */
+export function pagetypeinfoFreeText(a: Allocator): string {
+  return formatPagetypeinfoFree(pagetypeFreeRows(a.config.zones, a.pagetypeinfo()));
+}
