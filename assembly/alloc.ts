@@ -14,7 +14,7 @@ import {
 import { hostTouch } from './host';
 
 /** __zone_watermark_ok: enough free pages above the mark, and for order > 0 a block of a usable type. */
-export function watermarkOk(zone: u32, order: u32, mark: i32, highest: u32): bool {
+@inline export function watermarkOk(zone: u32, order: u32, mark: i32, highest: u32): bool {
   const free = zoneFreePages(zone) - ((1 << order) - 1);
   if (free <= mark + lowmemReserve(zone, highest)) return false;
   if (order == 0) return true;
@@ -31,7 +31,7 @@ export function watermarkOk(zone: u32, order: u32, mark: i32, highest: u32): boo
   return pcpEnabled && ((pcpOrderMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
 }
 
-function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool): u32 {
+@inline function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool): u32 {
   for (let z: i32 = <i32>highest; z >= 0; z--) {
     const zone = <u32>z;
     const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);

@@ -41,6 +41,9 @@ export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bo
     const buddy = pfn ^ (<u32>1 << order);
     if (buddy >= maxPfn || !isBuddyOfOrder(buddy, order, zone)) break;
     if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
+    // NR_FREE_PAGES counts pages on non-ISOLATE lists: a buddy absorbed across that line changes sides.
+    const bIsolate = mtOf(getWord(buddy)) == MT_ISOLATE;
+    if (bIsolate != (mt == MT_ISOLATE)) zoneAddFreePages(zone, bIsolate ? 1 << order : -(1 << order));
     delFromFreeList(buddy, zone, order);
     pfn &= buddy;
     order++;
@@ -60,7 +63,7 @@ export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bo
 }
 
 /** __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. */
-export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
+@inline export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
   for (let o = order; o <= MAX_ORDER; o++) {
     const pfn = listHead(freeListAddr(zone, o, mt));
     if (pfn == NIL) continue;
@@ -84,7 +87,8 @@ export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
 
 /** find_suitable_fallback without only_stealable: returns the type, or NIL. */
 @inline function findSuitableFallback(zone: u32, order: u32, mt: u32): u32 {
-  if (nrFree(zone, order) == 0) return NIL;
+  // Only the three mergeable types have fallbacks (HIGHATOMIC and CMA requests never steal).
+  if (mt >= MIGRATE_PCPTYPES || nrFree(zone, order) == 0) return NIL;
   for (let i: u32 = 0; i < 2; i++) {
     const f = fallbackType(mt, i);
     if (!listEmpty(freeListAddr(zone, order, f))) return f;
@@ -175,7 +179,7 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32): bool {
 }
 
 /** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
-export function rmqueue(zone: u32, order: u32, mt: u32): u32 {
+@inline export function rmqueue(zone: u32, order: u32, mt: u32): u32 {
   let pfn = rmqueueSmallest(zone, order, mt);
   while (pfn == NIL) {
     if (!rmqueueFallback(zone, order, mt)) return NIL;

@@ -15,7 +15,7 @@ import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
 import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
-import { zoneAddFreePages } from './zone';
+import { zoneAddFreePages, zoneFreePages } from './zone';
 import {
   setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters,
 } from './state';
@@ -50,6 +50,7 @@ export function initMemory(): void {
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
   for (let i: u32 = 0; i < nPb; i++) setPageblockMtRaw(i << PAGEBLOCK_ORDER, MT_MOVABLE);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {
+    zoneAddFreePages(z, -zoneFreePages(z));
     for (let o: u32 = 0; o < NR_ORDERS; o++) {
       store<u32>(nrFreeAddr(z, o), 0);
       for (let mt: u32 = 0; mt < MIGRATE_TYPES; mt++) listInit(freeListAddr(z, o, mt));

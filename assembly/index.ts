@@ -15,6 +15,7 @@ export {
   reportDrain, reportSlotPfn, reportSlotOrder,
 } from './reporting';
 export { hintNext } from './hinting';
+export { pcpPlace } from './pcp';
 export { hostTouch, hostDiscard, hostResident } from './host';
 export { checkInvariants, checkPfn, checkArg } from './check';
 export { applyOps, allocBulk, freeBulk, bulkError } from './ops';

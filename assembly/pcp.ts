@@ -3,12 +3,14 @@
 import {
   PCP_START, PCP_SIZE, PCP_COUNT, PCP_FREE_FACTOR, PCP_LISTS, LIST_HEAD_SIZE, NR_PCP_LISTS, PCP_THP_PINDEX,
   MAX_ZONES, MIGRATE_PCPTYPES, MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_ORDER, PCP_FREE_FACTOR_MAX, NIL, PG_PCP,
+  PG_ALLOCATED, PG_HOLE, MAX_ORDER, E_BAD_ORDER, E_OUT_OF_RANGE, E_MISALIGNED, E_HOLE, E_BAD_CPU, E_NOT_ALLOCATED,
+  E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
 } from './layout';
-import { setWord, makeWord, getWord, setCpu, pageblockMt, mtOf } from './page';
+import { setWord, makeWord, getWord, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
 import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty } from './freelist';
 import { freeOnePage, rmqueue } from './buddy';
 import { pcpHigh, pcpBatch } from './zone';
-import { pcpFreeFactor, countPcpDrain } from './state';
+import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated } from './state';
 
 @inline export function pcpAddr(cpu: u32, zone: u32): usize {
   return <usize>PCP_START + <usize>((cpu * MAX_ZONES + zone) * PCP_SIZE);
@@ -29,6 +31,9 @@ import { pcpFreeFactor, countPcpDrain } from './state';
 @inline function pcpPageToBuddy(pfn: u32, zone: u32, order: u32): void {
   let mt = mtOf(getWord(pfn));
   if (pageblockMt(pfn) == MT_ISOLATE) mt = MT_ISOLATE;
+  // The page stops being a per-cpu head before the merge: if it merges into a lower buddy it becomes an
+  // interior page of the new block and must carry no kind bit.
+  setWord(pfn, makeWord(0, 0, 0, zone));
   freeOnePage(pfn, order, mt, zone, false, true);
 }
 
@@ -166,4 +171,34 @@ export function drainPcpZone(cpu: u32, zone: u32): void {
     const n = pcpCount(pcp);
     bulkFree(pcp, zone, n < chunk ? n : chunk, 0);
   }
+}
+
+/**
+ * Trace replay: put an allocated head on a cpu's per-cpu list exactly where a recorded state says it was, at the
+ * list head or tail, as a pcp page recording its pageblock's migratetype (list: the free rule's). count grows by
+ * 2^order; no bulk free however large count gets, free_factor untouched. Validates before changing anything:
+ * 0, or an error code.
+ */
+export function pcpPlace(pfn: u32, order: u32, cpu: u32, tail: bool): i32 {
+  if (!pcpEnabled) return E_BAD_STATE;
+  if (order > MAX_ORDER || ((pcpOrderMask >> order) & 1) == 0) return E_BAD_ORDER;
+  if (pfn >= maxPfn || pfn + (<u32>1 << order) > maxPfn) return E_OUT_OF_RANGE;
+  if ((pfn & ((<u32>1 << order) - 1)) != 0) return E_MISALIGNED;
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  const w = getWord(pfn);
+  if ((w & PG_HOLE) != 0) return E_HOLE;
+  if (kindOf(w) != PG_ALLOCATED) return E_NOT_ALLOCATED;
+  if (orderOf(w) != order) return E_WRONG_ORDER;
+  const pbmt = pageblockMt(pfn);
+  if (pbmt == MT_ISOLATE) return E_BAD_MT; // an isolated pageblock's pages never sit on a per-cpu list
+  const zone = zoneOf(w);
+  const pcp = pcpAddr(cpu, zone);
+  const list = pcpListAddr(pcp, orderToPindex(order, pbmt >= MIGRATE_PCPTYPES ? MT_MOVABLE : pbmt));
+  addAllocated(-(1 << order));
+  setWord(pfn, makeWord(PG_PCP, order, pbmt, zone));
+  setCpu(pfn, cpu);
+  if (tail) listAddTail(list, pfn);
+  else listAddHead(list, pfn);
+  pcpAddCount(pcp, 1 << order);
+  return 0;
 }

@@ -1,6 +1,7 @@
 // Bundle the TypeScript sources (with the embedded wasm) into dist/ for the CLI, the library and the web page.
 import { build } from 'esbuild';
 import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 mkdirSync('dist', { recursive: true });
 const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning' };
@@ -18,3 +19,6 @@ if (existsSync('src/web/main.ts')) {
   await build({ ...common, entryPoints: ['src/web/worker.ts'], outfile: 'dist/web/worker.js', platform: 'browser', format: 'esm' });
   copyFileSync('src/web/index.html', 'dist/web/index.html');
 }
+
+// Type declarations for the package's `exports` (the library API, src/index.ts and what it reaches).
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });

@@ -161,7 +161,7 @@ export class WasmGuest implements Allocator {
     const cpu = opts.cpu ?? 0;
     this.checkU32(pfn, 'pfn');
     const r = this.x.free(pfn, order, flags, cpu);
-    if (r < 0) throw errorFor(r, `free(pfn ${pfn}, order ${order})`, { pfn, order, cpu });
+    if (r < 0) throw errorFor(r, `free(pfn ${pfn}, order ${order}, cpu ${cpu})`, { pfn, order, cpu });
     return { to: r & 256 ? 'pcp' : 'buddy', order: r & 255, pfn: this.core.global('lastPfn') };
   }
 
@@ -212,6 +212,24 @@ export class WasmGuest implements Allocator {
       const zone = u32[base + p * words + 2]! >>> 24;
       u32[base + p * words + 2] = p % 2 ** as === 0 ? (PG_ALLOCATED | (as << 8) | (mt << 16) | (zone << 24)) >>> 0 : (zone << 24) >>> 0;
     }
+  }
+
+  /**
+   * Trace replay: put an allocated head (of exactly `order`, a per-cpu order) on `cpu`'s per-cpu list of its
+   * zone, at the list head or tail, as a free on that cpu would, but without any bulk free: the page records its
+   * pageblock's migratetype, count grows by 2^order, free_factor is untouched.
+   */
+  pcpPlace(pfn: number, order: number, cpu: number, tail: boolean): void {
+    this.checkU32(pfn, 'pfn');
+    if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER_INCLUSIVE || !this.profile.pcpOrders.includes(order)) {
+      throw new SimError('BAD_ORDER', `pcpPlace(pfn ${pfn}, order ${order}): per-cpu orders are ${this.profile.pcpOrders.join(', ')}`, { pfn, order });
+    }
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.config.cpus) {
+      throw new SimError('BAD_CPU', `pcpPlace(pfn ${pfn}): cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { pfn, cpu });
+    }
+    if (!this.config.pcp) throw new SimError('BAD_STATE', `pcpPlace(pfn ${pfn}): per-cpu lists are off in this guest`, { pfn });
+    const r = this.x.pcpPlace(pfn, order, cpu, tail ? 1 : 0);
+    if (r < 0) throw errorFor(r, `pcpPlace(pfn ${pfn}, order ${order}, cpu ${cpu})`, { pfn, order, cpu });
   }
 
   isolate(pfn: number, order: number): boolean {

@@ -120,10 +120,14 @@ export class FreePageHinting {
     const hintedAt = this.clock.now();
     if (this.opts.use === 'discard') {
       this.clock.schedule(hintedAt + this.hostDelayMs, () => {
-        // The host acts on a stale hint: whatever the guest put there since is gone.
+        // The host acts on a stale hint: whatever the guest put there since is gone. Only pages in use hold
+        // data: a page back on a per-cpu list is free (its next user gets it zero-filled, a refault, no loss).
         if (!this.guest.rangeFree(pfn, pages)) {
-          this.metrics.lostDataEvents++;
-          this.metrics.lostDataPages += this.allocatedPagesIn(pfn, pages);
+          const lost = this.allocatedPagesIn(pfn, pages, false);
+          if (lost > 0) {
+            this.metrics.lostDataEvents++;
+            this.metrics.lostDataPages += lost;
+          }
         }
         if (pages >= this.hostPages) this.metrics.pagesDiscarded += this.guest.discard(pfn, pages);
       });
@@ -137,14 +141,15 @@ export class FreePageHinting {
     }
   }
 
-  private allocatedPagesIn(pfn: number, pages: number): number {
+  /** Pages of [pfn, pfn + pages) allocated (and, with `withPcp`, on per-cpu lists) right now. */
+  private allocatedPagesIn(pfn: number, pages: number, withPcp = true): number {
     let n = 0;
     let p = pfn;
     const end = pfn + pages;
     while (p < end) {
       const s = this.guest.pfnState(p);
       const size = s.head >= 0 ? 2 ** s.order - (p - s.head) : 1;
-      if (s.kind === 'allocated' || s.kind === 'pcp') n += Math.min(size, end - p);
+      if (s.kind === 'allocated' || (withPcp && s.kind === 'pcp')) n += Math.min(size, end - p);
       p += Math.max(1, Math.min(size, end - p));
     }
     return n;

@@ -6,7 +6,7 @@ import type { QemuHost } from './qemu.js';
 export interface VirtioBalloonOptions {
   /** Descriptors of the reporting virtqueue (QEMU: 32 entries a request; a full queue fails the report). */
   queueSize?: number;
-  /** prdev->order the driver asks for (virtio-balloon on x86: 0, i.e. unspecified). */
+  /** prdev->order the driver asks for; default: none (virtio-balloon on x86 leaves it unspecified). */
   order?: number;
   capacity?: number;
 }
@@ -16,13 +16,15 @@ export interface VirtioBalloonOptions {
  * to come back. QEMU always completes it; a queue without room for the batch is an error.
  */
 export class VirtioBalloonDevice implements ReportingDevice {
-  readonly order: number;
+  /** undefined = not specified: 5.7/6.1 read that as 0, linux-next as "use the pageblock order" (where an
+   *  explicit 0 would mean order-0 reporting). */
+  readonly order: number | undefined;
   readonly capacity: number | undefined;
   readonly queueSize: number;
   queueFull = 0;
 
   constructor(readonly host: QemuHost, opts: VirtioBalloonOptions = {}) {
-    this.order = opts.order ?? 0;
+    this.order = opts.order;
     this.capacity = opts.capacity;
     this.queueSize = opts.queueSize ?? 128;
   }
@@ -45,7 +47,8 @@ export class VirtioBalloonDevice implements ReportingDevice {
 /** Accepts every report at once and does nothing with it. */
 export class NullDevice implements ReportingDevice {
   calls = 0;
-  constructor(readonly order = 0) {}
+  /** `order`: prdev->order, default not specified. */
+  constructor(readonly order?: number) {}
   report(): number {
     this.calls++;
     return 0;
@@ -59,6 +62,7 @@ export class FailingDevice implements ReportingDevice {
     if (!(Number.isInteger(every) && every >= 1)) throw new Error(`FailingDevice: every must be an integer >= 1, got ${every}`);
   }
   get order(): number | undefined { return this.inner.order; }
+  get capacity(): number | undefined { return this.inner.capacity; }
   report(batch: ReportBatch): number | Promise<number> {
     this.calls++;
     if (this.calls % this.every === 0) return EIO;
@@ -73,6 +77,7 @@ export class FailingDevice implements ReportingDevice {
 export class SlowDevice implements ReportingDevice {
   constructor(readonly ms: number, readonly inner: ReportingDevice = new NullDevice()) {}
   get order(): number | undefined { return this.inner.order; }
+  get capacity(): number | undefined { return this.inner.capacity; }
   report(batch: ReportBatch): number | Promise<number> {
     return this.inner.report(batch);
   }

@@ -204,6 +204,7 @@ export class ReferenceAllocator implements Allocator {
   private reportingOrder = REPORTING_OFF;
   private pendingNotifications = 0;
   private capacity: number;
+  private budgetDivisor = 16;
   private offset: number;
   private slotPfn: number[] = [];
   private slotOrder: number[] = [];
@@ -288,8 +289,11 @@ export class ReferenceAllocator implements Allocator {
   // Start states
   // =====================================================================================================
 
+  /** The pre-boot state again, counters included (importers rebuild a recorded state from here). */
   clearToAllocated(): void {
     this.resetToAllocated();
+    for (const k of Object.keys(this.stats) as Array<keyof CoreCounters>) this.stats[k] = 0;
+    this.pendingNotifications = 0;
   }
 
   /** Every present pfn an order-0 UNMOVABLE allocation, every pageblock MOVABLE, nothing free, cached or isolated. */
@@ -351,7 +355,7 @@ export class ReferenceAllocator implements Allocator {
   }
 
   // =====================================================================================================
-  // Free-list verbs: the only code that touches free lists, nr_free, NR_FREE_PAGES and Reported
+  // Free-list verbs: the only code that touches free lists, nr_free and NR_FREE_PAGES, and that clears Reported
   // =====================================================================================================
 
   private freeListIndex(z: number, order: number, mt: number): number {
@@ -459,9 +463,11 @@ export class ReferenceAllocator implements Allocator {
     this.checkCpu('alloc', cpu);
 
     const usePcp = this.pcpOrderOk[order]! && mt < MIGRATE_PCPTYPES;
-    for (const round of ['low', 'min'] as const) {
+    // First every zone against its low mark, then against min (the slow path, without reclaim).
+    for (let round = 0; round < 2; round++) {
       for (let z = highest; z >= 0; z--) {
-        if (!this.watermarkOk(z, order, this.zones[z]!.watermarks[round], highest)) continue;
+        const { low, min } = this.zones[z]!.watermarks;
+        if (!this.watermarkOk(z, order, round === 0 ? low : min, highest)) continue;
         const pfn = usePcp ? this.rmqueuePcplist(z, cpu, order, mt) : this.rmqueue(z, order, mt);
         if (pfn === NIL) continue;
         this.kind[pfn] = ALLOCATED;
@@ -579,11 +585,14 @@ export class ReferenceAllocator implements Allocator {
   /** move_freepages_block over the pageblock of pfn, clipped to the zone. */
   private moveFreePagesBlockIn(z: number, pfn: number, mt: number): { moved: number; movable: number } {
     const zone = this.zones[z]!;
+    // move_freepages_block: a pageblock starting below the zone is walked from pfn itself; one ending past the
+    // zone moves nothing (so a steal there falls back to the single block).
     const blockStart = pfn & ~(PAGEBLOCK_PAGES - 1);
-    const start = Math.max(blockStart, zone.startPfn);
-    const end = Math.min(blockStart + PAGEBLOCK_PAGES, zone.endPfn);
+    const start = blockStart < zone.startPfn ? pfn : blockStart;
+    const end = blockStart + PAGEBLOCK_PAGES;
     let moved = 0;
     let movable = 0;
+    if (end > zone.endPfn) return { moved, movable };
     for (let p = start; p < end; ) {
       const k = this.kind[p];
       if (k === NONE) {
@@ -669,19 +678,28 @@ export class ReferenceAllocator implements Allocator {
 
   private nrPcpFree(cpu: number, z: number): number {
     const { pcpHigh: high, pcpBatch: batch } = this.zones[z]!;
+    // 5.7 always sends one batch back.
+    if (!this.profile.pcpFreeFactor) return batch;
     if (high < batch) return 1;
     const set = this.pcpSet(cpu, z);
     const factor = this.pcpFreeFactor[set]!;
     const n = batch * 2 ** factor;
-    if (this.profile.pcpFreeFactor && n < high - batch && factor < FREE_FACTOR_MAX) this.pcpFreeFactor[set] = factor + 1;
+    if (n < high - batch && factor < FREE_FACTOR_MAX) this.pcpFreeFactor[set] = factor + 1;
     return Math.min(Math.max(n, batch), high - batch);
   }
 
-  /** free_pcppages_bulk: oldest pages first, whole lists at a time, round robin from `pindex`. */
+  /** free_pcppages_bulk; a bulk free of nothing does not count as a drain. */
   private freePcppagesBulk(cpu: number, z: number, n: number, pindex: number): void {
     const set = this.pcpSet(cpu, z);
-    this.stats.pcpDrains++;
     n = Math.min(n, this.pcpCount[set]!);
+    if (n <= 0) return;
+    this.stats.pcpDrains++;
+    if (this.profile.pcpFreeFactor) this.bulkFreeRoundRobin(cpu, z, n, pindex);
+    else this.bulkFree57(cpu, z, n);
+  }
+
+  /** 6.1: oldest pages first, a whole list at a time, round robin starting with the freed page's list. */
+  private bulkFreeRoundRobin(cpu: number, z: number, n: number, pindex: number): void {
     let pi = pindex - 1;
     while (n > 0) {
       let l: number;
@@ -691,14 +709,48 @@ export class ReferenceAllocator implements Allocator {
       } while (this.pcpLists.len[l] === 0);
       const order = pindexOrder(pi);
       do {
-        const pfn = this.pcpLists.tail[l]!;
-        this.pcpLists.remove(l, pfn);
-        this.pcpCount[set]! -= 1 << order;
+        this.pcpToBuddy(cpu, z, l, order);
         n -= 1 << order;
-        this.kind[pfn] = NONE;
-        this.freeOnePage(z, pfn, order, this.mt[pfn]!, false, true);
       } while (n > 0 && this.pcpLists.len[l]! > 0);
     }
+  }
+
+  /**
+   * 5.7 (order 0 only): round robin over the three type lists starting after UNMOVABLE; each visit takes as many
+   * pages as lists were looked at to find a non-empty one, so fuller lists give more, and a lone list gives all.
+   * The credit carries over between visits, as the kernel's batch_free does.
+   */
+  private bulkFree57(cpu: number, z: number, n: number): void {
+    let mt = 0;
+    let credit = 0;
+    while (n > 0) {
+      let l: number;
+      do {
+        credit++;
+        mt = mt + 1 === MIGRATE_PCPTYPES ? 0 : mt + 1;
+        l = this.pcpListIndex(cpu, z, pindexOf(0, mt));
+      } while (this.pcpLists.len[l] === 0);
+      if (credit === MIGRATE_PCPTYPES) credit = n;
+      do {
+        this.pcpToBuddy(cpu, z, l, 0);
+        n--;
+        if (n === 0) break;
+        credit--;
+      } while (credit > 0 && this.pcpLists.len[l]! > 0);
+    }
+  }
+
+  /**
+   * The oldest page of a per-cpu list goes to the buddy with the type recorded at free, unless its pageblock
+   * has been isolated since (the kernel re-reads the pageblock when the zone has isolated pageblocks).
+   */
+  private pcpToBuddy(cpu: number, z: number, l: number, order: number): void {
+    const pfn = this.pcpLists.tail[l]!;
+    this.pcpLists.remove(l, pfn);
+    this.pcpCount[this.pcpSet(cpu, z)]! -= 1 << order;
+    this.kind[pfn] = NONE;
+    const mt = this.pageblockMt[pfn >> PAGEBLOCK_ORDER] === ISOLATE ? ISOLATE : this.mt[pfn]!;
+    this.freeOnePage(z, pfn, order, mt, false, true);
   }
 
   drainPcp(cpu?: number): void {
@@ -706,8 +758,14 @@ export class ReferenceAllocator implements Allocator {
     const cpus = cpu === undefined ? Array.from({ length: this.config.cpus }, (_, c) => c) : [cpu];
     for (const c of cpus) {
       for (let z = 0; z < this.nrZones; z++) {
-        const count = this.pcpCount[this.pcpSet(c, z)]!;
-        if (count > 0) this.freePcppagesBulk(c, z, count, 0);
+        const set = this.pcpSet(c, z);
+        if (!this.profile.pcpFreeFactor) {
+          this.freePcppagesBulk(c, z, this.pcpCount[set]!, 0);
+          continue;
+        }
+        // 6.1.y since 6.1.104 (drain_pages_zone): chunks of batch << 5 bound the time the zone lock is held.
+        const chunk = Math.max(1, this.zones[z]!.pcpBatch * 2 ** FREE_FACTOR_MAX);
+        while (this.pcpCount[set]! > 0) this.freePcppagesBulk(c, z, Math.min(this.pcpCount[set]!, chunk), 0);
       }
     }
   }
@@ -718,8 +776,8 @@ export class ReferenceAllocator implements Allocator {
 
   free(pfn: number, order: number, opts: FreeOptions = {}): FreeResult {
     const cpu = opts.cpu ?? 0;
-    this.checkCpu('free', cpu);
     this.checkBlock('free', pfn, order);
+    this.checkCpu('free', cpu);
     this.checkAllocatedHead('free', pfn, order);
     const z = this.zoneOf[pfn]!;
     this.kind[pfn] = NONE;
@@ -739,9 +797,9 @@ export class ReferenceAllocator implements Allocator {
     const z = this.zoneOf[pfn]!;
     const end = pfn + (1 << order);
     for (let p = pfn; p < end; ) {
+      if (this.zoneOf[p] === -1) throw new SimError('PFN_IN_HOLE', `freeRange: pfn ${p} inside [${pfn}, ${end}) is in a hole`, { pfn: p });
       if (this.zoneOf[p] !== z) {
-        if (this.zoneOf[p] === -1) throw new SimError('PFN_IN_HOLE', `freeRange: pfn ${p} inside [${pfn}, ${end}) is in a hole`, { pfn: p });
-        throw new SimError('BAD_ZONE', `freeRange: [${pfn}, ${end}) crosses from zone ${z} into zone ${this.zoneOf[p]} at pfn ${p}`, { pfn: p });
+        throw new SimError('NOT_ALLOCATED', `freeRange: [${pfn}, ${end}) crosses from zone ${z} into zone ${this.zoneOf[p]} at pfn ${p}`, { pfn: p });
       }
       if (this.kind[p] !== ALLOCATED) {
         throw new SimError('NOT_ALLOCATED', `freeRange: pfn ${p} inside [${pfn}, ${end}) is not allocated (it is ${this.describe(p)})`, { pfn: p });
@@ -858,7 +916,11 @@ export class ReferenceAllocator implements Allocator {
     return n;
   }
 
-  reportBatchReset(capacity: number): void {
+  reportBatchReset(capacity: number, budgetDivisor = 16): void {
+    if (!Number.isInteger(budgetDivisor) || budgetDivisor < 1) {
+      throw new SimError('BAD_CONFIG', `reportBatchReset: budget divisor ${budgetDivisor} must be a positive integer`, { budgetDivisor });
+    }
+    this.budgetDivisor = budgetDivisor;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 16) {
       throw new SimError('BAD_CONFIG', `reportBatchReset: capacity ${capacity} must be an integer in 1..65536`, { capacity });
     }
@@ -882,7 +944,7 @@ export class ReferenceAllocator implements Allocator {
     this.cycle = null;
     if (this.freeLists.len[this.freeListIndex(zone, order, mt)] === 0) return false;
     // Budget by the whole free_area (all migratetypes), so a pass never spends long on one order.
-    const budget = Math.ceil(this.nrFree[zone * NR_ORDERS + order]! / (this.capacity * 16));
+    const budget = Math.ceil(this.nrFree[zone * NR_ORDERS + order]! / (this.capacity * this.budgetDivisor));
     this.cycle = { zone, order, mt, budget, awaitingDrain: false };
     return true;
   }
@@ -1187,13 +1249,17 @@ export class ReferenceAllocator implements Allocator {
     }
   }
 
+  /** The shape of the arguments first (order, range, alignment), then what lies there. */
   private checkBlock(op: string, pfn: number, order: number): void {
     this.checkOrder(op, order);
     this.checkPfn(op, pfn);
-    if (this.zoneOf[pfn] === -1) throw new SimError('PFN_IN_HOLE', `${op}: pfn ${pfn} is in a hole`, { pfn });
     if (pfn & ((1 << order) - 1)) {
       throw new SimError('MISALIGNED', `${op}: pfn ${pfn} is not aligned to order ${order} (${1 << order} pages)`, { pfn, order });
     }
+    if (pfn + (1 << order) > this.maxPfn) {
+      throw new SimError('PFN_OUT_OF_RANGE', `${op}: block [${pfn}, ${pfn + (1 << order)}) passes the guest end ${this.maxPfn}`, { pfn, order });
+    }
+    if (this.zoneOf[pfn] === -1) throw new SimError('PFN_IN_HOLE', `${op}: pfn ${pfn} is in a hole`, { pfn });
   }
 
   private checkAllocatedHead(op: string, pfn: number, order: number): void {

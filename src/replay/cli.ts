@@ -80,7 +80,19 @@ function printTrace(c: TraceComparison): void {
   for (const f of d.first) console.log(`    ${f}`);
   if (r.modelled) {
     const m = r.modelled;
-    console.log(`  modelled pcp: allocs ${m.allocSamePfn}/${m.allocs} same pfn; drains ${m.drainsReproduced}/${m.traceDrainPages} trace drain pages reproduced (sim drained ${m.simDrainPages}); refills ${m.refillsReproduced}/${m.traceRefillBlocks} (sim ${m.simRefillBlocks}); initial pcp pages ${m.initialPcpPages}`);
+    for (const x of m.initial) {
+      console.log(`  start per-cpu list cpu ${x.cpu} ${x.zone}: ${x.count} pages (pinned by ${x.pinnedBy}; ${x.known} named by the trace, ${x.placeholders} placeholders; zoneinfo ${x.zoneinfo ?? '-'})`);
+    }
+    console.log(`  per-cpu count at the end of the trace: ${m.endCounts.filter((x) => x.count).map((x) => `cpu ${x.cpu} ${x.zone} ${x.count}`).join(', ') || 'none'}`);
+    console.log(`  allocations: ${m.allocSamePfn}/${m.allocs} the simulator's own pick (${m.allocSameFromStartLists} of start-list pages); carved ${m.carvedFromPcp} from a per-cpu list, ${m.carvedFromBuddy} from the buddy, ${m.carveFailed} impossible`);
+    console.log(`  frees: ${m.frees} fed (${m.directFrees} direct), ${m.listFrees} list frees, ${m.freeNotAllocated} of pages not allocated in the simulator`);
+    const seq = (what: string, s: typeof m.drains, group: string) => {
+      console.log(`  ${what}: ${s.same}/${s.trace} trace events reproduced (same pfn, order, position; ${s.sameFromStartLists} of start-list pages; simulator ${s.sim}); pages ${s.tracePages} vs ${s.simPages}; ${group} ${s.groupsSame}/${s.traceGroups} identical (simulator ${s.simGroups})`);
+      for (const f of s.firstDifferences) console.log(`    ${f}`);
+    };
+    seq('mm_page_pcpu_drain', m.drains, 'bulk frees');
+    seq('mm_page_alloc_zone_locked', m.zoneLocked, 'refills');
+    for (const f of m.firstMismatches.slice(0, 5)) console.log(`    ${f}`);
   }
   const p = c.passes;
   console.log(`  passes: real ${p.real.length}, simulator ${p.sim.length}; ${p.passesSame} identical in batches/blocks/bytes`);

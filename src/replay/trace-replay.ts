@@ -17,8 +17,9 @@
 //   checked against reports.csv: `boot`), which leaves the lists in the order the kernel left them;
 // - pageblock migratetypes: MOVABLE, except where the first trace event with a migratetype that touches a
 //   pageblock says otherwise (alloc_zone_locked / pcpu_drain);
-// - per-cpu lists (modelled mode): the pages the trace frees through pcpu_drain or allocates without a
-//   zone_locked refill before any free of them were on per-cpu lists at the start.
+// - per-cpu lists (modelled mode, src/replay/modelled.ts): the pages the trace drains or allocates without a
+//   refill before any other event of them were on per-cpu lists at the start; count is pinned by the first bulk
+//   free (count had just reached high).
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
 import { type GuestConfig, MIGRATE_TYPES, MigrateType, NR_ORDERS } from '../core/types.js';
@@ -29,6 +30,7 @@ import type { Run } from '../importers/run.js';
 import type { FreeBlock } from '../importers/kpageflags.js';
 import type { FtraceEvent, KmemEvent } from '../importers/ftrace.js';
 import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
+import { runModelled } from './modelled.js';
 
 export type ReplayMode = 'forced' | 'modelled';
 
@@ -41,6 +43,11 @@ export interface TraceReplayOptions {
   tailMs?: number;
   /** Check the allocator's invariants at the end (slow-ish: one full walk). Default true. */
   check?: boolean;
+  /**
+   * Modelled mode: the per-cpu lists at the start. 'trace' (default) rebuilds them from the trace; 'empty' starts
+   * with empty lists (an ablation: what the rebuilt lists are worth).
+   */
+  pcpStart?: 'trace' | 'empty';
 }
 
 /** The blocks one report() call carried, in scatterlist order; times in guest seconds. */
@@ -60,20 +67,60 @@ export interface ReplayDivergence {
   first: string[];
 }
 
+/** A trace event sequence against the simulator's (drains, or zone-locked blocks). */
+export interface EventSeqComparison {
+  /** Events (pages or blocks) in the trace / done by the simulator. */
+  trace: number;
+  sim: number;
+  /** Trace events the simulator reproduced: same pfn and order at the same position (same anchoring event,
+   *  same ordinal inside it). */
+  same: number;
+  /** ... of which concern pages put on the start lists from the trace itself. */
+  sameFromStartLists: number;
+  tracePages: number;
+  simPages: number;
+  /** Bulk frees (drains) or refills: runs of events with one anchor; `groupsSame` are identical as a whole. */
+  traceGroups: number;
+  simGroups: number;
+  groupsSame: number;
+  firstDifferences: string[];
+}
+
 export interface ModelledStats {
-  allocs: number;
-  /** mm_page_alloc answered by the simulator with the trace's pfn. */
-  allocSamePfn: number;
-  allocPicked: number;
-  frees: number;
-  traceDrainPages: number;
-  simDrainPages: number;
-  /** Trace drain events whose page the simulator also drained (pfn order match, any time). */
-  drainsReproduced: number;
-  traceRefillBlocks: number;
-  simRefillBlocks: number;
-  refillsReproduced: number;
+  /** The per-cpu lists rebuilt at the start, per cpu and zone. */
+  initial: Array<{
+    cpu: number; zone: string; count: number; pinnedBy: 'drain' | 'zoneinfo' | 'known'; known: number;
+    placeholders: number; zoneinfo: number | null;
+  }>;
   initialPcpPages: number;
+  /** Per-cpu count at the end of the trace, per cpu and zone. */
+  endCounts: Array<{ cpu: number; zone: string; count: number }>;
+  /** Start per-cpu pages named by the trace that are free in the start dump (left out). */
+  initialSkipped: number;
+  /** mm_page_alloc events fed to the simulator. */
+  allocs: number;
+  /** ... answered by the simulator with the trace's page. */
+  allocSamePfn: number;
+  /** ... of which were pages put on the start lists from the trace itself (their list order came from it). */
+  allocSameFromStartLists: number;
+  /** Failed allocations in the trace (pfn 0): nothing to do. */
+  allocFailedInTrace: number;
+  /** The simulator picked another page: the trace's came off a per-cpu list / out of the buddy / could not be had. */
+  carvedFromPcp: number;
+  carvedFromBuddy: number;
+  carveFailed: number;
+  /** Allocations made to pop a per-cpu list down to a carved page (each halves that cpu's free_factor). */
+  carvePops: number;
+  /** Frees fed: per-cpu (single and batched) and direct, and list frees waiting for their batched event. */
+  frees: number;
+  listFrees: number;
+  directFrees: number;
+  freeNotAllocated: number;
+  /** mm_page_pcpu_drain events against the simulator's bulk frees. */
+  drains: EventSeqComparison;
+  /** mm_page_alloc_zone_locked events against the simulator's refills (and direct buddy allocations). */
+  zoneLocked: EventSeqComparison;
+  firstMismatches: string[];
 }
 
 export interface TraceReplayResult {
@@ -174,9 +221,6 @@ const PCP_ORDERS = new Set([0, 1, 2, 3, 9]);
 export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceReplayResult {
   const t0 = performance.now();
   const mode = opts.mode ?? 'forced';
-  if (mode === 'modelled') {
-    throw new Error("modelled mode is not implemented yet: it needs the start per-cpu lists (see the notes at runModelled)");
-  }
   const capacity = opts.capacity ?? 32;
   const config = guestConfigOf(run);
   const guest = new WasmGuest(config);
@@ -271,7 +315,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   const applied = { allocZoneLocked: 0, pcpuDrain: 0, directFree: 0 };
 
   /** __rmqueue_smallest for a known result: take the free block headed at pfn and expand it down to `order`. */
-  const take = (e: KmemEvent & { migratetype: number }) => {
+  const take = (e: { pfn: number; order: number; migratetype: number; ts: number; line: number }) => {
     const st = guest.pfnState(e.pfn);
     if (st.kind !== 'free' || st.order < e.order) {
       div.allocNotFree++;
@@ -357,7 +401,8 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
       poll();
     }
   } else {
-    modelled = runModelled(guest, trace, step, poll, take, giveBack, applied, div, note);
+    modelled = runModelled({ guest, run, trace, step, poll, take, div, note, pcpStart: opts.pcpStart ?? 'trace' });
+    applied.directFree = modelled.directFrees;
   }
   const endMs = opts.tailMs !== undefined ? (trace.kmem.at(-1)?.ts ?? trace.start) * 1000 + opts.tailMs : trace.end * 1000;
   step(endMs);
@@ -398,24 +443,4 @@ export function groupCalls(rows: ReadonlyArray<{ pass: number; batch: number; id
       return pa! - pb! || ba! - bb!;
     })
     .map(([, v]) => v.sort((x, y) => x.idx - y.idx).map((x) => [x.pfn, x.order] as [number, number]));
-}
-
-/**
- * The modelled mode (not implemented yet). What it needs, for whoever picks it up:
- * - the start per-cpu lists: pages the trace allocates with mm_page_alloc (pcp orders) or drains with
- *   mm_page_pcpu_drain before any free or zone_locked refill of them were on a list at the dump (kpageflags cannot
- *   see them; kpf_pre.zoneinfo says 330 + 1159 DMA32 pages). Their list order: allocations take the head, drains
- *   the tail. Rebuilding them needs a core helper to put a page on a given cpu's list at the head or tail without
- *   triggering a bulk free (free() would, at count >= high);
- * - list frees: mm_page_free precedes mm_page_free_batched for the same page; the page reaches the list at the
- *   batched event;
- * - mm_page_alloc then checks the simulator's pick against the trace's pfn; on a mismatch the replay must carve
- *   the trace's page out (as forced mode does) to stay in step.
- */
-function runModelled(
-  _g: WasmGuest, _trace: TraceData, _step: (t: number) => void, _poll: () => void,
-  _take: (e: KmemEvent & { migratetype: number }) => void, _giveBack: (e: KmemEvent, mt: number | undefined) => void,
-  _applied: TraceReplayResult['applied'], _div: ReplayDivergence, _note: (s: string) => void,
-): ModelledStats {
-  throw new Error('modelled mode is not implemented yet');
 }

@@ -14,7 +14,8 @@ export interface ReportBatch {
 }
 
 export interface ReportingDevice {
-  /** Reporting order the driver asks for (prdev->order); 0 or undefined = not specified. */
+  /** Reporting order the driver asks for (prdev->order). undefined = not specified (pageblock order). 5.7/6.1
+   *  also read 0 as not specified; linux-next takes 0 as a real order (every free is reported). */
   order?: number;
   /** Batch capacity (linux-next prdev->capacity); 0, undefined or > 32 means 32. Ignored before linux-next. */
   capacity?: number;

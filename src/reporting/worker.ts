@@ -61,7 +61,10 @@ export class PageReporting {
   /** Guest id passed to the device in each batch. */
   guestId = 0;
 
-  private readonly userOrder: number | undefined;
+  /** page_reporting_order as set by the user (option or a write before register); undefined = not set. */
+  private userOrder: number | undefined;
+  /** Capacity before any device is taken into account (option, else the profile's). */
+  private readonly baseCapacity: number;
   private timer: TimerHandle | null = null;
   private pass: Generator<BatchRequest, number, number> | null = null;
   private passNo = -1;
@@ -79,11 +82,19 @@ export class PageReporting {
     if (opts.order !== undefined && !(Number.isInteger(opts.order) && opts.order >= 0 && opts.order <= MAX_ORDER_INCLUSIVE + 1)) {
       throw new SimError('BAD_CONFIG', `reporting order must be 0..${MAX_ORDER_INCLUSIVE + 1}, got ${opts.order}`, { field: 'order', value: opts.order });
     }
-    this.capacity = opts.capacity ?? this.profile.capacity;
+    this.baseCapacity = opts.capacity ?? this.profile.capacity;
+    this.capacity = this.baseCapacity;
     this.delayMs = opts.delayMs ?? this.profile.delayMs;
     this.budgetDivisor = opts.budgetDivisor ?? 16;
     if (!(Number.isFinite(this.delayMs) && this.delayMs >= 0)) {
       throw new SimError('BAD_CONFIG', `delayMs must be >= 0, got ${this.delayMs}`, { field: 'delayMs', value: this.delayMs });
+    }
+    // Checked here rather than at the first pass, where the error would surface from inside a timer event.
+    if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) {
+      throw new SimError('BAD_CONFIG', `report capacity must be a positive integer, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
+    }
+    if (!(Number.isInteger(this.budgetDivisor) && this.budgetDivisor >= 1)) {
+      throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${this.budgetDivisor}`, { field: 'budgetDivisor', value: this.budgetDivisor });
     }
     this.record = opts.record ?? false;
     this.everReported = new Uint8Array(Math.ceil(guest.config.maxPfn / 8));
@@ -98,6 +109,8 @@ export class PageReporting {
     this.device = device;
     this.stopping = false;
     this.order = this.registerOrder(device);
+    // linux-next: the capacity is the device's own (prdev->capacity), so it is worked out anew for each device.
+    this.capacity = this.baseCapacity;
     if (this.profile.deviceCapacity && device.capacity && device.capacity > 0 && device.capacity <= 32) {
       this.capacity = device.capacity;
     }
@@ -154,6 +167,9 @@ export class PageReporting {
     }
     this.order = order;
     if (this.device && !this.stopping) this.guest.setReportingOrder(order);
+    // Written while no device is registered, it is the parameter register() starts from (linux-next keeps it,
+    // 6.1 overwrites it).
+    else if (!this.device) this.userOrder = order;
   }
 
   /** Take the allocator's notifications (frees that reached the reporting order) and request a pass. */
@@ -266,15 +282,19 @@ export class PageReporting {
         result = EIO;
       }
       if (typeof result !== 'number') {
+        // `pending` covers the whole run of promise answers: when this one settles the pass resumes at once and
+        // may call the device again; the promise handed out here settles only after that next one has, so
+        // whoever waits on `pending` (the engine) does not move simulated time while any report is outstanding.
         this.pending = Promise.resolve(result).then(
           (s) => (typeof s === 'number' ? s : EIO),
           () => {
             this.metrics.deviceExceptions++;
             return EIO;
           },
-        ).then((s) => {
+        ).then((s): Promise<void> | undefined => {
           this.pending = null;
           finish(s);
+          return this.pending ?? undefined;
         });
         return;
       }

@@ -96,7 +96,7 @@ export class Simulation {
       this.clock.step();
       for (const g of this.guests) {
         g.poll();
-        if (g.reporting?.pending) await g.reporting.pending;
+        while (g.reporting?.pending) await g.reporting.pending;
       }
       if (this.onProgress && this.clock.now() - lastProgress >= 100) {
         lastProgress = this.clock.now();

@@ -69,7 +69,7 @@ export class GuestRun {
   private makeDevice(d: DeviceSpec): ReportingDevice {
     switch (d.kind) {
       case 'virtio-balloon': return new VirtioBalloonDevice(this.host, d);
-      case 'null': return new NullDevice(d.order ?? 0);
+      case 'null': return new NullDevice(d.order);
       case 'failing': return new FailingDevice(d.every, new VirtioBalloonDevice(this.host));
       case 'slow': return new SlowDevice(d.latencyMs, new VirtioBalloonDevice(this.host));
       default: throw new SimError('BAD_CONFIG', `unknown device kind '${(d as { kind: string }).kind}'`, { field: 'device.kind', value: (d as { kind: string }).kind });

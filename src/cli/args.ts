@@ -1,0 +1,46 @@
+// node:util parseArgs with errors turned into UsageErrors (exit 2), and checked number options.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<O extends Options>(command: string, args: string[], options: O, maxPositionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    // One line; an unknown option's advice about '--' positionals does not apply here, so only its first sentence.
+    let msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+    if (msg.startsWith('Unknown option')) msg = msg.split('. ')[0]!;
+    msg = msg.replace(/\.$/, '');
+    throw new UsageError(`${command}: ${msg} (see prsim ${command} --help)`);
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[maxPositionals]}' (see prsim ${command} --help)`);
+  }
+  return parsed;
+}
+
+export function intOption(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new UsageError(`--${name}: expected integer ${min}..${max}, got '${text}'`);
+  }
+  return v;
+}
+
+export function positiveOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new UsageError(`--${name}: expected a number > 0, got '${text}'`);
+  return v;
+}
+
+export function choiceOption<T extends string>(name: string, text: string | undefined, choices: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${name}: expected one of ${choices.join(', ')}, got '${text}'`);
+  }
+  return text as T;
+}

@@ -1,0 +1,127 @@
+// prsim import <dir-or-file>: read real-kernel data (a run folder of ../shared/real-kernel, or one of its files)
+// and print what it holds; --format buddyinfo prints a snapshot back as /proc/buddyinfo text, --format zones the
+// zone table as scenario JSON (to paste into a scenario's "zones").
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { formatBuddyinfo, parseBuddyinfo } from '../importers/buddyinfo.js';
+import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson } from '../importers/csv.js';
+import { readFtraceFileSync } from '../importers/ftrace.js';
+import { decodeKpageflags } from '../importers/kpageflags.js';
+import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
+import { loadRun, type Run } from '../importers/run.js';
+import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
+import {
+  buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,
+} from '../report/real-run.js';
+import { prettyJson } from '../report/json.js';
+import { choiceOption, parse } from './args.js';
+import type { Io } from './io.js';
+import { UsageError } from './usage-error.js';
+
+export const IMPORT_USAGE = `usage: prsim import <run-dir-or-file> [--format summary|buddyinfo|zones] [--tag end]
+
+Read real-kernel data: a run folder (../shared/real-kernel/E2_memhog512_r1) or one file of it (*.buddyinfo,
+*.zoneinfo, *.pagetypeinfo, reports.csv, passes.csv, rss.csv, ram.csv, *.blocks.csv, summary.json,
+kpageflags.*.bin[.gz], trace.txt[.gz]) and print a summary.
+
+options:
+  --format summary     what the data holds (default)
+  --format buddyinfo   a snapshot as /proc/buddyinfo text (a run folder: the --tag snapshot, default end)
+  --format zones       the zones as scenario JSON ("zones" of a guest), from a zoneinfo file or a run folder
+  --tag <tag>          snapshot of a run folder: pre, held, end...
+`;
+
+const FORMATS = ['summary', 'buddyinfo', 'zones'] as const;
+type Format = (typeof FORMATS)[number];
+
+function zonesJson(info: Zoneinfo, ranges?: Array<[number, number]>): string {
+  const zones = zoneSpecsFromZoneinfo(info, ranges && ranges.length ? { memoryRanges: ranges } : {});
+  return prettyJson({ cpus: cpusFromZoneinfo(info), zones }) + '\n';
+}
+
+function importRun(dir: string, format: Format, tag: string | undefined): string {
+  const run: Run = loadRun(dir);
+  if (format === 'summary') return runSummary(run);
+  const tags = Object.keys(run.proc);
+  if (format === 'zones') {
+    const t = tag ?? 'pre';
+    const zi = run.proc[t]?.zoneinfo;
+    if (!zi) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
+    return zonesJson(zi, run.memoryRanges);
+  }
+  const t = tag ?? 'end';
+  const rows = run.proc[t]?.buddyinfo;
+  if (!rows) throw new UsageError(`import: ${dir} has no ${t}.buddyinfo (snapshots: ${tags.join(', ') || 'none'})`);
+  return formatBuddyinfo(rows);
+}
+
+/** One file, recognised by its name. */
+function importFile(path: string, format: Format): string {
+  const name = basename(path);
+  const text = () => readFileSync(path, 'utf8');
+  const only = (what: Format) => {
+    if (format !== 'summary' && format !== what) throw new UsageError(`import: --format ${format} does not apply to ${name}`);
+  };
+  if (/buddyinfo$/.test(name)) {
+    only('buddyinfo');
+    const rows = parseBuddyinfo(text(), path);
+    return format === 'buddyinfo' ? formatBuddyinfo(rows) : buddyinfoSummary(rows);
+  }
+  if (/zoneinfo$/.test(name)) {
+    only('zones');
+    const info = parseZoneinfo(text(), path);
+    if (format === 'zones') {
+      // The holes are exact when the run's dmesg sits next to the file.
+      const dmesg = resolve(path, '..', 'dmesg.txt');
+      return zonesJson(info, existsSync(dmesg) ? memoryRangesFromDmesg(readFileSync(dmesg, 'utf8')) : undefined);
+    }
+    return zoneinfoSummary(info);
+  }
+  only('summary');
+  if (/pagetypeinfo$/.test(name)) return pagetypeinfoSummary(parsePagetypeinfo(text(), path));
+  if (name === 'passes.csv') return passesSummary(parsePassesCsv(text(), path)) + '\n';
+  if (name === 'reports.csv') {
+    const rows = parseReportsCsv(text(), path);
+    return `${rows.length} reported blocks, ${(rows.reduce((a, r) => a + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${new Set(rows.map((r) => `${r.pass}/${r.batch}`)).size} report() calls\n`;
+  }
+  if (name === 'rss.csv') return rssSummary(parseRssCsv(text(), path)) + '\n';
+  if (name === 'ram.csv') {
+    const rows = parseRamCsv(text(), path);
+    const peak = rows.reduce((a, r) => Math.max(a, r.ramRssKib), 0);
+    return `${rows.length} samples: guest RAM resident peak ${(peak / 1024).toFixed(1)} MiB, final ${((rows[rows.length - 1]?.ramRssKib ?? 0) / 1024).toFixed(1)} MiB\n`;
+  }
+  if (/\.blocks\.csv$/.test(name)) {
+    const blocks = parseBlocksCsv(text(), path);
+    const pages = blocks.reduce((a, b) => a + 2 ** b.order, 0);
+    return `${blocks.length} free blocks, ${(pages / 256).toFixed(1)} MiB, ${blocks.filter((b) => b.reported).length} reported\n`;
+  }
+  if (name === 'summary.json') {
+    const s = parseSummaryJson(text(), path);
+    return `${s.name}: ${s.mem_mib} MiB, ${s.smp} cpus, order ${s.page_reporting_order_effective}, ${s.all_passes} passes, ${s.all_batches} batches, ${(s.all_reported_bytes / 2 ** 20).toFixed(1)} MiB reported\n`;
+  }
+  if (/^kpageflags.*\.bin(\.gz)?$/.test(name)) return kpageflagsSummary(decodeKpageflags(readFileSync(path), { file: path })) + '\n';
+  if (/^trace\.txt(\.gz)?$/.test(name)) {
+    const counts = new Map<string, number>();
+    for (const ev of readFtraceFileSync(path)) {
+      const k = ev.event === 'other' ? ev.name : ev.event;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${String(n).padStart(9)}  ${k}`).join('\n') + '\n';
+  }
+  throw new UsageError(`import: do not know what ${name} is (expected a run folder or one of its files; see prsim import --help)`);
+}
+
+export async function importCommand(args: string[], io: Io): Promise<number> {
+  const { values: v, positionals } = parse('import', args, { format: { type: 'string' }, tag: { type: 'string' } }, 1);
+  if (v.help) {
+    io.out(IMPORT_USAGE);
+    return 0;
+  }
+  const target = positionals[0];
+  if (!target) throw new UsageError('import: which run folder or file? (e.g. prsim import ../shared/real-kernel/E2_memhog512_r1)');
+  const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
+  const path = resolve(io.cwd, target);
+  if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
+  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : importFile(path, format));
+  return 0;
+}

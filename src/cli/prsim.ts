@@ -1,0 +1,76 @@
+// The prsim command: picks the subcommand and turns errors into one line on stderr. Bad input (a scenario that
+// does not validate, an unknown option, a malformed real-kernel file) exits 2 with `prsim: <message>`; only a
+// bug in the simulator exits 1, and its stack is printed only with PRSIM_DEBUG=1.
+import { SimError } from '../core/errors.js';
+import { delegateCommand, DELEGATES } from './delegate.js';
+import { importCommand } from './import.js';
+import { processIo, type Io } from './io.js';
+import { runCommand } from './run.js';
+import { sweepCommand } from './sweep.js';
+import { UsageError } from './usage-error.js';
+
+export const USAGE = `usage: prsim <command> [options]
+
+commands:
+  run [scenario]          simulate a scenario (default scenarios/memhog.json) and compare its guests
+  compare [scenario]      the same guest and workload under --policies none,linux-5.7,linux-6.1,hinting
+  sweep <scenario>        run the scenario's parameter grid on every core, one row per point
+  import <dir-or-file>    summarise real-kernel data (a run folder or one /proc file or CSV)
+  replay <run-dir>        replay a real run's trace through the simulator
+  bench                   the W1-W3 benchmarks
+  web                     serve the interactive page
+
+With no command, prsim runs the default scenario. prsim <command> --help for its options.
+`;
+
+const VERSION = '0.1.0';
+
+function isBadInput(e: unknown): boolean {
+  if (e instanceof SimError || e instanceof UsageError) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  // No command (or only options, or a scenario file): run.
+  if (first === undefined || (first.startsWith('-') && !['-h', '--help', '--version', '-V'].includes(first))) return runCommand(argv, io, 'run');
+  if (first.endsWith('.json')) return runCommand(argv, io, 'run');
+  switch (first) {
+    case '-h':
+    case '--help':
+    case 'help':
+      io.out(USAGE);
+      return 0;
+    case '--version':
+    case '-V':
+      io.out(`prsim ${VERSION}\n`);
+      return 0;
+    case 'run':
+      return runCommand(rest, io, 'run');
+    case 'compare':
+      return runCommand(rest, io, 'compare');
+    case 'sweep':
+      return sweepCommand(rest, io);
+    case 'import':
+      return importCommand(rest, io);
+    default:
+      if (first in DELEGATES) return delegateCommand(first, rest, io);
+      throw new UsageError(`unknown command '${first}' (commands: run, compare, sweep, import, replay, bench, web; see prsim --help)`);
+  }
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (isBadInput(e)) {
+      io.err(`prsim: ${err.message.split('\n').join('\nprsim: ')}\n`);
+      return 2;
+    }
+    io.err(`prsim: internal error: ${err.message}\n`);
+    io.err(process.env['PRSIM_DEBUG'] ? `${err.stack}\n` : 'prsim: (set PRSIM_DEBUG=1 to see where)\n');
+    return 1;
+  }
+}

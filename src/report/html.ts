@@ -1,0 +1,113 @@
+// The HTML report of a run: one self-contained file (inline CSS and SVG, no scripts, nothing fetched) with the
+// comparison table and three plots: host RSS over time per policy, free memory per order at the end, and
+// report() calls per second.
+import type { SimulationResult, GuestResult } from '../sim/engine.js';
+import { NR_ORDERS } from '../core/types.js';
+import { barChart, escapeXml, lineChart, PALETTE } from './svg.js';
+import type { GuestSummary } from './summary.js';
+import { comparisonTable } from './table.js';
+
+export interface HtmlReportInput {
+  title: string;
+  description?: string;
+  file?: string;
+  result: SimulationResult;
+  summaries: GuestSummary[];
+}
+
+const colorOf = (i: number) => PALETTE[i % PALETTE.length]!;
+// Two policies often coincide (5.7 and 6.1 free the same memory); dashes keep the one below visible.
+const dashedOf = (i: number) => i % 2 === 1;
+
+function rssChart(guests: GuestResult[]): string {
+  return lineChart({
+    title: 'Host RSS of guest RAM',
+    xLabel: 'simulated time (s)',
+    yLabel: 'MiB',
+    series: guests.map((g, i) => ({
+      name: g.name, color: colorOf(i), dashed: dashedOf(i),
+      points: g.samples.map((s): [number, number] => [s.t / 1000, s.rssKib / 1024]),
+    })),
+  });
+}
+
+/** Free MiB per order at the end, all zones (pages on per-cpu lists are not free blocks, as in buddyinfo). */
+function freeByOrderChart(guests: GuestResult[]): string {
+  return barChart({
+    title: 'Free memory per order at the end',
+    xLabel: 'order',
+    yLabel: 'MiB free (log scale)',
+    log: true,
+    categories: Array.from({ length: NR_ORDERS }, (_, o) => String(o)),
+    series: guests.map((g, i) => ({
+      name: g.name, color: colorOf(i),
+      values: Array.from({ length: NR_ORDERS }, (_, o) => g.buddyinfo.reduce((a, z) => a + (z[o] ?? 0), 0) * 2 ** o / 256),
+    })),
+  });
+}
+
+/** report() calls in each second of simulated time. */
+export function reportsPerSecond(g: GuestResult): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let prev = 0;
+  let second = 0;
+  for (const s of g.samples) {
+    while (s.t >= (second + 1) * 1000) {
+      out.push([second, s.reportCalls - prev]);
+      prev = s.reportCalls;
+      second++;
+    }
+  }
+  const last = g.samples[g.samples.length - 1];
+  if (last && last.reportCalls > prev) out.push([second, last.reportCalls - prev]);
+  return out;
+}
+
+function reportsChart(guests: GuestResult[]): string {
+  return lineChart({
+    title: 'Reports per second',
+    xLabel: 'simulated time (s)',
+    yLabel: 'report() calls / s',
+    step: true,
+    series: guests.map((g, i) => {
+      const pts = reportsPerSecond(g);
+      // A step chart holds each value over its second: close the last step at its end.
+      if (pts.length) pts.push([pts[pts.length - 1]![0] + 1, pts[pts.length - 1]![1]]);
+      return { name: g.name, color: colorOf(i), dashed: dashedOf(i), points: pts };
+    }),
+  });
+}
+
+const CSS = `body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#111}
+h1{font-size:22px;margin-bottom:4px}p.meta{color:#555;margin-top:0}
+pre.table{background:#f7f7f7;padding:12px;overflow-x:auto;font-size:13px;line-height:1.35}
+figure{margin:24px 0}svg{max-width:100%;height:auto;border:1px solid #eee}`;
+
+export function htmlReport(o: HtmlReportInput): string {
+  const r = o.result;
+  const meta = [
+    o.file ? `scenario ${o.file}` : '',
+    `${r.durationS} s simulated`,
+    `seed ${r.seed}`,
+    `${r.guests.length} guest${r.guests.length === 1 ? '' : 's'}`,
+    `${(r.wallMs / 1000).toFixed(2)} s wall`,
+  ].filter(Boolean).join(' · ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeXml(o.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<h1>${escapeXml(o.title)}</h1>
+<p class="meta">${escapeXml(meta)}</p>
+${o.description ? `<p>${escapeXml(o.description)}</p>` : ''}
+<pre class="table">${escapeXml(comparisonTable(o.summaries))}</pre>
+<figure id="rss">${rssChart(r.guests)}</figure>
+<figure id="free-by-order">${freeByOrderChart(r.guests)}</figure>
+<figure id="reports-per-second">${reportsChart(r.guests)}</figure>
+</body>
+</html>
+`;
+}

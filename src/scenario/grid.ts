@@ -1,0 +1,124 @@
+// A sweep grid: the cartesian product of the scenario's `sweep` section, each point applied to a copy of the
+// raw JSON and validated like any scenario (so a bad grid value is reported with its field path and value).
+//
+// Parameter paths:
+//   durationS, sampleMs, seed, hostMiB        the scenario itself
+//   guest.memMiB, memMiB, workloads[0].mib    every guest (the "guest." prefix is optional)
+//   policy.order, policy.capacity             every guest's policy, and every entry of its `policies` except "none"
+//   guests[1].cpus                            one guest
+import { ScenarioError, formatPath } from './errors.js';
+import { expandPolicyShorthand } from './policies.js';
+import type { SweepGrid } from './schema.js';
+
+export type ParamValue = unknown;
+export interface GridPoint {
+  index: number;
+  /** Parameter path → value, in the order of the sweep section. */
+  params: Record<string, ParamValue>;
+}
+
+const TOP_LEVEL = new Set(['durationS', 'sampleMs', 'seed', 'hostMiB', 'name', 'description', 'guests']);
+
+/** Every combination; the last parameter varies fastest (like nested loops written in file order). */
+export function expandGrid(grid: SweepGrid): GridPoint[] {
+  let points: Array<Record<string, ParamValue>> = [{}];
+  for (const [key, values] of Object.entries(grid)) {
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  }
+  return points.map((params, index) => ({ index, params }));
+}
+
+export function splitPath(path: string): Array<string | number> {
+  const out: Array<string | number> = [];
+  for (const part of path.split('.')) {
+    const m = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!m) throw new Error(`bad parameter path '${path}'`);
+    out.push(m[1]!);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+type Obj = Record<string | number, unknown>;
+const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object';
+
+class PathProblem extends Error {}
+
+function setPath(target: Obj, path: Array<string | number>, value: unknown, where: Array<string | number>): void {
+  let o: Obj = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    let next = o[k];
+    if (next === undefined) {
+      if (typeof k === 'number' || typeof path[i + 1] === 'number') {
+        throw new PathProblem(`${formatPath([...where, ...path.slice(0, i + 1)])} does not exist`);
+      }
+      next = o[k] = {};
+    }
+    if (!isObject(next)) throw new PathProblem(`${formatPath([...where, ...path.slice(0, i + 1)])} is not an object`);
+    o = next;
+  }
+  const last = path[path.length - 1]!;
+  if (Array.isArray(o) && typeof last === 'number' && last >= o.length) {
+    throw new PathProblem(`${formatPath([...where, ...path])} does not exist`);
+  }
+  o[last] = structuredClone(value);
+}
+
+/** Apply a `policy.*` parameter to one guest: its policy and its list of policies. */
+function setPolicyParam(guest: Obj, rest: Array<string | number>, value: unknown, where: Array<string | number>): void {
+  if (!rest.length) {
+    // Sweeping the policy itself ("policy": ["linux-5.7", "linux-6.1"]): one policy per point.
+    delete guest['policies'];
+    guest['policy'] = structuredClone(value);
+    return;
+  }
+  if (Array.isArray(guest['policies'])) {
+    const list = guest['policies'] as unknown[];
+    list.forEach((p, i) => {
+      const obj = expandPolicyShorthand(p);
+      if (isObject(obj) && obj['kind'] === 'none') return;
+      list[i] = isObject(obj) ? obj : p;
+      if (!isObject(list[i])) return; // left for the schema to report
+      setPath(list[i] as Obj, rest, value, [...where, 'policies', i]);
+    });
+    return;
+  }
+  const p = expandPolicyShorthand(guest['policy'] ?? { kind: 'reporting' });
+  if (!isObject(p)) return;
+  guest['policy'] = p;
+  setPath(p, rest, value, [...where, 'policy']);
+}
+
+/** A copy of the raw scenario with the point's values in place and the sweep section removed. */
+export function applyParams(raw: unknown, params: Record<string, ParamValue>, file = 'scenario'): unknown {
+  if (!isObject(raw)) return raw;
+  const doc = structuredClone(raw) as Obj;
+  delete doc['sweep'];
+  for (const [key, value] of Object.entries(params)) {
+    try {
+      const path = splitPath(key);
+      if (TOP_LEVEL.has(path[0] as string)) {
+        setPath(doc, path, value, []);
+        continue;
+      }
+      const inGuest = path[0] === 'guest' ? path.slice(1) : path;
+      if (!inGuest.length) throw new PathProblem('names no field of a guest');
+      const guests = Array.isArray(doc['guests']) ? (doc['guests'] as unknown[]) : [];
+      guests.forEach((g, i) => {
+        if (!isObject(g)) return;
+        if (inGuest[0] === 'policy') setPolicyParam(g, inGuest.slice(1), value, ['guests', i]);
+        else setPath(g, inGuest, value, ['guests', i]);
+      });
+    } catch (e) {
+      if (!(e instanceof PathProblem) && !(e instanceof Error && /bad parameter path/.test(e.message))) throw e;
+      throw new ScenarioError(file, [{ path: formatPath(['sweep', key]), message: e.message, showValue: false }]);
+    }
+  }
+  return doc;
+}
+
+/** "order=0 capacity=8": a point as text, for progress and error messages. */
+export function describePoint(params: Record<string, ParamValue>): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+}

@@ -1,0 +1,37 @@
+// Shared by the CLI and sweep tests: bundle the command line and the sweep worker the way scripts/build.mjs
+// does, into a temporary folder (so tests never race other test files over dist/).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function bundleCli(): Promise<{ dir: string; cli: string; worker: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'prsim-dist-'));
+  const common = {
+    bundle: true, target: 'es2022', platform: 'node' as const, format: 'esm' as const, logLevel: 'error' as const, absWorkingDir: ROOT,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  };
+  await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: join(dir, 'cli.js') });
+  await build({ ...common, entryPoints: ['src/sim/sweep-worker.ts'], outfile: join(dir, 'sweep-worker.js') });
+  return { dir, cli: join(dir, 'cli.js'), worker: join(dir, 'sweep-worker.js') };
+}
+
+/** A small, fast scenario (a 128 MiB guest, 16 MiB memhog, 6 s), as a raw object to tweak. */
+export function smallScenario(): Record<string, any> {
+  return {
+    name: 'small',
+    durationS: 6,
+    seed: 7,
+    guests: [{
+      memMiB: 128, cpus: 2,
+      policies: ['none', 'linux-5.7', 'linux-6.1', 'hinting'],
+      workloads: [
+        { kind: 'memhog', startS: 1, mib: 32, holdS: 0.5 },
+        { kind: 'churn', startS: 0.5, durationS: 3, opsPerS: 4000, targetFraction: 0.2 },
+      ],
+    }],
+  };
+}

@@ -1,0 +1,63 @@
+// Read-outs: pfnState for every kind of pfn, buddyinfo/pagetypeinfo agreeing with the lists, and
+// clearToAllocated returning to the pre-boot state.
+import { describe, it, expect } from 'vitest';
+import { MigrateType } from '../src/core/types.js';
+import { allocatorFactories, booted, freeBlockPages, smallGuest } from './helpers/factories.js';
+
+const { UNMOVABLE, MOVABLE, RECLAIMABLE } = MigrateType;
+
+describe.each(allocatorFactories)('read-outs ($name)', (f) => {
+  it('pfnState names the block holding a pfn, whatever its kind', () => {
+    const a = booted(f, smallGuest({ pages: 4096, pcp: true, cpus: 2, pcpHigh: 100, pcpBatch: 4, holes: [[3000, 3010]] }));
+    expect(a.pfnState(3005)).toMatchObject({ kind: 'hole', head: -1, mt: -1, cpu: -1, reported: false });
+    expect(a.pfnState(1500)).toMatchObject({ kind: 'free', head: 1024, order: 10, isHead: false, mt: -1, pageblockMt: MOVABLE });
+
+    // UNMOVABLE on cpu 1: the refill steals 0/10 and splits it; 1, 2, 3 wait on cpu 1's list.
+    expect(a.alloc(0, UNMOVABLE, { cpu: 1 })).toBe(0);
+    expect(a.pfnState(0)).toMatchObject({ kind: 'allocated', head: 0, order: 0, isHead: true, mt: UNMOVABLE, pageblockMt: UNMOVABLE, cpu: -1 });
+    expect(a.pfnState(2)).toMatchObject({ kind: 'pcp', head: 2, order: 0, cpu: 1, mt: UNMOVABLE });
+    expect(a.pfnState(6)).toMatchObject({ kind: 'free', head: 4, order: 2, isHead: false });
+
+    // RECLAIMABLE steals the largest block left, 1024/10.
+    const q = a.alloc(3, RECLAIMABLE, { cpu: 0 });
+    expect(q).toBe(1024);
+    expect(a.pfnState(q + 5)).toMatchObject({ kind: 'allocated', head: q, order: 3, isHead: false, mt: RECLAIMABLE });
+
+    expect(a.isolate(3072, 10)).toBe(true);
+    expect(a.pfnState(3999)).toMatchObject({ kind: 'inflight', head: 3072, order: 10, isHead: false });
+    a.check();
+  });
+
+  it('buddyinfo and pagetypeinfo agree with the free lists and NR_FREE_PAGES', () => {
+    const a = booted(f, smallGuest({ pages: 4096 }));
+    a.alloc(3, MOVABLE);
+    a.alloc(0, UNMOVABLE);
+    a.alloc(5, RECLAIMABLE);
+    const info = a.pagetypeinfo()[0]!;
+    for (let o = 0; o <= 10; o++) {
+      expect(info.reduce((n, perOrder) => n + perOrder[o]!, 0)).toBe(a.buddyinfo()[0]![o]);
+      for (let mt = 0; mt < 6; mt++) expect(info[mt]![o]).toBe(a.freeList(0, o, mt).length);
+    }
+    expect(freeBlockPages(a, 0)).toBe(a.freePages(0));
+    a.check();
+  });
+
+  it('clearToAllocated returns every present pfn to an order-0 allocation; boot then works again', () => {
+    const a = booted(f, smallGuest({ pages: 4096, holes: [[3000, 3010]] }));
+    const fresh = a.buddyinfo();
+    a.alloc(4, UNMOVABLE);
+    a.isolate(1024, 10);
+    a.setPageblockMt(2048, RECLAIMABLE);
+    a.clearToAllocated();
+    expect(a.buddyinfo()).toEqual([new Array(11).fill(0)]);
+    expect(a.freePages(0)).toBe(0);
+    expect(a.counters().inflightPages).toBe(0);
+    expect(a.pfnState(1500)).toMatchObject({ kind: 'allocated', head: 1500, order: 0, mt: UNMOVABLE });
+    expect(a.pfnState(3005).kind).toBe('hole');
+    expect(a.getPageblockMt(2048)).toBe(MOVABLE);
+    a.check();
+    a.boot();
+    expect(a.buddyinfo()).toEqual(fresh);
+    a.check();
+  });
+});
