@@ -60,7 +60,7 @@ export interface ModelledContext {
 type Seq = Map<string, [number, number, number]>;
 
 /** Read-only view of the simulator's per-cpu state (count, list heads) straight from linear memory. */
-class PcpView {
+export class PcpView {
   constructor(private readonly g: WasmGuest) {}
   private base(cpu: number, zone: number): number {
     const L = this.g.core.layout;

@@ -63,6 +63,8 @@ export const ReportingPolicySchema = z.strictObject({
   budgetDivisor: intAtLeast(1).optional(),
   /** When the balloon driver registers, seconds after boot. */
   registerAtS: nonNegative().optional(),
+  /** A write of page_reporting_order through sysfs at a time (what E3 did right after register). */
+  sysfsOrder: z.strictObject({ atS: nonNegative(), order: intIn(0, REPORT_ORDER_MAX) }).optional(),
 });
 
 export const HintingPolicySchema = z.strictObject({

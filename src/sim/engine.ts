@@ -37,6 +37,8 @@ export interface GuestResult {
   passes: Array<{ pass: number; start: number; end: number; batches: number; blocks: number; pages: number }>;
   buddyinfo: number[][];
   zones: string[];
+  /** Workload phase times (ms). */
+  markers: Record<string, number>;
 }
 
 export interface SimulationResult {
@@ -60,7 +62,7 @@ export class Simulation {
   constructor(readonly spec: SimulationSpec) {
     this.seed = spec.seed ?? 1;
     this.sampleMs = spec.sampleMs ?? 50;
-    this.guests = spec.guests.map((g, i) => new GuestRun(g, this.clock, i, (this.seed * 2654435761 + i) >>> 0));
+    this.guests = spec.guests.map((g, i) => new GuestRun(g, this.clock, i, (g.seed ?? this.seed) >>> 0));
     this.samples = this.guests.map(() => []);
   }
 
@@ -136,6 +138,7 @@ export class Simulation {
         refaults: hc.refaults, refaultPages: hc.refaultPages, refaultCostMs: g.host.refaults().costMs,
         hostRssKib: hc.rssPages * 4, discardedPages: hc.discardedPages, lockAcquisitions: rm?.lockAcquisitions ?? 0,
         pageOps: g.pageOps(),
+        reportingOrder: g.reporting ? g.reporting.order : -1,
       };
       if (g.hinting) Object.assign(metrics, Object.fromEntries(Object.entries(g.hinting.metrics).map(([k, v]) => [`hint.${k}`, v])));
       const p = g.spec.policy;
@@ -148,6 +151,7 @@ export class Simulation {
         passes: g.reporting?.passLog ?? [],
         buddyinfo: g.guest.buddyinfo(),
         zones: g.guest.config.zones.map((z) => z.name),
+        markers: g.markers(),
       };
     });
     const totalRssKib = guests.reduce((a, g) => a + g.metrics.hostRssKib!, 0);

@@ -14,7 +14,11 @@ import type { ProfileName } from '../core/types.js';
 
 export type PolicySpec =
   | { kind: 'none' }
-  | ({ kind: 'reporting'; profile?: ProfileName; registerAtS?: number } & ReportingOptions)
+  | ({
+    kind: 'reporting'; profile?: ProfileName; registerAtS?: number;
+    /** A write to /sys/module/page_reporting/parameters/page_reporting_order at this time (E3 does it). */
+    sysfsOrder?: { atS: number; order: number };
+  } & ReportingOptions)
   | ({ kind: 'hinting' } & Partial<HintingOptions>);
 
 export type DeviceSpec =
@@ -25,6 +29,9 @@ export type DeviceSpec =
 
 export interface GuestRunSpec {
   name?: string;
+  /** Seed of this guest's workloads (default: the simulation's seed, so guests with the same workload see the
+   *  same stream and a comparison measures only the policy). */
+  seed?: number;
   guest: GuestSpec;
   policy: PolicySpec;
   device?: DeviceSpec;
@@ -87,6 +94,10 @@ export class GuestRun {
         const r = this.reporting!.register(this.device!);
         if (r !== 0) throw new SimError('DEVICE', `register failed: ${r}`, { status: r });
       });
+      if (policy.kind === 'reporting' && policy.sysfsOrder) {
+        const { atS, order } = policy.sysfsOrder;
+        this.clock.schedule(atS * 1000, () => this.reporting!.setOrder(order));
+      }
     }
     this.hinting?.start();
     this.workloads.forEach((w, i) => w.start({ guest: this.guest, clock: this.clock, seed: (this.seed + i * 7919) >>> 0 }));
@@ -96,6 +107,15 @@ export class GuestRun {
   poll(): void {
     if (this.reporting) this.reporting.poll();
     else this.guest.takeNotifications();
+  }
+
+  /** Times (ms) of workload phases, e.g. memhog.0.freeStart, for measuring what follows them. */
+  markers(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.workloads.forEach((w, i) => {
+      for (const [k, v] of Object.entries(w.markers?.() ?? {})) if (v >= 0) out[`${w.kind}.${i}.${k}`] = v;
+    });
+    return out;
   }
 
   pageOps(): number {

@@ -30,6 +30,10 @@ export class Memhog implements Workload {
 
   constructor(readonly spec: MemhogSpec) {}
 
+  markers(): Record<string, number> {
+    return { allocDone: this.allocDoneAt, freeStart: this.freeStartAt, freeDone: this.freeDoneAt };
+  }
+
   start({ guest, clock }: WorkloadContext): void {
     const s = this.spec;
     const total = Math.round((s.mib * 2 ** 20) / 4096);

@@ -14,6 +14,8 @@ export interface Workload {
   start(ctx: WorkloadContext): void;
   /** Page operations applied so far (allocations + frees). */
   readonly pageOps: number;
+  /** Times (ms) of the process's phases so far, -1 for phases not reached. */
+  markers?(): Record<string, number>;
 }
 
 /** Run `fn(dtMs)` every tickMs from startMs until it returns false. */
