@@ -69,8 +69,8 @@ export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
 export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
   addAllocated(-(1 << order));
-  // FPI_TO_TAIL frees (boot, memory online) go straight to the buddy in the kernel, never through pcp lists.
-  if ((flags & (FREE_DIRECT | FREE_TO_TAIL)) == 0 && pcpTakes(order, 0)) {
+  // FPI_* frees (boot, memory online, putback) go straight to the buddy in the kernel, never through pcp lists.
+  if ((flags & (FREE_DIRECT | FREE_TO_TAIL | FREE_SKIP_NOTIFY)) == 0 && pcpTakes(order, 0)) {
     freeToPcp(pfn, order, zone, cpu);
     setLastPfn(pfn);
     return order | (1 << 8);

@@ -1,23 +1,26 @@
-// `prsim replay <run folder> [--mode forced|modelled] [--delay ms|trace] [--memhog] [--json]`: replay a real run's
-// kmem trace on the simulator (when the run has one) and compare with what the real kernel did; for runs
-// without a trace (E2-like memhog runs), or with --memhog, simulate the memhog workload and compare the host
-// RSS staircase.
+// `prsim replay <run folder> [--mode forced|modelled] [--delay ms|trace] [--memhog] [--no-teardown] [--json]`:
+// replay a real run's kmem trace on the simulator (when the run has one) and compare with what the real kernel
+// did; for runs without a trace, simulate the run's workload: E3-like runs (memhog, reporting order written
+// through sysfs) and E4-like runs (fragment) are compared pass by pass, block orders, E4's hold and the host
+// RSS (src/replay/workload-runs.ts); E2-like memhog runs, or any run with --memhog, by the host RSS staircase.
 import { existsSync } from 'node:fs';
 import { loadRun } from '../importers/run.js';
 import { replayTrace, type ReplayMode } from './trace-replay.js';
 import { compareMemhog, compareTrace, type MemhogComparison, type TraceComparison } from './compare.js';
+import { compareWorkloadRun, workloadRunKind, type PassSummary, type WorkloadRunComparison } from './workload-runs.js';
 
-const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--memhog] [--json]';
+const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--memhog] [--no-teardown] [--json]';
 
 export async function replayCommand(args: string[]): Promise<number> {
   let dir: string | undefined;
   let mode: ReplayMode = 'forced';
   let delay: number | 'trace' = 'trace';
-  let json = false, memhog = false;
+  let json = false, memhog = false, teardown = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') json = true;
     else if (a === '--memhog') memhog = true;
+    else if (a === '--no-teardown') teardown = false;
     else if (a === '--mode') {
       const v = args[++i];
       if (v !== 'forced' && v !== 'modelled') {
@@ -50,11 +53,13 @@ export async function replayCommand(args: string[]): Promise<number> {
     return 2;
   }
   const run = loadRun(dir);
-  const out: { trace?: TraceComparison; memhog?: MemhogComparison } = {};
+  const out: { trace?: TraceComparison; memhog?: MemhogComparison; workload?: WorkloadRunComparison } = {};
   try {
     const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
     if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay }));
-    if (memhog || !traceable) out.memhog = await compareMemhog(run);
+    const kind = traceable || memhog ? undefined : workloadRunKind(run);
+    if (kind) out.workload = await compareWorkloadRun(run, { teardown }, kind);
+    else if (memhog || !traceable) out.memhog = await compareMemhog(run);
   } catch (e) {
     console.error(`replay of ${run.name} failed: ${(e as Error).message}`);
     return 1;
@@ -65,6 +70,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   if (out.trace) printTrace(out.trace);
   if (out.memhog) printMemhog(out.memhog);
+  if (out.workload) printWorkload(out.workload);
   return 0;
 }
 
@@ -115,4 +121,28 @@ function printMemhog(c: MemhogComparison): void {
   console.log(`  real ram.csv: at free ${mib(c.real.ram.atFree * 1024)} MiB, final ${mib(c.real.ram.final * 1024)}; steps ${steps(c.real.ram)}`);
   console.log(`  simulator:    at free ${mib(c.sim.ram.atFree * 1024)} MiB, final ${mib(c.sim.ram.final * 1024)}; steps ${steps(c.sim.ram)}; t50 ${c.sim.ram.t50} s, t90 ${c.sim.ram.t90} s`);
   console.log(`  passes after the free: real ${c.real.passes} (${c.real.batches} batches, ${c.real.blocks} blocks), sim ${c.sim.passes} (${c.sim.batches} batches, ${c.sim.blocks} blocks) at +${c.sim.passStarts.join(', +')} s`);
+}
+
+function printWorkload(c: WorkloadRunComparison): void {
+  const passes = (xs: PassSummary[]) => xs.map((p) => `${p.t.toFixed(2)}s ${p.batches}/${p.blocks}/${mib(p.bytes)}`).join(', ') || 'none';
+  const hist = (h: number[]) => h.map((n, o) => (n ? `${o}:${n}` : '')).filter(Boolean).join(' ') || '-';
+  console.log(`${c.run}: ${c.kind === 'fragment' ? 'fragment workload' : 'memhog with the reporting order written through sysfs'}, simulated on cpu ${c.cpu} (${(c.wallMs / 1000).toFixed(1)} s)`);
+  console.log(`  reporting order: real ${c.order.real}, simulator ${c.order.sim}; teardown free ${c.teardown === null ? 'off' : `at ${c.teardown.toFixed(3)} s`}`);
+  console.log(`  boot passes (batches/blocks/MiB): real ${passes(c.boot.real)}`);
+  console.log(`                                    sim  ${passes(c.boot.sim)}`);
+  if (c.hold) {
+    const h = c.hold;
+    console.log(`  hold (t=${h.t.toFixed(3)} s): DMA32 free blocks by order real ${h.realByOrder.join(' ')} | sim ${h.simByOrder.join(' ')}`);
+    console.log(`    order-0 free blocks: real ${h.realByOrder[0]}, sim ${h.simByOrder[0]}; per-cpu counts real ${h.realPcp.join('/')}, sim ${h.simPcp.join('/')}`);
+    console.log(`    reported during the hold: real ${h.realPasses} passes ${mib(h.realBytes)} MiB, sim ${h.simPasses} passes ${mib(h.simBytes)} MiB`);
+  }
+  const a = c.afterFree;
+  console.log(`  passes after the free: real ${passes(a.real)}`);
+  console.log(`                         sim  ${passes(a.sim)}`);
+  console.log(`  orders reported after the free: real ${hist(a.realOrders)} | sim ${hist(a.simOrders)}`);
+  console.log(`  DMA blocks reported (whole run): real ${c.dma.real.length} (${c.dma.real.map((e) => e.join('/')).join(' ') || '-'}), sim ${c.dma.sim.length}`);
+  console.log(`  end: DMA32 buddyinfo real ${c.end.realBuddyinfo.join(' ')} | sim ${c.end.simBuddyinfo.join(' ')}; per-cpu real ${c.end.realPcp.join('/')}, sim ${c.end.simPcp.join('/')}`);
+  const st = (x: { steps: Array<{ t: number; kib: number }> }) => x.steps.map((s) => `+${s.t.toFixed(2)}s -${mib(s.kib * 1024)}`).join(', ');
+  console.log(`  host RSS after the free (MiB): real rss.csv ${mib(c.rss.real.atFree * 1024)} -> ${mib(c.rss.real.final * 1024)} (${st(c.rss.real)}); ram.csv ${mib(c.rss.realRam.atFree * 1024)} -> ${mib(c.rss.realRam.final * 1024)} (${st(c.rss.realRam)})`);
+  console.log(`                                 sim guest RAM ${mib(c.rss.sim.atFree * 1024)} -> ${mib(c.rss.sim.final * 1024)} (${st(c.rss.sim)})`);
 }

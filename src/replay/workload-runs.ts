@@ -5,17 +5,31 @@
 //   by 6.1's register());
 // - E4 (`fragment`): touch 512 MiB, MADV_DONTNEED every other page, hold, munmap the rest.
 // The engine is the one simulate() runs (Simulation); it is driven step by step here only to write the sysfs
-// knob at its time and to look at the guest during E4's hold.
+// knob at its time, to look at the guest during E4's hold, and for the teardown below.
+//
+// Teardown (option, default on): the workloads stop at their last free, but in the real runs the harness's next
+// command replaces the workload's mm right after it, and the old mm's page-table root (an order-1 page: the x86
+// PTI pgd) is freed on the same cpu. After a long run of bulk frees free_factor is > 0, so that order-1 free
+// flushes the cpu's whole per-cpu list (6.1 free_high): the E5 trace shows it 3.8 ms after free_done (a bulk
+// free of 5913 pages after an order-1 free). Without it the last ~6000 freed pages stay on the per-cpu list and
+// their buddies cannot merge. Modelled as an order-1 UNMOVABLE allocation on the workload's cpu when the
+// workload starts and its free 4 ms after the real free_done.
+
 import type { Run } from '../importers/run.js';
 import { zoneSpecsFromZoneinfo, cpusFromZoneinfo } from '../importers/zoneinfo.js';
 import { resolveGuest } from '../core/config.js';
 import { Simulation, type SimulationSpec } from '../sim/engine.js';
-import type { WorkloadSpec } from '../workloads/index.js';
-import { NR_ORDERS } from '../core/types.js';
+import { Memhog, type WorkloadSpec } from '../workloads/index.js';
+import { MigrateType, NR_ORDERS } from '../core/types.js';
 import { PcpView } from './modelled.js';
 import { staircase, type Staircase } from './compare.js';
 
 export type WorkloadRunKind = 'order0' | 'fragment';
+
+export interface WorkloadRunOptions {
+  /** Free the workload mm's order-1 pgd after the last free (see above). Default true. */
+  teardown?: boolean;
+}
 
 export interface PassSummary { pass: number; t: number; batches: number; blocks: number; bytes: number }
 
@@ -43,6 +57,8 @@ export interface WorkloadRunComparison {
   order: { real: number; sim: number };
   /** CPU the workload ran on in the simulator (the real one's, from the per-cpu counts). */
   cpu: number;
+  /** Time of the teardown free (guest s), or null without one. */
+  teardown: number | null;
   markers: { register: number; workloadStart: number; free: number };
   /** Passes before the workload: the boot-time reporting. */
   boot: { real: PassSummary[]; sim: PassSummary[] };
@@ -56,7 +72,11 @@ export interface WorkloadRunComparison {
     realDmaBlocks: number;
     simDmaBlocks: number;
   };
+  /** Every DMA-zone block reported in the whole run ([pfn, order], in report order). */
+  dma: { real: Array<[number, number]>; sim: Array<[number, number]> };
   hold?: HoldComparison;
+  /** At the end: DMA32 free blocks by order (real end.buddyinfo, simulator) and per-cpu counts (end.zoneinfo). */
+  end: { realBuddyinfo: number[]; simBuddyinfo: number[]; realPcp: number[]; simPcp: number[] };
   /** Host RSS after the final free: real rss.csv (QEMU process) and ram.csv (guest RAM), the simulator's guest RAM. */
   rss: { real: Staircase; realRam: Staircase; sim: Staircase };
   wallMs: number;
@@ -76,13 +96,13 @@ const byOrder = (orders: number[]) => {
   return c;
 };
 
-export async function compareWorkloadRun(run: Run, kind: WorkloadRunKind | undefined = workloadRunKind(run)): Promise<WorkloadRunComparison> {
+export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}, kind: WorkloadRunKind | undefined = workloadRunKind(run)): Promise<WorkloadRunComparison> {
   const t0 = performance.now();
   if (!kind) throw new Error(`${run.name}: not an order-0 memhog or fragment run (summary.json append)`);
   const s = run.summary;
   if (!s) throw new Error(`${run.name}: no summary.json`);
   const m = s.markers_guest_s;
-  const need = kind === 'fragment' ? ['alloc_start', 'alloc_done', 'frag_done', 'free_start'] : ['alloc_start', 'alloc_done', 'free_start', 'free_done', 'rorder_set'];
+  const need = kind === 'fragment' ? ['alloc_start', 'alloc_done', 'frag_done', 'free_start', 'free_done'] : ['alloc_start', 'alloc_done', 'free_start', 'free_done', 'rorder_set'];
   for (const k of ['balloon_loaded', ...need]) if (typeof m[k] !== 'number') throw new Error(`${run.name}: no ${k} marker`);
   const append = String(s['append'] ?? '');
   const mib = Number(/\bMIB=(\d+)/.exec(append)?.[1] ?? 512);
@@ -135,6 +155,30 @@ export async function compareWorkloadRun(run: Run, kind: WorkloadRunKind | undef
     sim.clock.schedule(m['rorder_set']! * 1000, () => reporting.setOrder(order));
   }
 
+  let teardown: number | null = null;
+  if (opts.teardown ?? true) {
+    let pgd = -1;
+    teardown = +(m['free_done']! + 0.004).toFixed(6);
+    sim.clock.schedule(allocStart * 1000 - 1, () => {
+      pgd = g.guest.alloc(1, MigrateType.UNMOVABLE, { cpu });
+    });
+    // Not before the simulated workload's last free (its free rate is the real one's, so normally at once).
+    const total = Math.round((mib * 2 ** 20) / 4096);
+    const done = () => {
+      const w = g.workloads[0]!;
+      return w instanceof Memhog ? w.freeDoneAt >= 0 : w.pageOps >= 2 * total;
+    };
+    const exit = () => {
+      if (!done()) {
+        sim.clock.schedule(sim.clock.now() + 1, exit);
+        return;
+      }
+      teardown = sim.clock.now() / 1000;
+      if (pgd >= 0) g.guest.free(pgd, 1, { cpu });
+    };
+    sim.clock.schedule(teardown * 1000, exit);
+  }
+
   let hold: HoldComparison | undefined;
   if (kind === 'fragment') {
     // The real held snapshot: kpageflags dump taken after the MADV_DONTNEED pass (kpf_start before free_start).
@@ -157,6 +201,13 @@ export async function compareWorkloadRun(run: Run, kind: WorkloadRunKind | undef
   }
   await sim.run();
   const res = sim.result();
+  const endView = new PcpView(g.guest);
+  const end = {
+    realBuddyinfo: run.proc['end']?.buddyinfo?.find((r) => r.zone === 'DMA32')?.counts ?? [],
+    simBuddyinfo: g.guest.buddyinfo()[dma32]!,
+    realPcp: pcpOf('end'),
+    simPcp: Array.from({ length: cpus }, (_, c) => endView.count(c, dma32)),
+  };
   const gr = res.guests[0]!;
 
   const realPasses = (run.passes ?? []).map((p) => ({ pass: p.pass, t: p.tStartGuest, batches: p.batches, blocks: p.blocks, bytes: p.bytes }));
@@ -180,7 +231,7 @@ export async function compareWorkloadRun(run: Run, kind: WorkloadRunKind | undef
   const realRam = staircase((run.ram ?? []).map((r) => ({ t: r.tHost - off, kib: r.ramRssKib })), freeStart, 16 * 1024, 0.6);
 
   return {
-    run: run.name, kind, order: { real: realOrder, sim: reporting.order }, cpu,
+    run: run.name, kind, order: { real: realOrder, sim: reporting.order }, cpu, teardown,
     markers: { register, workloadStart: allocStart, free: freeStart },
     boot: { real: realPasses.filter((p) => p.t < allocStart), sim: simPasses.filter((p) => p.t < allocStart) },
     afterFree: {
@@ -188,7 +239,12 @@ export async function compareWorkloadRun(run: Run, kind: WorkloadRunKind | undef
       realOrders: byOrder(afterFreeRows.map((r) => r.order)), simOrders: byOrder(afterFreeSim.map((e) => e[1])),
       realDmaBlocks: afterFreeRows.filter((r) => r.pfn < dmaEnd).length, simDmaBlocks: afterFreeSim.filter((e) => e[0] < dmaEnd).length,
     },
+    dma: {
+      real: realRows.filter((r) => r.pfn < dmaEnd).sort((a, b) => a.pass - b.pass || a.batch - b.batch || a.idx - b.idx).map((r) => [r.pfn, r.order] as [number, number]),
+      sim: simRecs.flatMap((r) => r.entries).filter((e) => e[0] < dmaEnd),
+    },
     ...(hold ? { hold } : {}),
+    end,
     rss: { real: realRss, realRam, sim: simRam },
     wallMs: performance.now() - t0,
   };
