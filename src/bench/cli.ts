@@ -55,7 +55,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (want('w3')) {
     const r = await w3();
     const st = r.stairs;
-    log(`W3 memhog (1 GiB guest${existsSync(`${REAL_KERNEL}/E2_memhog512_r1`) ? ', zones from E2 pre.zoneinfo' : ''}): RSS ${fmt(st.startKib / 1024, 0)} MiB at the free -> final ${fmt(st.finalKib / 1024, 0)} MiB; t50 ${st.t50S?.toFixed(2)} s, t90 ${st.t90S?.toFixed(2)} s; steps ${st.steps.map((s) => `+${s.tAfterFreeS.toFixed(2)}s -${fmt(s.dropKib / 1024, 0)}MiB`).join(', ')}; ${fmt(r.simSecondsPerWallSecond, 1)} simulated s per wall s`);
+    log(`W3 memhog (1 GiB guest${existsSync(`${REAL_KERNEL}/E2_memhog512_r1`) ? ', zones from E2 pre.zoneinfo' : ''}): RSS ${fmt(st.atFree / 1024, 0)} MiB at the free -> final ${fmt(st.final / 1024, 0)} MiB; t50 ${st.t50.toFixed(2)} s, t90 ${st.t90.toFixed(2)} s; steps ${st.steps.map((s) => `+${s.t.toFixed(2)}s -${fmt(s.kib / 1024, 0)}MiB`).join(', ')}; ${fmt(r.simSecondsPerWallSecond, 1)} simulated s per wall s`);
     const sumFile = `${REAL_KERNEL}/E2_memhog512_r1/summary.json`;
     if (existsSync(sumFile)) {
       const s = JSON.parse(readFileSync(sumFile, 'utf8'));

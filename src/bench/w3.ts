@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { simulate, type SimulationResult, type SimulationSpec } from '../sim/engine.js';
 import { parseZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import type { ZoneSpec } from '../core/config.js';
-import { staircase, type Staircase } from './staircase.js';
+import { staircase, type Staircase } from '../sim/staircase.js';
 
 export const REAL_KERNEL = process.env.PRSIM_REAL_KERNEL ?? '../shared/real-kernel';
 
@@ -37,7 +37,7 @@ export async function w3(zones = realGuestZones()): Promise<W3Result> {
   const g = result.guests[0]!;
   // memhog: 512 MiB at 400 MiB/s from t = 10 s, then 3 s of hold.
   const freeStartS = 10 + 512 / 400 + 3;
-  const stairs = staircase(g.samples.map((s) => ({ t: s.t / 1000, kib: s.rssKib })), freeStartS);
+  const stairs = staircase(g.samples.map((s) => ({ t: s.t / 1000, kib: s.rssKib })), freeStartS, 2048);
   return { result, stairs, freeStartS, simSecondsPerWallSecond: spec.durationS / (result.wallMs / 1000) };
 }
 

@@ -2,6 +2,7 @@
 // The RSS fall is timed from the last free: the start of the last run of samples in which the guest's allocated
 // pages went down by at least 1 MiB (what munmap at the end of memhog looks like), as W3 times it from E2's
 // free_start marker.
+import { staircase } from '../sim/staircase.js';
 import type { GuestResult, Sample } from '../sim/engine.js';
 
 export interface RssFall {
@@ -59,14 +60,9 @@ export function rssFall(samples: readonly Sample[]): RssFall {
   while (start > 1 && samples[start - 2]!.allocatedPages > samples[start - 1]!.allocatedPages) start--;
   const at = samples[start - 1]!;
   const fall = at.rssKib - finalKib;
-  const when = (frac: number): number | null => {
-    if (fall < MIN_FALL_KIB) return null;
-    for (let k = start; k < n; k++) {
-      if (at.rssKib - samples[k]!.rssKib >= frac * fall) return (samples[k]!.t - at.t) / 1000;
-    }
-    return null;
-  };
-  return { lastFreeS: at.t / 1000, startKib: at.rssKib, finalKib, t50S: when(0.5), t90S: when(0.9) };
+  const st = staircase(samples.map((s) => ({ t: s.t / 1000, kib: s.rssKib })), at.t / 1000, MIN_FALL_KIB);
+  const when = (t: number): number | null => (fall < MIN_FALL_KIB || Number.isNaN(t) ? null : t);
+  return { lastFreeS: at.t / 1000, startKib: at.rssKib, finalKib, t50S: when(st.t50), t90S: when(st.t90) };
 }
 
 export function summarize(g: GuestResult): GuestSummary {
