@@ -1,7 +1,6 @@
 // Fragmentation (E4): touch N MiB, give back every k-th page (MADV_DONTNEED), hold, then free the rest.
-import { MigrateType } from '../core/types.js';
-import { allocMany, freeMany, PfnList } from './ops.js';
-import { type Workload, type WorkloadContext, every } from './workload.js';
+import { freeMany, PfnList } from './ops.js';
+import { type Workload, type WorkloadContext, pagesPerTick, touchPages } from './workload.js';
 
 export interface FragmentSpec {
   kind: 'fragment';
@@ -22,32 +21,26 @@ export class Fragment implements Workload {
 
   constructor(readonly spec: FragmentSpec) {}
 
-  start({ guest, clock }: WorkloadContext): void {
+  start(ctx: WorkloadContext): void {
     const s = this.spec;
+    const { guest, clock } = ctx;
     if (!(Number.isInteger(s.every) && s.every >= 1)) throw new Error(`fragment.every must be an integer >= 1, got ${s.every}`);
-    const total = Math.round((s.mib * 2 ** 20) / 4096);
     const tick = s.tickMs ?? 1;
-    const perTick = Math.max(1, Math.round((((s.rateMiBps ?? 400) * 2 ** 20) / 4096) * (tick / 1000)));
     const cpu = s.cpu ?? 0;
-    let asked = 0;
-    every(clock, s.startS * 1000, tick, (now) => {
-      const n = Math.min(perTick, total - asked);
-      allocMany(guest, n, 0, MigrateType.MOVABLE, cpu, this.pfns);
-      this.pageOps += n;
-      asked += n;
-      if (asked < total) return true;
-      // Every k-th page of the mapping goes back now; the others when the hold ends.
-      const holes = new PfnList();
-      const rest = new PfnList();
-      for (let i = 0; i < this.pfns.length; i++) (i % s.every === 0 ? holes : rest).push(this.pfns.data[i]!);
-      freeMany(guest, holes.data, 0, holes.length, 0, cpu);
-      this.pageOps += holes.length;
-      clock.schedule(now + s.holdS * 1000, () => {
-        freeMany(guest, rest.data, 0, rest.length, 0, cpu);
-        this.pageOps += rest.length;
-        this.pfns.clear();
+    const total = Math.round((s.mib * 2 ** 20) / 4096);
+    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), cpu, this.pfns,
+      (asked) => (this.pageOps += asked), (now) => {
+        // Every k-th page of the mapping goes back now; the others when the hold ends.
+        const holes = new PfnList();
+        const rest = new PfnList();
+        for (let i = 0; i < this.pfns.length; i++) (i % s.every === 0 ? holes : rest).push(this.pfns.data[i]!);
+        freeMany(guest, holes.data, 0, holes.length, 0, cpu);
+        this.pageOps += holes.length;
+        clock.schedule(now + s.holdS * 1000, () => {
+          freeMany(guest, rest.data, 0, rest.length, 0, cpu);
+          this.pageOps += rest.length;
+          this.pfns.clear();
+        });
       });
-      return false;
-    });
   }
 }

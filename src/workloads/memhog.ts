@@ -1,8 +1,7 @@
 // memhog: a process maps and touches N MiB of 4 KiB pages at a rate, holds them, then frees them all
 // (munmap), as E2 of ../shared/real-kernel did.
-import { MigrateType } from '../core/types.js';
-import { allocMany, freeMany, PfnList } from './ops.js';
-import { type Workload, type WorkloadContext, every } from './workload.js';
+import { freeMany, PfnList } from './ops.js';
+import { type Workload, type WorkloadContext, every, pagesPerTick, touchPages } from './workload.js';
 
 export interface MemhogSpec {
   kind: 'memhog';
@@ -34,36 +33,32 @@ export class Memhog implements Workload {
     return { allocDone: this.allocDoneAt, freeStart: this.freeStartAt, freeDone: this.freeDoneAt };
   }
 
-  start({ guest, clock }: WorkloadContext): void {
+  start(ctx: WorkloadContext): void {
     const s = this.spec;
-    const total = Math.round((s.mib * 2 ** 20) / 4096);
+    const { guest, clock } = ctx;
     const tick = s.tickMs ?? 1;
-    const perTick = Math.max(1, Math.round((((s.rateMiBps ?? 400) * 2 ** 20) / 4096) * (tick / 1000)));
-    const freePerTick = Math.max(1, Math.round((((s.freeRateMiBps ?? 1000) * 2 ** 20) / 4096) * (tick / 1000)));
     const cpu = s.cpu ?? 0;
-    let asked = 0;
-    every(clock, s.startS * 1000, tick, (now) => {
-      const n = Math.min(perTick, total - asked);
-      const got = allocMany(guest, n, 0, MigrateType.MOVABLE, cpu, this.pfns);
-      this.allocFailed += n - got;
-      this.pageOps += n;
-      asked += n;
-      if (asked < total) return true;
-      this.allocDoneAt = now;
-      const freeAt = now + s.holdS * 1000;
-      let freed = 0;
-      every(clock, freeAt, tick, (t) => {
-        if (this.freeStartAt < 0) this.freeStartAt = t;
-        const m = Math.min(freePerTick, this.pfns.length - freed);
-        freeMany(guest, this.pfns.data, freed, freed + m, 0, cpu);
-        this.pageOps += m;
-        freed += m;
-        if (freed < this.pfns.length) return true;
-        this.freeDoneAt = t;
-        this.pfns.clear();
-        return false;
+    const total = Math.round((s.mib * 2 ** 20) / 4096);
+    const freePerTick = pagesPerTick(s.freeRateMiBps ?? 1000, tick);
+    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), cpu, this.pfns,
+      (asked, got) => {
+        this.allocFailed += asked - got;
+        this.pageOps += asked;
+      },
+      (now) => {
+        this.allocDoneAt = now;
+        let freed = 0;
+        every(clock, now + s.holdS * 1000, tick, (t) => {
+          if (this.freeStartAt < 0) this.freeStartAt = t;
+          const m = Math.min(freePerTick, this.pfns.length - freed);
+          freeMany(guest, this.pfns.data, freed, freed + m, 0, cpu);
+          this.pageOps += m;
+          freed += m;
+          if (freed < this.pfns.length) return true;
+          this.freeDoneAt = t;
+          this.pfns.clear();
+          return false;
+        });
       });
-      return false;
-    });
   }
 }

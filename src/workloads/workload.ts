@@ -1,6 +1,8 @@
 // A workload is a process in the guest: it schedules its own events on the simulation clock.
 import type { Clock } from '../sim/clock.js';
 import type { WasmGuest } from '../core/guest.js';
+import { MigrateType } from '../core/types.js';
+import { allocMany, type PfnList } from './ops.js';
 
 export interface WorkloadContext {
   guest: WasmGuest;
@@ -24,4 +26,28 @@ export function every(clock: Clock, startMs: number, tickMs: number, fn: (nowMs:
     if (fn(clock.now())) clock.schedule(clock.now() + tickMs, step);
   };
   clock.schedule(startMs, step);
+}
+
+/** Pages a rate (MiB/s) gives per tick (at least one). */
+export function pagesPerTick(rateMiBps: number, tickMs: number): number {
+  return Math.max(1, Math.round(((rateMiBps * 2 ** 20) / 4096) * (tickMs / 1000)));
+}
+
+/**
+ * A process touching `total` order-0 MOVABLE pages at `perTick` pages a tick from `startMs` (mmap + first touch);
+ * the pfns collect in `out`; `count(asked, got)` after each tick, `done(now)` after the last one.
+ */
+export function touchPages(
+  ctx: WorkloadContext, startMs: number, tickMs: number, total: number, perTick: number, cpu: number,
+  out: PfnList, count: (asked: number, got: number) => void, done: (nowMs: number) => void,
+): void {
+  let asked = 0;
+  every(ctx.clock, startMs, tickMs, (now) => {
+    const n = Math.min(perTick, total - asked);
+    count(n, allocMany(ctx.guest, n, 0, MigrateType.MOVABLE, cpu, out));
+    asked += n;
+    if (asked < total) return true;
+    done(now);
+    return false;
+  });
 }
