@@ -79,7 +79,7 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 function printTrace(c: TraceComparison): void {
   const r = c.replay;
   console.log(`${c.run}: ${c.mode} replay of ${r.events} kmem events, guest ${r.start.toFixed(3)}..${r.end.toFixed(3)} s (${(r.wallMs / 1000).toFixed(1)} s)`);
-  console.log(`  applied: ${r.applied.allocZoneLocked} zone-locked allocs, ${r.applied.pcpuDrain} pcpu drains, ${r.applied.directFree} direct frees`);
+  if (!r.modelled) console.log(`  applied: ${r.applied.allocZoneLocked} zone-locked allocs, ${r.applied.pcpuDrain} pcpu drains, ${r.applied.directFree} direct frees`);
   console.log(`  boot passes replayed on the inferred lists: ${r.boot.callsSame}/${r.boot.calls} calls, ${r.boot.blocksSame}/${r.boot.blocks} blocks identical`);
   const d = r.divergence;
   console.log(`  divergences: alloc not free ${d.allocNotFree}, not a head ${d.allocNotHead}, list mt ${d.allocListMt}, free of non-allocated ${d.freeNotAllocated}, drain mt override ${d.drainMtOverride}`);

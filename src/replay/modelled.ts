@@ -367,14 +367,22 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
     const k = list.indexOf(pfn);
     if (k < 0) return false;
     const recorded = list.slice(0, k).map((p) => g.pfnState(p).mt);
-    // Pop the list head by allocation until the page comes off, then put the others back in front.
-    for (let j = 0; j <= k; j++) {
+    // Pop the list head by allocation (there is no other way to take a page off a per-cpu list) until the page
+    // comes off, then put the others back in front. Each pop halves the cpu's free_factor (counted: carvePops).
+    let popped = 0, ok = true;
+    for (; popped <= k; popped++) {
       st.carvePops++;
       const got = g.alloc(order, listMt, { highestZone: s.zone, cpu: s.cpu });
-      if (got !== list[j]) throw new Error(`modelled replay: popping cpu ${s.cpu}'s list gave ${got}, expected ${list[j]}`);
+      if (got !== list[popped]) {
+        // The zone failed its watermark and another one answered: give that page back and stop.
+        if (got >= 0) placeOnPcp(got, order, s.cpu, listMt, false);
+        note(`carving ${pfn}: popping cpu ${s.cpu}'s list gave ${got}, expected ${list[popped]}`);
+        ok = false;
+        break;
+      }
     }
-    for (let j = k - 1; j >= 0; j--) placeOnPcp(list[j]!, order, s.cpu, recorded[j]!, false);
-    return true;
+    for (let j = Math.min(popped, k) - 1; j >= 0; j--) placeOnPcp(list[j]!, order, s.cpu, recorded[j]!, false);
+    return ok;
   };
 
   const simAlloc = (i: number, e: PageAllocEvent) => {

@@ -1,19 +1,15 @@
 // Real runs without a kmem trace, simulated with the matching workload on the run's guest (zones, watermarks,
 // per-cpu high/batch from its zoneinfo) and held against what the real kernel reported:
 // - E3 (`order0`): the E2 memhog with page_reporting_order written to 0 through sysfs right after the balloon
-//   registered (PageReporting.setOrder at the run's rorder_set marker; a boot-time order would be overwritten
-//   by 6.1's register());
+//   registered (the policy's sysfsOrder write, PageReporting.setOrder, at the run's rorder_set marker; a
+//   boot-time order would be overwritten by 6.1's register());
 // - E4 (`fragment`): touch 512 MiB, MADV_DONTNEED every other page, hold, munmap the rest.
-// The engine is the one simulate() runs (Simulation); it is driven step by step here only to write the sysfs
-// knob at its time, to look at the guest during E4's hold, and for the teardown below.
+// The engine is the one simulate() runs (Simulation); it is driven step by step here only to look at the guest
+// during E4's hold.
 //
-// Teardown (option, default on): the workloads stop at their last free, but in the real runs the harness's next
-// command replaces the workload's mm right after it, and the old mm's page-table root (an order-1 page: the x86
-// PTI pgd) is freed on the same cpu. After a long run of bulk frees free_factor is > 0, so that order-1 free
-// flushes the cpu's whole per-cpu list (6.1 free_high): the E5 trace shows it 3.8 ms after free_done (a bulk
-// free of 5913 pages after an order-1 free). Without it the last ~6000 freed pages stay on the per-cpu list and
-// their buddies cannot merge. Modelled as an order-1 UNMOVABLE allocation on the workload's cpu when the
-// workload starts and its free 4 ms after the real free_done.
+// Teardown (option, default on): the workload process exits after its last free and its order-1 page-table
+// root is freed on the same cpu, which on 6.1 flushes the cpu's per-cpu list (see processExit in
+// src/workloads/workload.ts). `teardown: false` leaves the last ~6000 freed pages on the per-cpu list.
 
 import type { Run } from '../importers/run.js';
 import { zoneSpecsFromZoneinfo, cpusFromZoneinfo } from '../importers/zoneinfo.js';
@@ -126,10 +122,10 @@ export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}
   const register = m['balloon_loaded']!, allocStart = m['alloc_start']!, allocDone = m['alloc_done']!, freeStart = m['free_start']!;
   const allocRate = mib / Math.max(0.05, allocDone - allocStart);
   const workload: WorkloadSpec = kind === 'fragment'
-    ? { kind: 'fragment', startS: allocStart, mib, every: 2, holdS: +(freeStart - allocDone).toFixed(3), rateMiBps: allocRate, cpu }
+    ? { kind: 'fragment', startS: allocStart, mib, every: 2, holdS: +(freeStart - allocDone).toFixed(3), rateMiBps: allocRate, cpu, exitAfterFree: opts.teardown ?? true }
     : {
       kind: 'memhog', startS: allocStart, mib, rateMiBps: allocRate, holdS: +(freeStart - allocDone).toFixed(3),
-      freeRateMiBps: mib / Math.max(0.05, m['free_done']! - freeStart), cpu,
+      freeRateMiBps: mib / Math.max(0.05, m['free_done']! - freeStart), cpu, exitAfterFree: opts.teardown ?? true,
     };
   const durationS = Math.min(freeStart + 30, m['idle_end'] ?? freeStart + 30);
   const spec: SimulationSpec = {
@@ -138,7 +134,10 @@ export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}
     guests: [{
       name: run.name,
       guest: { profile: 'linux-6.1', zones, cpus },
-      policy: { kind: 'reporting', profile: 'linux-6.1', registerAtS: register, delayMs: 2016, capacity: 32, record: true },
+      policy: {
+        kind: 'reporting', profile: 'linux-6.1', registerAtS: register, delayMs: 2016, capacity: 32, record: true,
+        ...(kind === 'order0' ? { sysfsOrder: { atS: m['rorder_set']!, order: Number(/\bRORDER=(\d+)/.exec(append)![1]) } } : {}),
+      },
       device: { kind: 'virtio-balloon' },
       host: { backing: 'thp' },
       workloads: [workload],
@@ -149,35 +148,6 @@ export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}
   const g = sim.guests[0]!;
   const reporting = g.reporting!;
   const realOrder = s.page_reporting_order_effective;
-  if (kind === 'order0') {
-    // The sysfs write, at its real time (after register, which 6.1 lets overwrite any earlier setting).
-    const order = Number(/\bRORDER=(\d+)/.exec(append)![1]);
-    sim.clock.schedule(m['rorder_set']! * 1000, () => reporting.setOrder(order));
-  }
-
-  let teardown: number | null = null;
-  if (opts.teardown ?? true) {
-    let pgd = -1;
-    teardown = +(m['free_done']! + 0.004).toFixed(6);
-    sim.clock.schedule(allocStart * 1000 - 1, () => {
-      pgd = g.guest.alloc(1, MigrateType.UNMOVABLE, { cpu });
-    });
-    // Not before the simulated workload's last free (its free rate is the real one's, so normally at once).
-    const total = Math.round((mib * 2 ** 20) / 4096);
-    const done = () => {
-      const w = g.workloads[0]!;
-      return w instanceof Memhog ? w.freeDoneAt >= 0 : w.pageOps >= 2 * total;
-    };
-    const exit = () => {
-      if (!done()) {
-        sim.clock.schedule(sim.clock.now() + 1, exit);
-        return;
-      }
-      teardown = sim.clock.now() / 1000;
-      if (pgd >= 0) g.guest.free(pgd, 1, { cpu });
-    };
-    sim.clock.schedule(teardown * 1000, exit);
-  }
 
   let hold: HoldComparison | undefined;
   if (kind === 'fragment') {
@@ -225,13 +195,17 @@ export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}
     hold.simBytes = inHold(simPasses).reduce((a, p) => a + p.bytes, 0);
   }
 
+  const exitS = () => {
+    const t = g.workloads[0]?.markers?.()['exit'] ?? -1;
+    return t >= 0 ? t / 1000 : null;
+  };
   const off = s.clock_offset_host_minus_guest_s;
   const simRam = staircase(gr.samples.map((x) => ({ t: x.t / 1000, kib: x.rssKib })), freeStart);
   const realRss = staircase((run.rss ?? []).map((r) => ({ t: r.tHost - off, kib: r.vmRssKib })), freeStart);
   const realRam = staircase((run.ram ?? []).map((r) => ({ t: r.tHost - off, kib: r.ramRssKib })), freeStart, 16 * 1024, 0.6);
 
   return {
-    run: run.name, kind, order: { real: realOrder, sim: reporting.order }, cpu, teardown,
+    run: run.name, kind, order: { real: realOrder, sim: reporting.order }, cpu, teardown: exitS(),
     markers: { register, workloadStart: allocStart, free: freeStart },
     boot: { real: realPasses.filter((p) => p.t < allocStart), sim: simPasses.filter((p) => p.t < allocStart) },
     afterFree: {

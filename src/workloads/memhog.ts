@@ -1,7 +1,7 @@
 // memhog: a process maps and touches N MiB of 4 KiB pages at a rate, holds them, then frees them all
 // (munmap), as E2 of ../shared/real-kernel did.
 import { freeMany, PfnList } from './ops.js';
-import { type Workload, type WorkloadContext, every, pagesPerTick, touchPages } from './workload.js';
+import { type Workload, type WorkloadContext, every, pagesPerTick, processExit, touchPages } from './workload.js';
 
 export interface MemhogSpec {
   kind: 'memhog';
@@ -16,6 +16,8 @@ export interface MemhogSpec {
   cpu?: number;
   /** Simulation tick of the process, ms (default 1). */
   tickMs?: number;
+  /** The process exits after its last free, freeing its order-1 page-table root (default true; see processExit). */
+  exitAfterFree?: boolean;
 }
 
 export class Memhog implements Workload {
@@ -26,11 +28,12 @@ export class Memhog implements Workload {
   allocDoneAt = -1;
   freeStartAt = -1;
   freeDoneAt = -1;
+  exitAt = -1;
 
   constructor(readonly spec: MemhogSpec) {}
 
   markers(): Record<string, number> {
-    return { allocDone: this.allocDoneAt, freeStart: this.freeStartAt, freeDone: this.freeDoneAt };
+    return { allocDone: this.allocDoneAt, freeStart: this.freeStartAt, freeDone: this.freeDoneAt, exit: this.exitAt };
   }
 
   start(ctx: WorkloadContext): void {
@@ -40,6 +43,7 @@ export class Memhog implements Workload {
     const cpu = s.cpu ?? 0;
     const total = Math.round((s.mib * 2 ** 20) / 4096);
     const freePerTick = pagesPerTick(s.freeRateMiBps ?? 1000, tick);
+    const exit = s.exitAfterFree === false ? () => {} : processExit(ctx, s.startS * 1000, cpu, (t) => (this.exitAt = t));
     touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), cpu, this.pfns,
       (asked, got) => {
         this.allocFailed += asked - got;
@@ -57,6 +61,7 @@ export class Memhog implements Workload {
           if (freed < this.pfns.length) return true;
           this.freeDoneAt = t;
           this.pfns.clear();
+          exit(t);
           return false;
         });
       });
