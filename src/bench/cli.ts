@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { ReferenceAllocator } from '../model/reference.js';
 import { maxGuestPages } from '../core/guest.js';
 import { w1Wasm, w1Reference } from './w1.js';
+import { compileNativeW1, runNativeW1 } from './native.js';
 import { w2 } from './w2.js';
 import { w3, w3Scaled, REAL_KERNEL } from './w3.js';
 
@@ -29,14 +30,21 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (want('w1')) {
     log(`W1 churn: N = 2^20, OPS = ${ops}, median of ${runs} runs`);
     const rows = [];
+    const native = compileNativeW1();
+    if (!native) log('  (no C compiler: the native comparison is skipped)');
     for (const seed of [1, 2, 3]) {
       const wasm = w1Wasm(2 ** 20, seed, ops, runs);
       const ref = w1Reference((c) => new ReferenceAllocator(c), 2 ** 20, seed, ops, runs);
-      const same = wasm.line.join(' ') === ref.line.join(' ');
-      log(`  wasm      ${wasm.line.join(' ')}`);
-      log(`  reference ${ref.line.join(' ')}`);
-      log(`  seed ${seed}: wasm ${fmt(wasm.medianNs)} ns/step, reference ${fmt(ref.medianNs)} ns/step, ratio ${fmt(ref.medianNs / wasm.medianNs)}x, lines ${same ? 'identical' : 'DIFFER'}, ${fmt(wasm.bytesPerPage)} bytes of linear memory per page`);
-      rows.push({ seed, wasmLine: wasm.line, refLine: ref.line, identical: same, wasmNs: wasm.medianNs, refNs: ref.medianNs, bytesPerPage: wasm.bytesPerPage });
+      const nat = native ? runNativeW1(native, 20, seed, ops, runs) : null;
+      const lines = [wasm.line, ref.line, ...(nat ? [nat.line] : [])].map((l) => l.join(' '));
+      const same = lines.every((l) => l === lines[0]);
+      log(`  wasm      ${lines[0]}`);
+      log(`  reference ${lines[1]}`);
+      if (nat) log(`  native C  ${lines[2]}`);
+      log(`  seed ${seed}: wasm ${fmt(wasm.medianNs)} ns/step, reference ${fmt(ref.medianNs)} ns/step (reference/wasm ${fmt(ref.medianNs / wasm.medianNs)}x)` +
+        (nat ? `, native C ${fmt(nat.medianNs)} ns/step (wasm/native ${fmt(wasm.medianNs / nat.medianNs)}x)` : '') +
+        `, lines ${same ? 'identical' : 'DIFFER'}, ${fmt(wasm.bytesPerPage)} bytes of linear memory per page`);
+      rows.push({ seed, wasmLine: wasm.line, refLine: ref.line, identical: same, wasmNs: wasm.medianNs, refNs: ref.medianNs, nativeNs: nat?.medianNs ?? null, bytesPerPage: wasm.bytesPerPage });
       if (!same) process.exitCode = 1;
     }
     out.w1 = rows;
