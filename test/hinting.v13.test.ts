@@ -150,7 +150,7 @@ describe('periodic walks', () => {
     h.start();
     runUntil(r, 499);
     expect(h.metrics.walks).toBe(0);
-    runUntil(r, 2000);
+    runUntil(r, 2001); // walks start at 500, 1000, 1500, 2000; each hint takes 10 us of simulated time
     expect(h.metrics.walks).toBe(4);
     h.stop();
     runUntil(r, 10000);
@@ -178,5 +178,23 @@ describe('periodic walks', () => {
     const s = sim.samples[0]!;
     expect(s[s.length - 1]!.pagesReported).toBe(m['hint.pagesHinted']); // the samples carry pages hinted
     expect(m['hostRssKib']).toBeLessThan(16 * 1024);
+  });
+});
+
+describe('hinting: the guest runs between two hints', () => {
+  it('a block allocated between two steps of a walk makes the cursor restart the list', () => {
+    const g = smallGuest({ pages: 8 * 1024 });
+    const r = rig(g);
+    const h = new FreePageHinting(g, r.clock, { use: 'migration', intervalMs: 100, stepMs: 1, minOrder: 10 });
+    h.start();
+    // The walk starts at 100 and hands out one order-10 block a millisecond; at 100.5 the guest takes the block
+    // the cursor sits on, so the next step finds the cursor gone and restarts the list.
+    r.clock.schedule(100.5, () => {
+      const first = g.freeList(0, 10, 1)[0]!;
+      g.allocExact(first, 10, 1);
+    });
+    runUntil(r, 150);
+    expect(h.metrics.cursorRestarts).toBeGreaterThanOrEqual(1);
+    h.stop();
   });
 });
