@@ -177,6 +177,12 @@ describe('prsim import', () => {
     expect(pre.stdout).toBe(readFileSync(join(E2, 'guest/pre.buddyinfo'), 'utf8'));
   });
 
+  it.runIf(existsSync(E2))('builds a simulated guest in a snapshot\'s state: the same /proc/buddyinfo', async () => {
+    const { code, stdout } = await prsim('import', E2, '--format', 'state', '--tag', 'held');
+    expect(code).toBe(0);
+    expect(stdout).toBe(readFileSync(join(E2, 'guest/held.buddyinfo'), 'utf8'));
+  });
+
   it.runIf(existsSync(E2))('turns a zoneinfo into scenario zones', async () => {
     const { stdout } = await prsim('import', join(E2, 'guest/pre.zoneinfo'), '--format', 'zones');
     const memhog = JSON.parse(readFileSync(join(ROOT, 'scenarios/memhog.json'), 'utf8'));

@@ -14,11 +14,13 @@ import {
   buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,
 } from '../report/real-run.js';
 import { prettyJson } from '../report/json.js';
+import { guestFromProc } from '../importers/start-state.js';
+import { buddyinfoText } from '../core/procfs.js';
 import { choiceOption, parse } from './args.js';
 import type { Io } from './io.js';
 import { UsageError } from './usage-error.js';
 
-export const IMPORT_USAGE = `usage: prsim import <run-dir-or-file> [--format summary|buddyinfo|zones] [--tag end]
+export const IMPORT_USAGE = `usage: prsim import <run-dir-or-file> [--format summary|buddyinfo|zones|state] [--tag end]
 
 Read real-kernel data: a run folder (../shared/real-kernel/E2_memhog512_r1) or one file of it (*.buddyinfo,
 *.zoneinfo, *.pagetypeinfo, reports.csv, passes.csv, rss.csv, ram.csv, *.blocks.csv, summary.json,
@@ -28,10 +30,13 @@ options:
   --format summary     what the data holds (default)
   --format buddyinfo   a snapshot as /proc/buddyinfo text (a run folder: the --tag snapshot, default end)
   --format zones       the zones as scenario JSON ("zones" of a guest), from a zoneinfo file or a run folder
+  --format state       build a simulated guest in the --tag snapshot's state (from its kpageflags dump when the
+                       run has one, else laid out to match its buddyinfo and pagetypeinfo) and print the
+                       simulator's own /proc/buddyinfo of it
   --tag <tag>          snapshot of a run folder: pre, held, end...
 `;
 
-const FORMATS = ['summary', 'buddyinfo', 'zones'] as const;
+const FORMATS = ['summary', 'buddyinfo', 'zones', 'state'] as const;
 type Format = (typeof FORMATS)[number];
 
 function zonesJson(info: Zoneinfo, ranges?: Array<[number, number]>): string {
@@ -48,6 +53,18 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
     const zi = run.proc[t]?.zoneinfo;
     if (!zi) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
     return zonesJson(zi, run.memoryRanges);
+  }
+  if (format === 'state') {
+    const t = tag ?? 'pre';
+    const snap = run.proc[t];
+    const zoneinfo = snap?.zoneinfo ?? run.proc['pre']?.zoneinfo;
+    if (!zoneinfo) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
+    const dump = run.kpageflags[t];
+    const guest = guestFromProc({
+      zoneinfo, memoryRanges: run.memoryRanges, ...(dump ? { kpageflags: dump() } : { buddyinfo: snap?.buddyinfo, pagetypeinfo: snap?.pagetypeinfo }),
+    });
+    guest.check();
+    return buddyinfoText(guest);
   }
   const t = tag ?? 'end';
   const rows = run.proc[t]?.buddyinfo;
