@@ -9,12 +9,14 @@ import { replayTrace, type ReplayMode } from './trace-replay.js';
 import { compareMemhog, compareTrace, type MemhogComparison, type TraceComparison } from './compare.js';
 import { compareWorkloadRun, workloadRunKind, type PassSummary, type WorkloadRunComparison } from './workload-runs.js';
 
-const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--memhog] [--no-teardown] [--json]';
+const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--order N] [--capacity N] [--memhog] [--no-teardown] [--json]';
 
 export async function replayCommand(args: string[]): Promise<number> {
   let dir: string | undefined;
   let mode: ReplayMode = 'forced';
   let delay: number | 'trace' = 'trace';
+  let order: number | undefined;
+  let capacity: number | undefined;
   let json = false, memhog = false, teardown = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -36,6 +38,15 @@ export async function replayCommand(args: string[]): Promise<number> {
         console.error(`--delay must be milliseconds or 'trace', got ${v}\n${USAGE}`);
         return 2;
       }
+    } else if (a === '--order' || a === '--capacity') {
+      const v = Number(args[++i]);
+      const max = a === '--order' ? 10 : 256;
+      if (!Number.isInteger(v) || v < (a === '--order' ? 0 : 1) || v > max) {
+        console.error(`${a} must be an integer up to ${max}, got ${args[i]}\n${USAGE}`);
+        return 2;
+      }
+      if (a === '--order') order = v;
+      else capacity = v;
     } else if (a === '-h' || a === '--help') {
       console.log(USAGE);
       return 0;
@@ -56,7 +67,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   const out: { trace?: TraceComparison; memhog?: MemhogComparison; workload?: WorkloadRunComparison } = {};
   try {
     const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
-    if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay }));
+    if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay, ...(order !== undefined ? { order } : {}), ...(capacity !== undefined ? { capacity } : {}) }));
     const kind = traceable || memhog ? undefined : workloadRunKind(run);
     if (kind) out.workload = await compareWorkloadRun(run, { teardown }, kind);
     else if (memhog || !traceable) out.memhog = await compareMemhog(run);

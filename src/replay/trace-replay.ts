@@ -39,6 +39,11 @@ export interface TraceReplayOptions {
   /** Delay before a pass, ms, or 'trace': each pass starts when the real one did (prproc), when one is near. */
   delayMs?: number | 'trace';
   capacity?: number;
+  /**
+   * page_reporting_order written (as through sysfs) when the trace starts, after the boot passes were
+   * reproduced: what reporting would have done at another order on the same allocator traffic.
+   */
+  order?: number;
   /** Run the reporting worker this long after the last event, ms (default: to the end of the trace). */
   tailMs?: number;
   /** Check the allocator's invariants at the end (slow-ish: one full walk). Default true. */
@@ -283,6 +288,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   } else {
     reporting.register(device);
   }
+  if (opts.order !== undefined) reporting.setOrder(opts.order);
   const bootReports = reporting.reports.slice();
   let blocksSame = 0, callsSame = 0, bootBlocks = 0;
   {
