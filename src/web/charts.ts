@@ -171,12 +171,7 @@ export class TimeChart {
       ctx.lineTo(x, PAD.t + ph);
       ctx.stroke();
     }
-    ctx.strokeStyle = AXIS;
-    ctx.beginPath();
-    ctx.moveTo(PAD.l + 0.5, PAD.t);
-    ctx.lineTo(PAD.l + 0.5, PAD.t + ph + 0.5);
-    ctx.lineTo(PAD.l + pw, PAD.t + ph + 0.5);
-    ctx.stroke();
+    drawAxes(ctx, pw, ph);
     this.canvas.dataset.points = String(this.points());
   }
 }
@@ -243,11 +238,16 @@ export class BarChart {
       ctx.fillStyle = AXIS;
       ctx.fillText(c, PAD.l + (k + 0.5) * gw, PAD.t + ph + 6);
     });
-    ctx.strokeStyle = AXIS;
-    ctx.beginPath();
-    ctx.moveTo(PAD.l + 0.5, PAD.t);
-    ctx.lineTo(PAD.l + 0.5, PAD.t + ph + 0.5);
-    ctx.lineTo(PAD.l + pw, PAD.t + ph + 0.5);
-    ctx.stroke();
+    drawAxes(ctx, pw, ph);
   }
+}
+
+/** The left and bottom axis lines of a plot area pw x ph inside PAD. */
+function drawAxes(ctx: CanvasRenderingContext2D, pw: number, ph: number): void {
+  ctx.strokeStyle = AXIS;
+  ctx.beginPath();
+  ctx.moveTo(PAD.l + 0.5, PAD.t);
+  ctx.lineTo(PAD.l + 0.5, PAD.t + ph + 0.5);
+  ctx.lineTo(PAD.l + pw, PAD.t + ph + 0.5);
+  ctx.stroke();
 }
