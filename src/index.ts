@@ -17,3 +17,14 @@ export { Simulation, simulate, type SimulationSpec, type SimulationResult, type 
 export { GuestRun, type GuestRunSpec, type PolicySpec, type DeviceSpec } from './sim/guest-run.js';
 export { createWorkload, type WorkloadSpec } from './workloads/index.js';
 export { Mulberry32 } from './sim/rng.js';
+export { buddyinfoText, pagetypeinfoFreeText } from './core/procfs.js';
+export { parseZoneinfo, zoneSpecsFromZoneinfo } from './importers/zoneinfo.js';
+export { parseBuddyinfo, formatBuddyinfo } from './importers/buddyinfo.js';
+export { parsePagetypeinfo, formatPagetypeinfo } from './importers/pagetypeinfo.js';
+export { decodeKpageflags } from './importers/kpageflags.js';
+export { parseFtraceText, parseFtraceLine } from './importers/ftrace.js';
+export { guestFromProc } from './importers/start-state.js';
+// Node only (they read files):
+export { loadRun } from './importers/run.js';
+export { replayTrace } from './replay/trace-replay.js';
+export { compareTrace, compareMemhog } from './replay/compare.js';
