@@ -201,6 +201,21 @@ describe('delegated commands', () => {
     expect(io.stderr).toContain('src/replay/cli.ts does not export replayCommand()');
   });
 
+  it('prsim web: the running server (not a number) is exit 0 and keeps serving; bad options are exit 2', async () => {
+    const { serveWeb } = await import('../src/web/serve.js');
+    // A stand-in for the built page (npm test does not bundle it).
+    const dir = mkdtempSync(join(tmpdir(), 'prsim-web-'));
+    for (const f of ['index.html', 'main.js', 'worker.js']) writeFileSync(join(dir, f), '');
+    let server: { close(): unknown } | null = null;
+    const real = { module: 'src/web/serve.ts', exportName: 'serveWeb', what: 'the web page', load: () => Promise.resolve({ serveWeb: async (a: string[]) => (server = await serveWeb(a, { dir, log: () => {} }) as never) }) };
+    const io = memoryIo(ROOT);
+    expect(await delegateCommand('web', ['--port', '0'], io, { web: real })).toBe(0);
+    expect(server).not.toBeNull();
+    (server as unknown as { close(): unknown }).close();
+    expect(await delegateCommand('web', ['--port', 'abc'], io, { web: real })).toBe(2);
+    expect(io.stderr).toMatch(/^prsim: web: --port must be an integer 0\.\.65535, got 'abc'/);
+  });
+
   it('a present module gets the arguments and its exit status is returned', async () => {
     const io = memoryIo(ROOT);
     const seen: string[][] = [];

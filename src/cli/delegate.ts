@@ -4,8 +4,6 @@
 // command registered with a clear message instead of breaking the build.
 import type { Io } from './io.js';
 
-type Command = (args: string[]) => Promise<number>;
-
 export interface Delegate {
   module: string;
   exportName: string;
@@ -40,5 +38,18 @@ export async function delegateCommand(name: string, args: string[], io: Io, tabl
     io.err(`prsim: '${name}' is not available in this build: ${d.module} does not export ${d.exportName}()\n`);
     return 2;
   }
-  return (fn as Command)(args);
+  let result: unknown;
+  try {
+    result = await (fn as (a: string[]) => Promise<unknown>)(args);
+  } catch (e) {
+    // A module's own usage errors (bad options) are bad input, not a simulator bug.
+    if ((e as Error).name === 'UsageError') {
+      const msg = (e as Error).message;
+      io.err(`prsim: ${msg.startsWith(`${name}:`) ? msg : `${name}: ${msg}`}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  // `web` answers with the running server (it keeps the process alive) or null after --help.
+  return typeof result === 'number' ? result : 0;
 }
