@@ -18,8 +18,13 @@ export async function benchCommand(args: string[]): Promise<number> {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log('usage: prsim bench [--quick] [--only w1,w2,w3] [--json]\n\nRuns the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model\nand a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB.');
+    return 0;
+  }
   const runs = values.quick ? 1 : 5;
   const ops = values.quick ? 1_000_000 : 10_000_000;
   const only = values.only ? new Set(values.only.split(',')) : null;

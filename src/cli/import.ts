@@ -33,7 +33,7 @@ options:
   --format state       build a simulated guest in the --tag snapshot's state (from its kpageflags dump when the
                        run has one, else laid out to match its buddyinfo and pagetypeinfo) and print the
                        simulator's own /proc/buddyinfo of it
-  --tag <tag>          snapshot of a run folder: pre, held, end...
+  --tag <tag>          snapshot of a run folder: pre, held, end... (default: end; pre for zones and state)
 `;
 
 const FORMATS = ['summary', 'buddyinfo', 'zones', 'state'] as const;
@@ -60,6 +60,9 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
     const zoneinfo = snap?.zoneinfo ?? run.proc['pre']?.zoneinfo;
     if (!zoneinfo) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
     const dump = run.kpageflags[t];
+    if (!dump && !snap?.buddyinfo) {
+      throw new UsageError(`import: ${dir} has neither kpageflags.${t}.bin nor ${t}.buddyinfo (snapshots: ${tags.join(', ') || 'none'})`);
+    }
     const guest = guestFromProc({
       zoneinfo, memoryRanges: run.memoryRanges, ...(dump ? { kpageflags: dump() } : { buddyinfo: snap?.buddyinfo, pagetypeinfo: snap?.pagetypeinfo }),
     });

@@ -14,6 +14,7 @@ const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--dela
 export async function replayCommand(args: string[]): Promise<number> {
   let dir: string | undefined;
   let mode: ReplayMode = 'forced';
+  let modeGiven = false;
   let delay: number | 'trace' = 'trace';
   let order: number | undefined;
   let capacity: number | undefined;
@@ -30,6 +31,7 @@ export async function replayCommand(args: string[]): Promise<number> {
         return 2;
       }
       mode = v;
+      modeGiven = true;
     } else if (a === '--delay') {
       const v = args[++i];
       if (v === 'trace') delay = 'trace';
@@ -65,15 +67,21 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   const run = loadRun(dir);
   const out: { trace?: TraceComparison; memhog?: MemhogComparison; workload?: WorkloadRunComparison } = {};
+  const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
+  if (!traceable && (modeGiven || order !== undefined || capacity !== undefined)) {
+    // Without a kmem trace and a start dump there is no recorded allocator traffic to replay under another policy.
+    console.error(`prsim: replay: ${run.name}: --mode, --order and --capacity need a run with a kmem trace and a kpageflags.pre dump (the E5 layout)`);
+    return 2;
+  }
   try {
-    const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
     if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay, ...(order !== undefined ? { order } : {}), ...(capacity !== undefined ? { capacity } : {}) }));
     const kind = traceable || memhog ? undefined : workloadRunKind(run);
     if (kind) out.workload = await compareWorkloadRun(run, { teardown }, kind);
     else if (memhog || !traceable) out.memhog = await compareMemhog(run);
   } catch (e) {
-    console.error(`replay of ${run.name} failed: ${(e as Error).message}`);
-    return 1;
+    // The run folder does not hold what a comparison needs (E1, an idle boot, has no workload): bad input.
+    console.error(`prsim: replay: ${(e as Error).message}`);
+    return 2;
   }
   if (json) {
     console.log(JSON.stringify(out, null, 1));
