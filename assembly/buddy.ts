@@ -189,4 +189,3 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32): bool {
   return pfn;
 }
 
-export function isAllocatedHead(w: u32): bool { return (w & PG_KIND_MASK) == PG_ALLOCATED; }

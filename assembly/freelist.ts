@@ -100,4 +100,3 @@ export function moveToFreeList(pfn: u32, zone: u32, order: u32, mt: u32): void {
   else if (old != MT_ISOLATE && mt == MT_ISOLATE) zoneAddFreePages(zone, -(1 << order));
 }
 
-export function freeBlockOrder(pfn: u32): u32 { return orderOf(getWord(pfn)); }

@@ -2,7 +2,7 @@
 import {
   PAGES_START, PAGE_DESC_SIZE, PAGEBLOCK_ORDER, MAX_ORDER, NR_ORDERS, MIGRATE_TYPES, MAX_ZONES, MAX_CPUS,
   NR_PCP_LISTS, PG_ALLOCATED, PG_HOLE, PG_BUDDY, PG_INFLIGHT, PG_REPORTED, PG_KIND_MASK, MT_MOVABLE,
-  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, FREE_TO_TAIL,
+  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, FREE_TO_TAIL, FREE_SKIP_NOTIFY,
   E_NOT_ALLOCATED, E_WRONG_ORDER, E_BAD_ORDER, E_MISALIGNED, E_OUT_OF_RANGE, E_HOLE, E_BAD_MT, E_BAD_ZONE,
   E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
 } from './layout';
@@ -150,7 +150,7 @@ export function freeRange(pfn: u32, order: u32, flags: u32): i32 {
   const e = releaseRange(pfn, order);
   if (e != 0) return e;
   const zone = zoneOf(getWord(pfn));
-  return <i32>freeOnePage(pfn, order, pageblockMt(pfn), zone, (flags & FREE_TO_TAIL) != 0, (flags & 2) == 0);
+  return <i32>freeOnePage(pfn, order, pageblockMt(pfn), zone, (flags & FREE_TO_TAIL) != 0, (flags & FREE_SKIP_NOTIFY) == 0);
 }
 
 /**

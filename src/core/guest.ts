@@ -548,4 +548,3 @@ export class WasmGuest implements Allocator {
   }
 }
 
-export { MAX_ORDER_INCLUSIVE };
