@@ -45,7 +45,7 @@ import { hostTouch } from './host';
 }
 
 /** Allocate 2^order pages: the fast path at the low watermark, then the slow path at min (no reclaim). */
-export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
+@inline export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   let pfn: u32 = NIL;
   // Round 1 (fast path, low watermark, ALLOC_NOFRAGMENT when Normal is preferred); round 2 the same without
   // NOFRAGMENT; round 3 the slow path at the min watermark (no reclaim or compaction is modelled).
@@ -67,7 +67,7 @@ export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
 }
 
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
-export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
+@inline export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
   addAllocated(-(1 << order));
   // FPI_* frees (boot, memory online, putback) go straight to the buddy in the kernel, never through pcp lists.
   if ((flags & (FREE_DIRECT | FREE_TO_TAIL | FREE_SKIP_NOTIFY)) == 0 && pcpTakes(order, 0)) {

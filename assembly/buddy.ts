@@ -35,7 +35,7 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn, no
 }
 
 /** __free_one_page. Returns the final order; the final head pfn is left in lastPfn. */
-export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
+@inline export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
   if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);
