@@ -110,6 +110,22 @@ export function releaseRange(pfn: u32, order: u32): i32 {
   return 0;
 }
 
+/**
+ * split_page and its converse for recorded traffic: the allocated blocks filling [pfn, pfn + 2^order) become
+ * allocated blocks of order `as` with migratetype mt (the allocated page count is unchanged).
+ */
+export function reshapeAllocated(pfn: u32, order: u32, as: u32, mt: u32): i32 {
+  if (as > order) return E_BAD_ORDER;
+  if (mt >= MT_ISOLATE) return E_BAD_MT;
+  const e = releaseRange(pfn, order);
+  if (e != 0) return e;
+  const zone = zoneOf(getWord(pfn));
+  const end = pfn + (<u32>1 << order);
+  for (let p = pfn; p < end; p += <u32>1 << as) setWord(p, makeWord(PG_ALLOCATED, as, mt, zone));
+  addAllocated(1 << order);
+  return 0;
+}
+
 /** Free [start, end) of a zone in maximal aligned blocks, ascending, as memblock hands memory to the buddy. */
 export function bootFreeRange(zone: u32, start: u32, end: u32): i32 {
   let p = start;

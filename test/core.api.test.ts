@@ -94,6 +94,23 @@ describe('wasm guest API', () => {
     expect(g.buddyinfo()[0]![10]).toBe(8);
   });
 
+  it('reshapeAllocated splits an allocated block into smaller ones and back; a range with a free page is refused', () => {
+    const g = small();
+    g.boot();
+    const pfn = g.alloc(3, MigrateType.MOVABLE);
+    g.reshapeAllocated(pfn, 3, 0, MigrateType.UNMOVABLE);
+    expect(g.pfnState(pfn + 5)).toMatchObject({ kind: 'allocated', head: pfn + 5, order: 0, mt: MigrateType.UNMOVABLE });
+    expect(g.allocatedPages()).toBe(8);
+    g.check();
+    g.reshapeAllocated(pfn, 3, 3, MigrateType.MOVABLE);
+    expect(g.pfnState(pfn + 5)).toMatchObject({ kind: 'allocated', head: pfn, order: 3 });
+    g.free(pfn + 0, 3);
+    const before = JSON.stringify(g.buddyinfo());
+    expect(codeOf(() => g.reshapeAllocated(pfn, 3, 0, MigrateType.MOVABLE))).toBe('NOT_ALLOCATED');
+    expect(JSON.stringify(g.buddyinfo())).toBe(before);
+    g.check();
+  });
+
   it('views stay valid after linear memory grows', () => {
     const g = small();
     g.boot();

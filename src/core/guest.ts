@@ -194,24 +194,9 @@ export class WasmGuest implements Allocator {
    * allocated page count does not change. Lets a replay carve a recorded allocation out of a larger block.
    */
   reshapeAllocated(pfn: number, order: number, as: number, mt: number): void {
-    this.checkPfn(pfn);
-    const n = 2 ** order;
-    if (as > order || pfn % n !== 0 || pfn + n > this.config.maxPfn) {
-      throw new SimError('BAD_ORDER', `reshapeAllocated(pfn ${pfn}, order ${order}, as ${as})`, { pfn, order, as });
-    }
-    for (let p = pfn; p < pfn + n;) {
-      const s = this.pfnState(p);
-      if (s.kind !== 'allocated' || s.head !== p || p + 2 ** s.order > pfn + n) {
-        throw errorFor(-1, `reshapeAllocated(pfn ${pfn}, order ${order}): pfn ${p}`, { pfn: p });
-      }
-      p += 2 ** s.order;
-    }
-    const u32 = this.core.u32;
-    const base = this.L.pagesStart >> 2, words = this.L.pageDescSize >> 2;
-    for (let p = pfn; p < pfn + n; p++) {
-      const zone = u32[base + p * words + 2]! >>> 24;
-      u32[base + p * words + 2] = p % 2 ** as === 0 ? (PG_ALLOCATED | (as << 8) | (mt << 16) | (zone << 24)) >>> 0 : (zone << 24) >>> 0;
-    }
+    this.checkU32(pfn, 'pfn');
+    const r = this.x.reshapeAllocated(pfn, order, as, mt);
+    if (r < 0) throw errorFor(r, `reshapeAllocated(pfn ${pfn}, order ${order}, as ${as})`, { pfn, order, as, mt });
   }
 
   /**
