@@ -9,7 +9,7 @@ import { rmqueue, freeOnePage } from './buddy';
 import { rmqueuePcplist, freeToPcp } from './pcp';
 import { zoneFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
 import {
-  pcpEnabled, pcpOrderMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone, setNoFragment,
+  pcpUseMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone,
 } from './state';
 import { hostTouch } from './host';
 
@@ -28,15 +28,18 @@ import { hostTouch } from './host';
 }
 
 @inline function pcpTakes(order: u32, mt: u32): bool {
-  return pcpEnabled && ((pcpOrderMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
+  return ((pcpUseMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
 }
 
-@inline function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool): u32 {
+/** get_page_from_freelist: one walk down the zonelist at one watermark. NIL when no zone gives the block. */
+@inline function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
   for (let z: i32 = <i32>highest; z >= 0; z--) {
     const zone = <u32>z;
     const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
     if (!watermarkOk(zone, order, mark, highest)) continue;
-    const pfn = pcpTakes(order, mt) ? rmqueuePcplist(zone, order, mt, cpu) : rmqueue(zone, order, mt);
+    const pfn = pcpTakes(order, mt)
+      ? rmqueuePcplist(zone, order, mt, cpu, noFragment)
+      : rmqueue(zone, order, mt, noFragment);
     if (pfn == NIL) continue;
     setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
     return pfn;
@@ -44,21 +47,29 @@ import { hostTouch } from './host';
   return NIL;
 }
 
-/** Allocate 2^order pages: the fast path at the low watermark, then the slow path at min (no reclaim). */
-@inline export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
+/**
+ * What follows a failed first walk: the walk again without ALLOC_NOFRAGMENT (when the first had it), then the slow
+ * path at the min watermark (no reclaim or compaction is modelled). Kept out of line: the hot path stays small.
+ */
+function allocRetry(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   let pfn: u32 = NIL;
-  // Round 1 (fast path, low watermark, ALLOC_NOFRAGMENT when Normal is preferred); round 2 the same without
-  // NOFRAGMENT; round 3 the slow path at the min watermark (no reclaim or compaction is modelled).
-  if (highest == normalZone) {
-    setNoFragment(true);
-    pfn = tryZones(order, mt, highest, cpu, false);
-    setNoFragment(false);
-  }
-  if (pfn == NIL) pfn = tryZones(order, mt, highest, cpu, false);
-  if (pfn == NIL) pfn = tryZones(order, mt, highest, cpu, true);
+  if (highest == normalZone) pfn = tryZones(order, mt, highest, cpu, false, false);
+  if (pfn == NIL) pfn = tryZones(order, mt, highest, cpu, true, false);
+  return pfn;
+}
+
+/**
+ * Allocate 2^order pages. The first walk is the fast path: low watermark, ALLOC_NOFRAGMENT when the preferred zone
+ * is Normal (alloc_flags_nofragment).
+ */
+@inline export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
+  let pfn = tryZones(order, mt, highest, cpu, false, highest == normalZone);
   if (pfn == NIL) {
-    countAllocFailure();
-    return NIL;
+    pfn = allocRetry(order, mt, highest, cpu);
+    if (pfn == NIL) {
+      countAllocFailure();
+      return NIL;
+    }
   }
   addAllocated(1 << order);
   if (touchOnAlloc) hostTouch(pfn, <u32>1 << order);

@@ -4,11 +4,10 @@ import { allocPages, freePages } from './alloc';
 import { nrFree } from './freelist';
 import { scratchStart, maxPfn } from './state';
 
-let rngState: u32 = 0;
-
-@inline function mulberry32(): u32 {
-  rngState += 0x6d2b79f5;
-  let t = rngState;
+// mulberry32's output for a state already advanced by 0x6d2b79f5 (the state is a local of the loop: a wasm
+// global would be stored and reloaded on every call).
+@inline function mulberry32Mix(state: u32): u32 {
+  let t = state;
   t = (t ^ (t >>> 15)) * (t | 1);
   t ^= t + (t ^ (t >>> 7)) * (t | 61);
   return t ^ (t >>> 14);
@@ -31,14 +30,15 @@ let rngState: u32 = 0;
 export function w1Run(seed: u32, ops: u32): void {
   const need = <i32>((scratchStart + <usize>(maxPfn / 2 + 2) * 8 + 65535) >> 16) - memory.size();
   if (need > 0 && memory.grow(need) < 0) unreachable();
-  rngState = seed;
+  let rng = seed;
   const L = scratchStart;
   let len: u32 = 0;
   let allocated: u32 = 0;
   let failures: u32 = 0;
   const half = maxPfn / 2;
   for (let s: u32 = 0; s < ops; s++) {
-    const r = mulberry32();
+    rng += 0x6d2b79f5;
+    const r = mulberry32Mix(rng);
     if (allocated < half) {
       const order = orderFor(r & 15);
       const pfn = allocPages(order, MT_MOVABLE, 0, 0);
@@ -52,7 +52,8 @@ export function w1Run(seed: u32, ops: u32): void {
         failures++;
       }
     } else {
-      const i = mulberry32() % len;
+      rng += 0x6d2b79f5;
+      const i = mulberry32Mix(rng) % len;
       const e = L + (<usize>i << 3);
       const pfn = load<u32>(e);
       const order = load<u32>(e, 4);

@@ -7,10 +7,10 @@ import {
   getWord, isBuddyOfOrder, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
 } from './page';
 import {
-  freeListAddr, nrFree, addToFreeList, delFromFreeList, moveToFreeList, listHead, listEmpty,
+  freeListAddr, nrFree, addToFreeList, delFromFreeList, delFromFreeListWord, moveToFreeList, listHead, listEmpty,
 } from './freelist';
 import { zoneAddFreePages, zoneStartPfn, zoneEndPfn } from './zone';
-import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn, noFragment } from './state';
+import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } from './state';
 
 @inline function isMergeable(mt: u32): bool { return mt < MIGRATE_PCPTYPES; }
 
@@ -39,12 +39,15 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn, no
   if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);
-    if (buddy >= maxPfn || !isBuddyOfOrder(buddy, order, zone)) break;
+    if (buddy >= maxPfn) break;
+    // page_is_buddy on the word read once: a free head of this order in this zone
+    const bw = getWord(buddy);
+    if ((bw & 0xff00ff01) != (PG_BUDDY | (order << 8) | (zone << 24))) break;
     if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
     // NR_FREE_PAGES counts pages on non-ISOLATE lists: a buddy absorbed across that line changes sides.
-    const bIsolate = mtOf(getWord(buddy)) == MT_ISOLATE;
+    const bIsolate = mtOf(bw) == MT_ISOLATE;
     if (bIsolate != (mt == MT_ISOLATE)) zoneAddFreePages(zone, bIsolate ? 1 << order : -(1 << order));
-    delFromFreeList(buddy, zone, order);
+    delFromFreeListWord(buddy, zone, order, bw);
     pfn &= buddy;
     order++;
   }
@@ -150,8 +153,8 @@ function stealSuitableFallback(pfn: u32, zone: u32, order: u32, mt: u32, wholeBl
   moveToFreeList(pfn, zone, order, mt);
 }
 
-/** __rmqueue_fallback (no ALLOC_NOFRAGMENT): returns true when a block was moved to mt's lists. */
-export function rmqueueFallback(zone: u32, order: u32, mt: u32): bool {
+/** __rmqueue_fallback: returns true when a block was moved to mt's lists. */
+export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool): bool {
   let o: i32 = <i32>MAX_ORDER;
   let f: u32 = NIL;
   let canSteal = false;
@@ -179,10 +182,10 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32): bool {
 }
 
 /** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
-@inline export function rmqueue(zone: u32, order: u32, mt: u32): u32 {
+@inline export function rmqueue(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   let pfn = rmqueueSmallest(zone, order, mt);
   while (pfn == NIL) {
-    if (!rmqueueFallback(zone, order, mt)) return NIL;
+    if (!rmqueueFallback(zone, order, mt, noFragment)) return NIL;
     pfn = rmqueueSmallest(zone, order, mt);
   }
   zoneAddFreePages(zone, -(1 << order));

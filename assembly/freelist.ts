@@ -80,7 +80,11 @@ export function listRotateToFront(list: usize, pfn: u32): void {
 
 /** del_page_from_free_list: the one place Reported is cleared. The page keeps its zone, loses its kind. */
 @inline export function delFromFreeList(pfn: u32, zone: u32, order: u32): void {
-  const w = getWord(pfn);
+  delFromFreeListWord(pfn, zone, order, getWord(pfn));
+}
+
+/** delFromFreeList for a caller that already holds the head's state word w. */
+@inline export function delFromFreeListWord(pfn: u32, zone: u32, order: u32, w: u32): void {
   listUnlink(freeListAddr(zone, order, mtOf(w)), pfn);
   setWord(pfn, w & 0xff000000);
   const nf = nrFreeAddr(zone, order);

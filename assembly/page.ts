@@ -5,32 +5,32 @@ import {
 } from './layout';
 import { pageblockStart } from './state';
 
-@inline export function pageAddr(pfn: u32): usize {
-  return <usize>PAGES_START + ((<usize>pfn) << PAGE_DESC_SHIFT);
-}
-@inline export function getNext(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_NEXT); }
-@inline export function setNext(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_NEXT); }
-@inline export function getPrev(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_PREV); }
-@inline export function setPrev(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_PREV); }
+// A descriptor's fields are read as load(pfn << 4, PAGES_START + field): the constant rides in the load's offset
+// immediate, so V8 addresses it as [memory + index + displacement] with no separate add.
+@inline function pageOff(pfn: u32): usize { return (<usize>pfn) << PAGE_DESC_SHIFT; }
+@inline export function getNext(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_NEXT); }
+@inline export function setNext(pfn: u32, v: u32): void { store<u32>(pageOff(pfn), v, PAGES_START + PAGE_NEXT); }
+@inline export function getPrev(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_PREV); }
+@inline export function setPrev(pfn: u32, v: u32): void { store<u32>(pageOff(pfn), v, PAGES_START + PAGE_PREV); }
 
 /** flags | order << 8 | mt << 16 | zone << 24 */
-@inline export function getWord(pfn: u32): u32 { return load<u32>(pageAddr(pfn), PAGE_WORD); }
-@inline export function setWord(pfn: u32, v: u32): void { store<u32>(pageAddr(pfn), v, PAGE_WORD); }
+@inline export function getWord(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_WORD); }
+@inline export function setWord(pfn: u32, v: u32): void { store<u32>(pageOff(pfn), v, PAGES_START + PAGE_WORD); }
 @inline export function makeWord(flags: u32, order: u32, mt: u32, zone: u32): u32 {
   return flags | (order << 8) | (mt << 16) | (zone << 24);
 }
-@inline export function getFlags(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_FLAGS); }
-@inline export function setFlags(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_FLAGS); }
-@inline export function getOrder(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_ORDER); }
-@inline export function getMt(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_MT); }
-@inline export function setMt(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_MT); }
-@inline export function getZone(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_ZONE); }
-@inline export function getHost(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_HOST); }
-@inline export function setHost(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_HOST); }
-@inline export function getCpu(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_CPU); }
-@inline export function setCpu(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_CPU); }
-@inline export function getMark(pfn: u32): u32 { return <u32>load<u8>(pageAddr(pfn), PAGE_MARK); }
-@inline export function setMark(pfn: u32, v: u32): void { store<u8>(pageAddr(pfn), <u8>v, PAGE_MARK); }
+@inline export function getFlags(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_FLAGS); }
+@inline export function setFlags(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_FLAGS); }
+@inline export function getOrder(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_ORDER); }
+@inline export function getMt(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_MT); }
+@inline export function setMt(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_MT); }
+@inline export function getZone(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_ZONE); }
+@inline export function getHost(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_HOST); }
+@inline export function setHost(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_HOST); }
+@inline export function getCpu(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_CPU); }
+@inline export function setCpu(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_CPU); }
+@inline export function getMark(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_MARK); }
+@inline export function setMark(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_MARK); }
 
 /** Kind bits of the state word: zero for a page inside a block (or a hole). */
 @inline export function kindOf(word: u32): u32 { return word & PG_KIND_MASK; }

@@ -132,7 +132,7 @@ export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
 }
 
 /** rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail. */
-export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32): u32 {
+export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
   const pcp = pcpAddr(cpu, zone);
   if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
   const list = pcpListAddr(pcp, orderToPindex(order, mt));
@@ -143,7 +143,7 @@ export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32): u32 {
       if (batch < 2) batch = 2;
     }
     for (let i = 0; i < batch; i++) {
-      const p = rmqueue(zone, order, mt);
+      const p = rmqueue(zone, order, mt, noFragment);
       if (p == NIL) break;
       setWord(p, makeWord(PG_PCP, order, mt, zone));
       setCpu(p, cpu);

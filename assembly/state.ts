@@ -13,12 +13,12 @@ export let bootToTail: bool = true;
 export let putbackTail: bool = true;
 export let pcpEnabled: bool = true;
 export let pcpOrderMask: u32 = 0b1000001111; // orders 0..3 and 9
+/** pcpOrderMask when per-cpu lists are on, else 0: the hot paths test one word. */
+export let pcpUseMask: u32 = 0b1000001111;
 export let pcpFreeFactor: bool = true;
 export let mergeStopUnmergeable: bool = true;
 /** Position of the Normal zone (ALLOC_NOFRAGMENT applies to allocations that prefer it), or 255. */
 export let normalZone: u32 = 255;
-/** Set during the first allocation round when the preferred zone is Normal. */
-export let noFragment: bool = false;
 
 // reporting
 export let reportingOrder: u32 = 255;
@@ -60,6 +60,7 @@ export function setKnobs(m2t: bool, b2t: bool, p2t: bool, pcp: bool, pcpMask: u3
   putbackTail = p2t;
   pcpEnabled = pcp;
   pcpOrderMask = pcpMask;
+  pcpUseMask = pcp ? pcpMask : 0;
   pcpFreeFactor = ff;
   mergeStopUnmergeable = stopUnmergeable;
 }
@@ -104,4 +105,3 @@ export function resetPageCounters(): void {
 }
 
 export function setNormalZone(z: u32): void { normalZone = z; }
-export function setNoFragment(v: bool): void { noFragment = v; }
