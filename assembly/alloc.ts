@@ -31,20 +31,31 @@ import { hostTouch } from './host';
   return ((pcpUseMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
 }
 
-/** get_page_from_freelist: one walk down the zonelist at one watermark. NIL when no zone gives the block. */
-@inline function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
-  for (let z: i32 = <i32>highest; z >= 0; z--) {
-    const zone = <u32>z;
-    const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
-    if (!watermarkOk(zone, order, mark, highest)) continue;
-    const pfn = pcpTakes(order, mt)
-      ? rmqueuePcplist(zone, order, mt, cpu, noFragment)
-      : rmqueue(zone, order, mt, noFragment);
-    if (pfn == NIL) continue;
-    setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
-    return pfn;
+/** One zone of get_page_from_freelist's walk: the watermark check, then the per-cpu list or the buddy. */
+@inline function tryZone(zone: u32, order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
+  const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
+  if (!watermarkOk(zone, order, mark, highest)) return NIL;
+  const pfn = pcpTakes(order, mt)
+    ? rmqueuePcplist(zone, order, mt, cpu, noFragment)
+    : rmqueue(zone, order, mt, noFragment);
+  if (pfn != NIL) setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+  return pfn;
+}
+
+/** The walk on below the preferred zone: out of line, as falling back to a lower zone is the rare case. */
+function tryLowerZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
+  for (let z: i32 = <i32>highest - 1; z >= 0; z--) {
+    const pfn = tryZone(<u32>z, order, mt, highest, cpu, useMin, noFragment);
+    if (pfn != NIL) return pfn;
   }
   return NIL;
+}
+
+/** get_page_from_freelist: one walk down the zonelist at one watermark. NIL when no zone gives the block. */
+@inline function tryZones(order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
+  const pfn = tryZone(highest, order, mt, highest, cpu, useMin, noFragment);
+  if (pfn != NIL || highest == 0) return pfn;
+  return tryLowerZones(order, mt, highest, cpu, useMin, noFragment);
 }
 
 /**

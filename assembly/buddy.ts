@@ -37,6 +37,17 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 /** __free_one_page. Returns the final order; the final head pfn is left in lastPfn. */
 @inline export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
   if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  // Most frees find their buddy busy: that test is inline, the merge walk out of line.
+  if (order < MAX_ORDER) {
+    const buddy = pfn ^ (<u32>1 << order);
+    if (buddy < maxPfn && isBuddyOfOrder(buddy, order, zone)) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
+  }
+  placeFree(pfn, order, mt, zone, toTail, notify);
+  return order;
+}
+
+/** The merge walk of __free_one_page, then the placement of the merged block. */
+function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);
     if (buddy >= maxPfn) break;
@@ -51,10 +62,15 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
     pfn &= buddy;
     order++;
   }
+  placeFree(pfn, order, mt, zone, toTail, notify);
+  return order;
+}
+
+/** The end of __free_one_page: onto the list, at the tail when told to or when a merge is likely soon. */
+@inline function placeFree(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): void {
   addToFreeList(pfn, zone, order, mt, toTail || buddyMergeLikely(pfn, order, zone));
   if (notify && order >= reportingOrder) addNotify();
   setLastPfn(pfn);
-  return order;
 }
 
 /** expand: hand back the upper halves of a split block, each at the head of its order's list. */
@@ -67,7 +83,16 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 
 /** __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. */
 @inline export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
-  for (let o = order; o <= MAX_ORDER; o++) {
+  // The requested order's own list first, inline: it is the common case and needs no split.
+  const pfn = listHead(freeListAddr(zone, order, mt));
+  if (pfn == NIL) return rmqueueSplit(zone, order, mt);
+  delFromFreeList(pfn, zone, order);
+  return pfn;
+}
+
+/** __rmqueue_smallest above the requested order: take the first larger block and expand it. */
+function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
+  for (let o = order + 1; o <= MAX_ORDER; o++) {
     const pfn = listHead(freeListAddr(zone, o, mt));
     if (pfn == NIL) continue;
     delFromFreeList(pfn, zone, o);
