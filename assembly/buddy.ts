@@ -209,11 +209,21 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool
 /** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
 @inline export function rmqueue(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   let pfn = rmqueueSmallest(zone, order, mt);
+  if (pfn == NIL) {
+    pfn = rmqueueWithFallback(zone, order, mt, noFragment);
+    if (pfn == NIL) return NIL;
+  }
+  zoneAddFreePages(zone, -(1 << order));
+  return pfn;
+}
+
+/** __rmqueue once mt's own lists are empty: steal from a fallback type and retry, until a block comes or none. */
+function rmqueueWithFallback(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
+  let pfn: u32 = NIL;
   while (pfn == NIL) {
     if (!rmqueueFallback(zone, order, mt, noFragment)) return NIL;
     pfn = rmqueueSmallest(zone, order, mt);
   }
-  zoneAddFreePages(zone, -(1 << order));
   return pfn;
 }
 
