@@ -17,8 +17,12 @@ import { hostTouch } from './host';
 /** __zone_watermark_ok: enough free pages above the mark, and for order > 0 a block of a usable type. */
 @inline export function watermarkOk(zone: u32, order: u32, mark: i32, highest: u32): bool {
   const free = zoneFreePages(zone) - ((1 << order) - 1);
-  if (free <= mark + lowmemReserve(zone, highest)) return false;
-  if (order == 0) return true;
+  // Written as one expression: with early returns V8 materialises the result before branching on it.
+  return free > mark + lowmemReserve(zone, highest) && (order == 0 || freeAreaUsable(zone, order));
+}
+
+/** The order > 0 part of __zone_watermark_ok: a free block of a mergeable type at order or above. */
+function freeAreaUsable(zone: u32, order: u32): bool {
   for (let o = order; o <= MAX_ORDER; o++) {
     if (nrFree(zone, o) == 0) continue;
     // the MIGRATE_PCPTYPES (3) mergeable types, written out: a loop here costs V8 a header per order
