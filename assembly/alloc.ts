@@ -89,7 +89,6 @@ function allocRetry(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   }
   addAllocated(1 << order);
   if (touchOnAlloc) hostTouch(pfn, <u32>1 << order);
-  setLastPfn(pfn);
   return pfn;
 }
 

@@ -43,7 +43,7 @@ export let allocFailuresInFlight: u32 = 0;
 export let isolateFailures: u32 = 0;
 export let pcpDrains: u32 = 0;
 
-// result side channel of the last free/alloc
+// result side channel of the last free: the head pfn the block ended at (an allocation returns its pfn)
 export let lastPfn: u32 = 0;
 
 export function setGeometry(pfns: u32, zones: u32, cpus: u32, pbStart: usize, scStart: usize): void {

@@ -1,0 +1,56 @@
+// Instructions per W1 step, counted with valgrind's callgrind: a figure that, unlike nanoseconds, does not move
+// with the speed of a shared machine. Each side runs W1 twice (1M and 5M steps) and the difference is divided by
+// 4M, so start-up, compilation and boot cancel out. The wasm side runs with --no-liftoff: the timed runs of
+// `prsim bench` execute TurboFan code (after a warm-up), and a single long w1Run call would otherwise stay in the
+// baseline tier, as V8 does not replace a running wasm frame.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { WasmGuest } from '../core/guest.js';
+import { w1Config } from './w1.js';
+
+const SHORT = 1_000_000, LONG = 5_000_000;
+
+export function hasValgrind(): boolean {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function collected(cmd: string[]): number {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...cmd], {
+    encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`valgrind ${cmd.join(' ')} exited with ${r.status}:\n${r.stderr.slice(-500)}`);
+  return parse(r.stderr);
+}
+
+/** The total instruction count from callgrind's summary line ("Collected : N", with or without separators). */
+export function parse(stderr: string): number {
+  const m = /Collected\s*:\s*([\d,]+)/.exec(stderr);
+  if (!m) throw new Error(`callgrind printed no "Collected" line:\n${stderr.slice(-500)}`);
+  return Number(m[1]!.replaceAll(',', ''));
+}
+
+/** What `prsim bench --w1-once OPS` runs in the child: one W1 on the wasm core, seed 1, N = 2^20. */
+export function w1Once(ops: number): void {
+  const g = new WasmGuest(w1Config(2 ** 20));
+  g.boot();
+  g.w1Run(1, ops);
+}
+
+export interface W1Instructions { wasm: number; native: number | null }
+
+/** Instructions per W1 step of the wasm core (TurboFan) and of the native build; null without valgrind. */
+export function w1Instructions(cliPath: string, nativeBin: string | null): W1Instructions | null {
+  if (!hasValgrind()) return null;
+  const wasmCmd = (ops: number) => [process.execPath, '--single-threaded', '--no-liftoff', cliPath, 'bench', '--w1-once', String(ops)];
+  const wasm = (collected(wasmCmd(LONG)) - collected(wasmCmd(SHORT))) / (LONG - SHORT);
+  let native: number | null = null;
+  if (nativeBin) {
+    const cmd = (ops: number) => [nativeBin, '20', String(ops), '1'];
+    native = (collected(cmd(LONG)) - collected(cmd(SHORT))) / (LONG - SHORT);
+  }
+  return { wasm, native };
+}
