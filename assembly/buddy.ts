@@ -4,7 +4,7 @@ import {
   MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK,
 } from './layout';
 import {
-  getWord, isBuddyOfOrder, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
+  getWord, isBuddyOfOrder, isBuddyWord, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
 } from './page';
 import {
   freeListAddr, nrFree, addToFreeList, delFromFreeList, delFromFreeListWord, moveToFreeList, listHead, listEmpty,
@@ -51,9 +51,8 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);
     if (buddy >= maxPfn) break;
-    // page_is_buddy on the word read once: a free head of this order in this zone
-    const bw = getWord(buddy);
-    if ((bw & 0xff00ff01) != (PG_BUDDY | (order << 8) | (zone << 24))) break;
+    const bw = getWord(buddy); // read once: the test, the list to leave and the ISOLATE check all need it
+    if (!isBuddyWord(bw, order, zone)) break;
     if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
     // NR_FREE_PAGES counts pages on non-ISOLATE lists: a buddy absorbed across that line changes sides.
     const bIsolate = mtOf(bw) == MT_ISOLATE;

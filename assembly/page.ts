@@ -40,7 +40,11 @@ import { pageblockStart } from './state';
 
 /** page_is_buddy: a free head of exactly `order` in `zone`. One load, one compare. */
 @inline export function isBuddyOfOrder(pfn: u32, order: u32, zone: u32): bool {
-  return (getWord(pfn) & 0xff00ff01) == (PG_BUDDY | (order << 8) | (zone << 24));
+  return isBuddyWord(getWord(pfn), order, zone);
+}
+/** page_is_buddy on a state word already read. */
+@inline export function isBuddyWord(w: u32, order: u32, zone: u32): bool {
+  return (w & 0xff00ff01) == (PG_BUDDY | (order << 8) | (zone << 24));
 }
 
 @inline export function pageblockMt(pfn: u32): u32 {
