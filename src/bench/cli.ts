@@ -8,6 +8,7 @@ import { w1Wasm, w1Reference, median } from './w1.js';
 import { compileNativeW1, runNativeW1 } from './native.js';
 import { w2 } from './w2.js';
 import { w1Instructions, w1Once } from './instructions.js';
+import { UsageError } from '../cli/usage-error.js';
 import { w3, w3Scaled, REAL_KERNEL } from './w3.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
@@ -30,7 +31,9 @@ export async function benchCommand(args: string[]): Promise<number> {
   }
   // The child of --instructions: one W1 run under callgrind.
   if (values['w1-once'] !== undefined) {
-    w1Once(Number(values['w1-once']));
+    const steps = Number(values['w1-once']);
+    if (!Number.isInteger(steps) || steps <= 0) throw new UsageError(`--w1-once: expected a positive step count, got '${values['w1-once']}'`);
+    w1Once(steps);
     return 0;
   }
   const runs = values.quick ? 1 : 5;
