@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseBlocksCsv } from '../src/importers/csv.js';
 import { KPF_BUDDY, KPF_UPTODATE, decodeKpageflags, splitFreeRun } from '../src/importers/kpageflags.js';
+import { loadRun } from '../src/importers/run.js';
 
 const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
 const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
@@ -16,17 +17,21 @@ const DUMPS = RUNS.flatMap((run) => readdirSync(`${REAL}${run}/guest`)
 const ZONES: Array<[number, number]> = [[1, 4096], [4096, 262109]];
 
 describe('decodeKpageflags on the real dumps', () => {
-  it('finds a dump for every blocks.csv (E4 held and E5 pre/post included)', () => {
-    expect(DUMPS.map((d) => d.join('.'))).toEqual([
-      'E1_idle_boot.end', 'E2_memhog512_r1.end', 'E3_order0_sysfs.end', 'E4_frag512.end', 'E4_frag512.held',
-      'E5_trace256.post', 'E5_trace256.pre',
-    ]);
+  it('finds a dump for every blocks.csv and a blocks.csv for every dump (E4 held and E5 pre/post included)', () => {
+    const csvs = RUNS.flatMap((run) => readdirSync(`${REAL}${run}`)
+      .map((f) => /^kpageflags\.(\w+)\.blocks\.csv$/.exec(f)?.[1])
+      .filter((tag): tag is string => !!tag)
+      .map((tag) => `${run}.${tag}`));
+    expect(DUMPS.map((d) => d.join('.')).sort()).toEqual(csvs.sort());
+    expect(DUMPS.map((d) => d.join('.'))).toEqual(expect.arrayContaining(['E4_frag512.held', 'E5_trace256.post', 'E5_trace256.pre']));
   });
 
   it.each(DUMPS)('%s kpageflags.%s decodes to exactly its blocks.csv', (run, tag) => {
-    const got = decodeKpageflags(readFileSync(`${REAL}${run}/guest/kpageflags.${tag}.bin.gz`), { zoneBounds: ZONES });
+    // The run's own zone bounds (from its zoneinfo), as the derived csv was split on them.
+    const bytes = readFileSync(`${REAL}${run}/guest/kpageflags.${tag}.bin.gz`);
+    const got = decodeKpageflags(bytes, { zoneBounds: loadRun(REAL + run).zoneBounds });
     const want = parseBlocksCsv(readFileSync(`${REAL}${run}/kpageflags.${tag}.blocks.csv`, 'utf8'));
-    expect(got.pfns).toBe(262144);
+    expect(got.pfns).toBe(gunzipSync(bytes).length / 8);
     expect(got.blocks).toEqual(want);
   });
 

@@ -66,18 +66,30 @@ describe('parseZoneinfo on the real 1 GiB 6.1 guest', () => {
     expect(normal.nrFreePages).toBeUndefined();
   });
 
-  it('parses every zoneinfo file of every run; pages free = nr_free_pages and DMA/DMA32 never move', () => {
+  it('parses every zoneinfo file of every run; pages free = nr_free_pages; zone bounds and pcp high/batch never move within a run', () => {
     let files = 0;
     for (const run of RUNS) {
-      for (const f of readdirSync(`${REAL}${run}/guest`).filter((n) => n.endsWith('.zoneinfo'))) {
+      const names = readdirSync(`${REAL}${run}/guest`).filter((n) => n.endsWith('.zoneinfo'));
+      expect(names.length, run).toBeGreaterThan(0);
+      let first: unknown;
+      for (const f of names) {
         const z = populatedZones(parseZoneinfo(read(`${run}/guest/${f}`), f));
         files++;
-        expect(z.map((x) => [x.name, x.startPfn, x.spanned, x.present])).toEqual([['DMA', 1, 4095, 3998], ['DMA32', 4096, 258013, 258013]]);
+        expect(z.map((x) => x.name).slice(0, 2)).toEqual(['DMA', 'DMA32']);
         for (const x of z) expect(x.free).toBe(x.nrFreePages);
-        expect(z[1]!.pcp.every((p) => p.high === 6928 && p.batch === 63)).toBe(true);
+        // What only boot decides: the same in every snapshot of one run.
+        const fixed = z.map((x) => [x.name, x.startPfn, x.spanned, x.present, x.pcp.map((p) => [p.high, p.batch])]);
+        if (first === undefined) first = fixed;
+        else expect(fixed, `${run}/${f}`).toEqual(first);
       }
     }
-    expect(files).toBe(20);
+    expect(files).toBeGreaterThanOrEqual(RUNS.length);
+  });
+
+  it('the 1 GiB runs: DMA pfn 1..4095, DMA32 4096..262108, DMA32 pcp high 6928 / batch 63', () => {
+    const z = populatedZones(parseZoneinfo(read(E5_PRE), E5_PRE));
+    expect(z.map((x) => [x.name, x.startPfn, x.spanned, x.present])).toEqual([['DMA', 1, 4095, 3998], ['DMA32', 4096, 258013, 258013]]);
+    expect(z[1]!.pcp.every((p) => p.high === 6928 && p.batch === 63)).toBe(true);
   });
 });
 
