@@ -6,7 +6,8 @@ import { getProfile, type Profile } from './profiles.js';
 import { resolveGuest, type GuestSpec } from './config.js';
 import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
-  type GuestConfig, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
+  type GuestConfig, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE, MIGRATE_PCPTYPES,
+  MigrateType, PAGEBLOCK_ORDER, MAX_ZONES,
 } from './types.js';
 
 const NIL = 0xffffffff;
@@ -413,8 +414,51 @@ export class WasmGuest implements Allocator {
   }
 
   pcpList(cpu: number, zone: number, pindex: number): number[] {
-    this.checkZone(zone);
-    return this.walk(this.L.pcpStart + (cpu * 4 + zone) * this.L.pcpSize + this.L.pcpLists + pindex * 8);
+    this.checkPcp(cpu, zone, pindex);
+    return this.walk(this.pcpAddr(cpu, zone) + this.L.pcpLists + pindex * 8);
+  }
+
+  /** The first page of a per-cpu list (the next one an allocation takes), or -1 when the list is empty. */
+  pcpListHead(cpu: number, zone: number, pindex: number): number {
+    this.checkPcp(cpu, zone, pindex);
+    const p = this.core.u32[(this.pcpAddr(cpu, zone) + this.L.pcpLists + pindex * 8) >> 2]!;
+    return p === NIL ? -1 : p;
+  }
+
+  /** Every per-cpu list of one cpu and zone, by list index, each from its head. */
+  pcpLists(cpu: number, zone: number): number[][] {
+    return Array.from({ length: this.L.nrPcpLists }, (_, p) => this.pcpList(cpu, zone, p));
+  }
+
+  /** Lists per cpu and zone (6.1: three types for each of orders 0..3, then one list for the pageblock order). */
+  get pcpListCount(): number {
+    return this.L.nrPcpLists;
+  }
+
+  /**
+   * 6.1 order_to_pindex: the per-cpu list a block of `order` queued as `mt` sits on (HIGHATOMIC and CMA pages
+   * queue on the MOVABLE list; the pageblock order has one list for every type). -1 for an order the profile's
+   * per-cpu lists do not take.
+   */
+  pcpIndex(order: number, mt: number): number {
+    if (!this.profile.pcpOrders.includes(order)) return -1;
+    if (order === PAGEBLOCK_ORDER) return this.L.nrPcpLists - 1;
+    return order * MIGRATE_PCPTYPES + (mt >= MIGRATE_PCPTYPES ? MigrateType.MOVABLE : mt);
+  }
+
+  /** The order of the blocks on per-cpu list `pindex`. */
+  pcpIndexOrder(pindex: number): number {
+    return pindex === this.L.nrPcpLists - 1 ? PAGEBLOCK_ORDER : Math.floor(pindex / MIGRATE_PCPTYPES);
+  }
+
+  /** Pages on one cpu's per-cpu lists of a zone (its `count`). */
+  pcpCount(cpu: number, zone: number): number {
+    this.checkPcp(cpu, zone, 0);
+    return this.core.i32[(this.pcpAddr(cpu, zone) + this.L.pcpCount) >> 2]!;
+  }
+
+  private pcpAddr(cpu: number, zone: number): number {
+    return this.L.pcpStart + (cpu * MAX_ZONES + zone) * this.L.pcpSize;
   }
 
   private walk(listAddr: number): number[] {
@@ -439,13 +483,24 @@ export class WasmGuest implements Allocator {
     this.checkZone(zone);
     const i32 = this.core.i32;
     let n = 0;
-    for (let c = 0; c < this.config.cpus; c++) n += i32[(this.L.pcpStart + (c * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
+    for (let c = 0; c < this.config.cpus; c++) n += i32[(this.pcpAddr(c, zone) + this.L.pcpCount) >> 2]!;
     return n;
   }
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
   word(pfn: number): number {
     return this.core.u32[(this.L.pagesStart >> 2) + pfn * (this.L.pageDescSize >> 2) + 2]!;
+  }
+
+  /**
+   * The migratetype recorded on the head of the block holding `pfn`: for a free block the free list it sits on,
+   * for an allocated block the type it was allocated as, for a per-cpu page the type it was queued with.
+   */
+  recordedMt(pfn: number): number {
+    this.checkPfn(pfn);
+    const head = this.x.headOf(pfn) >>> 0;
+    if (head === NIL) throw new SimError('PFN_IN_HOLE', `recordedMt(pfn ${pfn}): pfn is in a hole`, { pfn });
+    return (this.word(head) >>> 16) & 0xff;
   }
 
   pfnState(pfn: number): PfnState {
@@ -525,6 +580,15 @@ export class WasmGuest implements Allocator {
   private checkPfn(pfn: number): void {
     this.checkU32(pfn, 'pfn');
     if (pfn >= this.config.maxPfn) throw new SimError('PFN_OUT_OF_RANGE', `pfn ${pfn} is outside the guest (maxPfn ${this.config.maxPfn})`, { pfn });
+  }
+  private checkPcp(cpu: number, zone: number, pindex: number): void {
+    this.checkZone(zone);
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.config.cpus) {
+      throw new SimError('BAD_CPU', `cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
+    }
+    if (!Number.isInteger(pindex) || pindex < 0 || pindex >= this.L.nrPcpLists) {
+      throw new SimError('BAD_STATE', `per-cpu list ${pindex} does not exist (0..${this.L.nrPcpLists - 1})`, { pindex });
+    }
   }
   private checkZone(zone: number): void {
     if (!Number.isInteger(zone) || zone < 0 || zone >= this.config.zones.length) {

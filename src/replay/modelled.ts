@@ -3,17 +3,14 @@
 // mm_page_pcpu_drain and mm_page_alloc_zone_locked events are not applied: they are what the model is held
 // against, event for event.
 //
-// The per-cpu lists at the start (README "What an exact replay of E5 has to recover"):
-// - a page whose first event after the start dump is an mm_page_alloc of a per-cpu order served without a refill
-//   in front of it, or an mm_page_pcpu_drain, was on the list of that event's cpu at the start (kpageflags does
-//   not see per-cpu pages). Allocations take list heads and bulk frees take tails, and pages freed after the
-//   start always go in front of the older ones, so each start list is: the pages allocated from it, in the order
-//   they were allocated, then pages the trace never touches, then the pages drained from it, last drained first;
-// - count at the start: the first bulk free that follows an order-0 free on a cpu happens when count reaches
-//   `high`, so count0 = high - (net per-cpu traffic up to and including that free). A cpu without one keeps the
-//   count of the zoneinfo read just before the dump (read a moment earlier: an estimate). Pages beyond the ones
-//   the trace names are placeholders: allocated pages no event touches, on the MOVABLE order-0 list between the
-//   allocated and the drained ones.
+// Five phases, one function each:
+// 1. anchorTrace: which mm_page_free events are list frees, and the trace's drains and refills by position
+//    (the event that triggered them, and the ordinal inside it);
+// 2. inferPcpStart (pcp-start.ts): the per-cpu lists at the start, from the trace's first events on each list
+//    and zoneinfo's count (docs/engine-rules.md, "Per-cpu lists at the start of a trace");
+// 3. placeStartLists: those pages put on the simulator's lists, in list order;
+// 4. replayEvents: event by event (below);
+// 5. compareSeq: the simulator's drains and refills against the trace's.
 //
 // Event by event:
 // - mm_page_free of a per-cpu order that is not followed by an mm_page_free_batched of the same page: a free
@@ -29,18 +26,8 @@ import type { WasmGuest } from '../core/guest.js';
 import { MigrateType } from '../core/types.js';
 import type { Run } from '../importers/run.js';
 import type { KmemEvent, PageAllocEvent } from '../importers/ftrace.js';
-import type { ModelledStats, ReplayDivergence, TraceData } from './trace-replay.js';
-
-const NIL = 0xffffffff;
-const PCP_ORDERS = new Set([0, 1, 2, 3, 9]);
-const NR_PCP_LISTS = 13;
-const THP_PINDEX = 12;
-/** Zones per cpu in the pcp region (assembly/layout.ts MAX_ZONES). */
-const PCP_ZONE_SLOTS = 4;
-
-const listMtOf = (mt: number) => (mt >= MigrateType.HIGHATOMIC ? MigrateType.MOVABLE : mt);
-const pindexOf = (order: number, listMt: number) => (order <= 3 ? order * 3 + listMt : THP_PINDEX);
-const orderOfPindex = (p: number) => (p === THP_PINDEX ? 9 : Math.floor(p / 3));
+import { inferPcpStart, type PcpRules, type PcpStartInference } from './pcp-start.js';
+import type { EventSeqComparison, ModelledStats, PcpStartSummary, ReplayDivergence, TraceData } from './types.js';
 
 export interface ModelledContext {
   guest: WasmGuest;
@@ -56,26 +43,244 @@ export interface ModelledContext {
   pcpStart: 'trace' | 'empty';
 }
 
+/** The types per-cpu lists are kept for, MOVABLE first (the one list of the pageblock order takes it). */
+const LIST_TYPES = [MigrateType.MOVABLE, MigrateType.UNMOVABLE, MigrateType.RECLAIMABLE];
+
 /** Position (anchor event index:ordinal) → [pfn, order, trace event index or -1]. */
 type Seq = Map<string, [number, number, number]>;
 
-/** Read-only view of the simulator's per-cpu state (count, list heads) straight from linear memory. */
+/** Read-only view of the simulator's per-cpu state, through the guest's facade. */
 export class PcpView {
   constructor(private readonly g: WasmGuest) {}
-  private base(cpu: number, zone: number): number {
-    const L = this.g.core.layout;
-    return L.pcpStart + (cpu * PCP_ZONE_SLOTS + zone) * L.pcpSize;
-  }
   count(cpu: number, zone: number): number {
-    return this.g.core.i32[(this.base(cpu, zone) + this.g.core.layout.pcpCount) >> 2]!;
-  }
-  empty(cpu: number, zone: number, pindex: number): boolean {
-    return this.g.core.u32[(this.base(cpu, zone) + this.g.core.layout.pcpLists + pindex * 8) >> 2] === NIL;
+    return this.g.pcpCount(cpu, zone);
   }
   lists(cpu: number, zone: number): number[][] {
-    return Array.from({ length: NR_PCP_LISTS }, (_, p) => this.g.pcpList(cpu, zone, p));
+    return this.g.pcpLists(cpu, zone);
   }
 }
+
+export function runModelled(ctx: ModelledContext): ModelledStats {
+  const { guest: g, trace } = ctx;
+  const anchors = anchorTrace(trace.kmem);
+  let start: StartLists = { initial: [], skipped: 0, startEvents: new Set(), contradictions: 0 };
+  if (ctx.pcpStart === 'trace') {
+    const zi = ctx.run.proc['kpf_pre']?.zoneinfo ?? ctx.run.proc['pre']?.zoneinfo;
+    const zoneinfoCount = (cpu: number, zone: number) =>
+      zi?.zones.find((x) => x.name === g.config.zones[zone]!.name)?.pcp.find((p) => p.cpu === cpu)?.count;
+    const inferred = inferPcpStart(trace.kmem, anchors.listFree, pcpRulesOf(g), zoneinfoCount);
+    for (const n of inferred.notes) ctx.note(`start per-cpu lists: ${n}`);
+    start = placeStartLists(g, inferred, ctx.note);
+  }
+  const sim = replayEvents(ctx, anchors.listFree, start.startEvents);
+  const endCounts: ModelledStats['endCounts'] = [];
+  for (let cpu = 0; cpu < g.config.cpus; cpu++) {
+    g.config.zones.forEach((z, zone) => endCounts.push({ cpu, zone: z.name, count: g.pcpCount(cpu, zone) }));
+  }
+  return {
+    initial: start.initial,
+    startContradictions: start.contradictions,
+    endCounts,
+    initialPcpPages: start.initial.reduce((a, x) => a + x.count, 0),
+    initialSkipped: start.skipped,
+    ...sim.stats,
+    drains: compareSeq(anchors.drains, sim.drains, start.startEvents),
+    zoneLocked: compareSeq(anchors.zoneLocked, sim.zoneLocked, start.startEvents),
+    firstMismatches: sim.firstMismatches,
+  };
+}
+
+/** The per-cpu rules the start inference needs, read from the guest's configuration and facade. */
+export function pcpRulesOf(g: WasmGuest): PcpRules {
+  return {
+    cpus: g.config.cpus,
+    zones: g.config.zones,
+    listCount: g.pcpListCount,
+    pcpIndex: (order, mt) => g.pcpIndex(order, mt),
+    pcpIndexOrder: (p) => g.pcpIndexOrder(p),
+  };
+}
+
+// --- phase 1 ---
+
+interface TraceAnchors {
+  /** mm_page_free events of a list free: the page reaches its per-cpu list at its mm_page_free_batched. */
+  listFree: Uint8Array;
+  drains: Seq;
+  zoneLocked: Seq;
+}
+
+/** The trace's drains, anchored at the last non-drain event on their cpu, and its zone-locked blocks, anchored at
+ *  the allocation that follows them on their cpu. */
+export function anchorTrace(ev: readonly KmemEvent[]): TraceAnchors {
+  const listFree = new Uint8Array(ev.length);
+  const drains: Seq = new Map();
+  const zoneLocked: Seq = new Map();
+  const lastFree = new Map<number, number>();
+  const lastOnCpu = new Map<number, number>();
+  const drainOrdinal = new Map<number, number>();
+  const pendingZl = new Map<number, Array<{ pfn: number; order: number; idx: number }>>();
+  ev.forEach((e, i) => {
+    switch (e.event) {
+      case 'mm_page_free':
+        lastFree.set(e.pfn, i);
+        break;
+      case 'mm_page_free_batched': {
+        const j = lastFree.get(e.pfn);
+        if (j !== undefined && ev[j]!.order === 0) listFree[j] = 1;
+        lastFree.delete(e.pfn);
+        break;
+      }
+      case 'mm_page_pcpu_drain': {
+        const anchor = lastOnCpu.get(e.cpu) ?? -1;
+        const k = drainOrdinal.get(anchor) ?? 0;
+        drainOrdinal.set(anchor, k + 1);
+        drains.set(`${anchor}:${k}`, [e.pfn, e.order, i]);
+        return; // a drain is no anchor
+      }
+      case 'mm_page_alloc_zone_locked': {
+        if (!pendingZl.has(e.cpu)) pendingZl.set(e.cpu, []);
+        pendingZl.get(e.cpu)!.push({ pfn: e.pfn, order: e.order, idx: i });
+        return;
+      }
+      case 'mm_page_alloc': {
+        (pendingZl.get(e.cpu) ?? []).forEach((z, k) => zoneLocked.set(`${i}:${k}`, [z.pfn, z.order, z.idx]));
+        pendingZl.delete(e.cpu);
+        break;
+      }
+      default:
+        return; // extfrag: informational
+    }
+    lastOnCpu.set(e.cpu, i);
+  });
+  for (const [cpu, zl] of pendingZl) zl.forEach((z, k) => zoneLocked.set(`end${cpu}:${k}`, [z.pfn, z.order, z.idx]));
+  return { listFree, drains, zoneLocked };
+}
+
+// --- phase 3 ---
+
+interface StartLists {
+  initial: PcpStartSummary[];
+  skipped: number;
+  /** Trace events that named a start page that was placed: their outcome is fixed by the rebuilt lists. */
+  startEvents: Set<number>;
+  contradictions: number;
+}
+
+/** Put a page on a per-cpu list recording `recMt` (pcpPlace records the pageblock's type, a free's rule). */
+function placeOnPcp(g: WasmGuest, pfn: number, order: number, cpu: number, recMt: number, tail: boolean): void {
+  const pb = g.getPageblockMt(pfn);
+  if (pb === recMt) {
+    g.pcpPlace(pfn, order, cpu, tail);
+    return;
+  }
+  g.setPageblockMt(pfn, recMt);
+  try {
+    g.pcpPlace(pfn, order, cpu, tail);
+  } finally {
+    g.setPageblockMt(pfn, pb);
+  }
+}
+
+/** Make [pfn, pfn + 2^order) one allocated block headed at pfn (the start state knows only order-0 pages). */
+function ensureAllocatedHead(g: WasmGuest, pfn: number, order: number): boolean {
+  const st = g.pfnState(pfn);
+  if (st.kind !== 'allocated') return false;
+  if (st.head === pfn && st.order === order) return true;
+  try {
+    if (st.order > order) {
+      g.reshapeAllocated(st.head, st.order, 0, st.mt);
+      if (order > 0) g.reshapeAllocated(pfn, order, order, st.mt);
+    } else g.reshapeAllocated(pfn, order, order, st.mt);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Each list gets, head to tail: the pages the trace allocates from it (in allocation order), the unnamed blocks
+ * the count calls for, then the pages the trace drains from it (last drained first). A named page that the
+ * start dump shows free is left out (counted); unnamed blocks are allocated blocks no event touches, from a
+ * pageblock of the list's type where there is one.
+ */
+export function placeStartLists(g: WasmGuest, inferred: PcpStartInference, note: (s: string) => void): StartLists {
+  const out: StartLists = { initial: [], skipped: 0, startEvents: new Set(), contradictions: 0 };
+  const finder = new UnnamedBlocks(g, inferred.touched);
+  for (const pcp of inferred.pcps) {
+    out.contradictions += pcp.contradictions;
+    const lists: PcpStartSummary['lists'] = [];
+    let placed = 0, known = 0;
+    for (const l of pcp.lists) {
+      const listMt = LIST_TYPES.find((mt) => g.pcpIndex(l.order, mt) === l.pindex)!;
+      const usable = (p: { pfn: number; order: number; event: number }) => {
+        const ok = ensureAllocatedHead(g, p.pfn, p.order);
+        if (!ok) {
+          out.skipped++;
+          note(`start per-cpu page ${p.pfn}/${p.order} (cpu ${pcp.cpu}) is ${g.pfnState(p.pfn).kind} in the start dump: left out`);
+        } else out.startEvents.add(p.event);
+        return ok;
+      };
+      const heads = l.heads.filter(usable), tails = l.tails.filter(usable);
+      for (const x of heads) {
+        const pb = g.getPageblockMt(x.pfn);
+        placeOnPcp(g, x.pfn, x.order, pcp.cpu, g.pcpIndex(x.order, pb) === l.pindex ? pb : listMt, true);
+      }
+      const unnamed = finder.take(pcp.zone, l.order, listMt, l.fill);
+      if (unnamed.length < l.fill) note(`cpu ${pcp.cpu} ${pcp.zoneName}: only ${unnamed.length} of ${l.fill} unnamed order-${l.order} blocks found for list ${l.pindex}`);
+      for (const [pfn, mt] of unnamed) placeOnPcp(g, pfn, l.order, pcp.cpu, mt, true);
+      for (const x of [...tails].reverse()) placeOnPcp(g, x.pfn, x.order, pcp.cpu, x.mt, true);
+      const named = (heads.length + tails.length) * 2 ** l.order;
+      known += named;
+      placed += unnamed.length * 2 ** l.order;
+      if (named || unnamed.length || l.closedBy) lists.push({ pindex: l.pindex, order: l.order, named, placeholders: unnamed.length * 2 ** l.order, closedBy: l.closedBy });
+    }
+    out.initial.push({
+      cpu: pcp.cpu, zone: pcp.zoneName, count: g.pcpCount(pcp.cpu, pcp.zone), pinnedBy: pcp.pinnedBy, known, placeholders: placed,
+      zoneinfo: pcp.zoneinfo, bounds: pcp.bounds, freeFactor: pcp.freeFactor, lists,
+    });
+    if (pcp.freeFactor) note(`cpu ${pcp.cpu} ${pcp.zoneName}: the trace's bulk frees need free_factor ${pcp.freeFactor} at the start; the simulator starts at 0`);
+  }
+  return out;
+}
+
+/** Allocated blocks no trace event touches, found in ascending pfn order, each used once. */
+class UnnamedBlocks {
+  private readonly used = new Set<number>();
+  constructor(private readonly g: WasmGuest, private readonly touched: ReadonlySet<number>) {}
+
+  /** n blocks of `order` in zone, preferring pageblocks whose type queues on a list of `listMt`: [pfn, mt]. */
+  take(zone: number, order: number, listMt: number, n: number): Array<[number, number]> {
+    if (n <= 0) return [];
+    const out: Array<[number, number]> = [];
+    for (const sameType of [true, false]) {
+      const z = this.g.config.zones[zone]!;
+      const size = 2 ** order;
+      for (let pfn = Math.ceil(z.startPfn / size) * size; pfn + size <= z.endPfn && out.length < n; pfn += size) {
+        if (this.used.has(pfn) || !this.free(pfn, size)) continue;
+        const pb = this.g.getPageblockMt(pfn);
+        if (sameType !== (this.g.pcpIndex(order, pb) === this.g.pcpIndex(order, listMt))) continue;
+        if (!ensureAllocatedHead(this.g, pfn, order)) continue;
+        this.used.add(pfn);
+        out.push([pfn, sameType ? pb : listMt]);
+      }
+      if (out.length >= n) break;
+    }
+    return out;
+  }
+
+  /** Every page allocated at the start and touched by no event. */
+  private free(pfn: number, size: number): boolean {
+    for (let p = pfn; p < pfn + size; p++) {
+      if (this.touched.has(p)) return false;
+      const st = this.g.pfnState(p);
+      if (st.kind !== 'allocated' || st.order !== 0) return false;
+    }
+    return true;
+  }
+}
+
+// --- phase 4 ---
 
 function highestZoneOf(gfp: string, zones: ReadonlyArray<{ name: string }>): number {
   const flags = new Set(gfp.split('|'));
@@ -88,240 +293,21 @@ function highestZoneOf(gfp: string, zones: ReadonlyArray<{ name: string }>): num
   return zones.length - 1;
 }
 
-/** A page on a per-cpu list at the start, named by its first event (index i). */
-interface InitialPage { pfn: number; order: number; cpu: number; zone: number; listMt: number; recMt: number; how: 'alloc' | 'drain'; i: number }
+type ReplayStats = Omit<ModelledStats, 'initial' | 'startContradictions' | 'endCounts' | 'initialPcpPages' | 'initialSkipped' | 'drains' | 'zoneLocked' | 'firstMismatches'>;
 
-export function runModelled(ctx: ModelledContext): ModelledStats {
-  const { guest: g, trace, div, note } = ctx;
+/** Feed the trace's allocations and frees to the simulator, recording its drains and refills by position. */
+function replayEvents(ctx: ModelledContext, listFree: Uint8Array, startEvents: ReadonlySet<number>): { stats: ReplayStats; drains: Seq; zoneLocked: Seq; firstMismatches: string[] } {
+  const { guest: g, div, note } = ctx;
   const config = g.config;
-  const view = new PcpView(g);
-  const ev = trace.kmem;
+  const ev = ctx.trace.kmem;
   const zoneOf = (pfn: number) => config.zones.findIndex((z) => pfn >= z.startPfn && pfn < z.endPfn);
-
-  // --- pre-pass 1: list frees, the trace's drains and refills with their anchors ---
-  const listFree = new Uint8Array(ev.length);
-  const traceDrains: Seq = new Map();
-  const traceZoneLocked: Seq = new Map();
-  {
-    const lastFree = new Map<number, number>();
-    const lastOnCpu = new Map<number, number>();
-    const drainOrdinal = new Map<number, number>();
-    const pendingZl = new Map<number, Array<{ pfn: number; order: number; idx: number }>>();
-    ev.forEach((e, i) => {
-      switch (e.event) {
-        case 'mm_page_free':
-          lastFree.set(e.pfn, i);
-          break;
-        case 'mm_page_free_batched': {
-          const j = lastFree.get(e.pfn);
-          if (j !== undefined && ev[j]!.order === 0) listFree[j] = 1;
-          lastFree.delete(e.pfn);
-          break;
-        }
-        case 'mm_page_pcpu_drain': {
-          const anchor = lastOnCpu.get(e.cpu) ?? -1;
-          const k = drainOrdinal.get(anchor) ?? 0;
-          drainOrdinal.set(anchor, k + 1);
-          traceDrains.set(`${anchor}:${k}`, [e.pfn, e.order, i]);
-          return; // a drain is no anchor
-        }
-        case 'mm_page_alloc_zone_locked': {
-          if (!pendingZl.has(e.cpu)) pendingZl.set(e.cpu, []);
-          pendingZl.get(e.cpu)!.push({ pfn: e.pfn, order: e.order, idx: i });
-          return;
-        }
-        case 'mm_page_alloc': {
-          (pendingZl.get(e.cpu) ?? []).forEach((z, k) => traceZoneLocked.set(`${i}:${k}`, [z.pfn, z.order, z.idx]));
-          pendingZl.delete(e.cpu);
-          break;
-        }
-        default:
-          return; // extfrag: informational
-      }
-      lastOnCpu.set(e.cpu, i);
-    });
-    for (const [cpu, zl] of pendingZl) zl.forEach((z, k) => traceZoneLocked.set(`end${cpu}:${k}`, [z.pfn, z.order, z.idx]));
-  }
-
-  // --- pre-pass 2: the per-cpu lists at the start, and count pinned by the first bulk free ---
-  const touched = new Set<number>();
-  const initial: InitialPage[] = [];
-  const net = new Map<string, number>();
-  const pinned = new Map<string, number>();
-  {
-    const lastOnCpu = new Map<number, number>();
-    const addNet = (cpu: number, zone: number, d: number) => {
-      const k = `${cpu}/${zone}`;
-      if (!pinned.has(k)) net.set(k, (net.get(k) ?? 0) + d);
-    };
-    const touch = (pfn: number, order: number) => {
-      for (let p = pfn; p < pfn + 2 ** order; p++) touched.add(p);
-    };
-    const prevWasDrain = new Map<number, boolean>();
-    ev.forEach((e, i) => {
-      const zone = zoneOf(e.pfn);
-      const n = 2 ** e.order;
-      switch (e.event) {
-        case 'mm_page_alloc':
-          if (e.pfn === 0) break; // a failed allocation
-          if (PCP_ORDERS.has(e.order) && e.migratetype < MigrateType.HIGHATOMIC) {
-            if (!touched.has(e.pfn)) {
-              initial.push({ pfn: e.pfn, order: e.order, cpu: e.cpu, zone, listMt: e.migratetype, recMt: -1, how: 'alloc', i });
-            }
-            addNet(e.cpu, zone, -n);
-          }
-          touch(e.pfn, e.order);
-          break;
-        case 'mm_page_alloc_zone_locked':
-          if (PCP_ORDERS.has(e.order) && e.migratetype < MigrateType.HIGHATOMIC) addNet(e.cpu, zone, n);
-          touch(e.pfn, e.order);
-          break;
-        case 'mm_page_free':
-          if (PCP_ORDERS.has(e.order) && !listFree[i]) addNet(e.cpu, zone, n);
-          touch(e.pfn, e.order);
-          break;
-        case 'mm_page_free_batched':
-          addNet(e.cpu, zone, n);
-          touch(e.pfn, e.order);
-          break;
-        case 'mm_page_pcpu_drain': {
-          if (!touched.has(e.pfn)) {
-            initial.push({ pfn: e.pfn, order: e.order, cpu: e.cpu, zone, listMt: listMtOf(e.migratetype), recMt: e.migratetype, how: 'drain', i });
-          }
-          const k = `${e.cpu}/${zone}`;
-          const pi = lastOnCpu.get(e.cpu);
-          const prev = pi === undefined ? undefined : ev[pi]!;
-          // The first bulk free after an order-0 free on this cpu: count had just reached high.
-          if (!pinned.has(k) && !prevWasDrain.get(e.cpu) && prev && prev.order === 0 && zoneOf(prev.pfn) === zone &&
-              (prev.event === 'mm_page_free_batched' || (prev.event === 'mm_page_free' && !listFree[pi!]))) {
-            pinned.set(k, config.zones[zone]!.pcpHigh - (net.get(k) ?? 0));
-          }
-          addNet(e.cpu, zone, -n);
-          touch(e.pfn, e.order);
-          prevWasDrain.set(e.cpu, true);
-          return;
-        }
-        default:
-          return;
-      }
-      prevWasDrain.set(e.cpu, false);
-      lastOnCpu.set(e.cpu, i);
-    });
-  }
-
-  // --- build the start lists ---
-  const zi = ctx.run.proc['kpf_pre']?.zoneinfo ?? ctx.run.proc['pre']?.zoneinfo;
-  const placeOnPcp = (pfn: number, order: number, cpu: number, recMt: number, tail: boolean) => {
-    const pb = g.getPageblockMt(pfn);
-    if (pb === recMt) {
-      g.pcpPlace(pfn, order, cpu, tail);
-      return;
-    }
-    // pcpPlace records the pageblock's type (a free's rule); a refilled page records the type it was taken for.
-    g.setPageblockMt(pfn, recMt);
-    try {
-      g.pcpPlace(pfn, order, cpu, tail);
-    } finally {
-      g.setPageblockMt(pfn, pb);
-    }
-  };
-  /** Make [pfn, pfn + 2^order) one allocated block headed at pfn (the start state knows only order-0 pages). */
-  const ensureAllocatedHead = (pfn: number, order: number): boolean => {
-    const st = g.pfnState(pfn);
-    if (st.kind !== 'allocated') return false;
-    if (st.head === pfn && st.order === order) return true;
-    try {
-      if (st.order > order) {
-        g.reshapeAllocated(st.head, st.order, 0, st.mt);
-        if (order > 0) g.reshapeAllocated(pfn, order, order, st.mt);
-      } else g.reshapeAllocated(pfn, order, order, st.mt);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  /** Trace events that named a start page: their outcome is fixed by the rebuilt lists, not predicted. */
-  const startEvents = new Set<number>();
-  const initialStats: ModelledStats['initial'] = [];
-  let initialSkipped = 0;
-  if (ctx.pcpStart === 'trace') {
-    const byCpuZone = new Map<string, InitialPage[]>();
-    for (const p of initial) {
-      const k = `${p.cpu}/${p.zone}`;
-      if (!byCpuZone.has(k)) byCpuZone.set(k, []);
-      byCpuZone.get(k)!.push(p);
-    }
-    const keys = new Set([...byCpuZone.keys(), ...pinned.keys()]);
-    for (let cpu = 0; cpu < config.cpus; cpu++) {
-      config.zones.forEach((z, zone) => {
-        const c = zi?.zones.find((x) => x.name === z.name)?.pcp.find((p) => p.cpu === cpu)?.count;
-        if (c) keys.add(`${cpu}/${zone}`);
-      });
-    }
-    let phCursor = 0;
-    for (const k of [...keys].sort()) {
-      const [cpu, zone] = k.split('/').map(Number) as [number, number];
-      const pages = (byCpuZone.get(k) ?? []).filter((p) => {
-        const st = g.pfnState(p.pfn);
-        const ok = st.kind === 'allocated' && ensureAllocatedHead(p.pfn, p.order);
-        if (!ok) {
-          initialSkipped++;
-          note(`start per-cpu page ${p.pfn}/${p.order} (cpu ${cpu}) is ${st.kind} in the start dump: left out`);
-        }
-        if (ok) startEvents.add(p.i);
-        return ok;
-      });
-      const known = pages.reduce((a, p) => a + 2 ** p.order, 0);
-      const zname = config.zones[zone]!.name;
-      const fromZoneinfo = zi?.zones.find((x) => x.name === zname)?.pcp.find((p) => p.cpu === cpu)?.count;
-      let count: number, pinnedBy: 'drain' | 'zoneinfo' | 'known';
-      if (pinned.has(k)) {
-        count = pinned.get(k)!;
-        pinnedBy = 'drain';
-      } else if (fromZoneinfo !== undefined && fromZoneinfo >= known) {
-        count = fromZoneinfo;
-        pinnedBy = 'zoneinfo';
-      } else {
-        count = known;
-        pinnedBy = 'known';
-      }
-      if (count < known) note(`cpu ${cpu} ${zname}: the first bulk free pins count at ${count}, but the trace names ${known} start pages`);
-      // Placeholders: allocated order-0 pages of a MOVABLE pageblock of the zone that no event touches.
-      const placeholders: number[] = [];
-      const z = config.zones[zone]!;
-      if (count > known) {
-        for (let pfn = Math.max(z.startPfn, phCursor); pfn < z.endPfn && placeholders.length < count - known; pfn++) {
-          if (touched.has(pfn)) continue;
-          const st = g.pfnState(pfn);
-          if (st.kind === 'allocated' && st.isHead && st.order === 0 && st.pageblockMt === MigrateType.MOVABLE) placeholders.push(pfn);
-          phCursor = pfn + 1;
-        }
-      }
-      for (let p = 0; p < NR_PCP_LISTS; p++) {
-        const order = orderOfPindex(p);
-        const mine = pages.filter((x) => x.order === order && pindexOf(x.order, x.listMt) === p);
-        const allocated = mine.filter((x) => x.how === 'alloc');
-        const drained = mine.filter((x) => x.how === 'drain').reverse();
-        for (const x of allocated) {
-          const pb = g.getPageblockMt(x.pfn);
-          placeOnPcp(x.pfn, x.order, cpu, listMtOf(pb) === x.listMt ? pb : x.listMt, true);
-        }
-        if (p === pindexOf(0, MigrateType.MOVABLE)) for (const pfn of placeholders) g.pcpPlace(pfn, 0, cpu, true);
-        for (const x of drained) placeOnPcp(x.pfn, x.order, cpu, x.recMt, true);
-      }
-      initialStats.push({ cpu, zone: zname, count: view.count(cpu, zone), pinnedBy, known, placeholders: placeholders.length, zoneinfo: fromZoneinfo ?? null });
-    }
-  }
-
-  // --- the replay ---
+  const isPcpOrder = (order: number) => g.pcpIndex(order, MigrateType.MOVABLE) >= 0;
   const simDrains: Seq = new Map();
   const simZoneLocked: Seq = new Map();
-  const st = {
+  const st: ReplayStats = {
     allocs: 0, allocSamePfn: 0, allocSameFromStartLists: 0, allocFailedInTrace: 0, carvedFromPcp: 0, carvedFromBuddy: 0, carveFailed: 0,
     carvePops: 0, frees: 0, listFrees: 0, directFrees: 0, freeNotAllocated: 0,
   };
-  const drainsCounter = () => g.core.global('pcpDrains');
   const firstMismatches: string[] = [];
   const mismatch = (s: string) => {
     if (firstMismatches.length < 12) firstMismatches.push(s);
@@ -329,13 +315,13 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
 
   const simFree = (i: number, e: KmemEvent, order: number) => {
     st.frees++;
-    if (!ensureAllocatedHead(e.pfn, order)) {
+    if (!ensureAllocatedHead(g, e.pfn, order)) {
       st.freeNotAllocated++;
       div.freeNotAllocated++;
       note(`t=${e.ts} line ${e.line}: ${e.event} pfn ${e.pfn} order ${order}: ${g.pfnState(e.pfn).kind} in the simulator`);
       return;
     }
-    if (!PCP_ORDERS.has(order)) {
+    if (!isPcpOrder(order)) {
       st.directFrees++;
       g.free(e.pfn, order, { direct: true, cpu: e.cpu });
       return;
@@ -343,30 +329,32 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
     const zone = zoneOf(e.pfn);
     const pb = g.getPageblockMt(e.pfn);
     let snap: number[][] | null = null;
-    if (pb !== MigrateType.ISOLATE && (view.count(e.cpu, zone) + 2 ** order >= config.zones[zone]!.pcpHigh || (order >= 1 && order <= 3))) {
-      snap = view.lists(e.cpu, zone);
+    if (pb !== MigrateType.ISOLATE && (g.pcpCount(e.cpu, zone) + 2 ** order >= config.zones[zone]!.pcpHigh || (order >= 1 && order <= 3))) {
+      snap = g.pcpLists(e.cpu, zone);
     }
-    const d0 = drainsCounter();
+    const d0 = g.counters().pcpDrains;
     g.free(e.pfn, order, { cpu: e.cpu });
-    if (drainsCounter() === d0) return;
+    if (g.counters().pcpDrains === d0) return;
     if (!snap) throw new Error(`modelled replay: an unforeseen bulk free at line ${e.line}`);
-    const p0 = pindexOf(order, listMtOf(pb));
+    // The round robin starts at the freed page's list; each list gives pages from its tail.
+    const p0 = g.pcpIndex(order, pb);
     snap[p0]!.unshift(e.pfn);
+    const n = g.pcpListCount;
     let k = 0;
-    for (let s = 0; s < NR_PCP_LISTS; s++) {
-      const p = (p0 + s) % NR_PCP_LISTS;
+    for (let s = 0; s < n; s++) {
+      const p = (p0 + s) % n;
       const before = snap[p]!, now = g.pcpList(e.cpu, zone, p);
-      for (let j = before.length - 1; j >= now.length; j--) simDrains.set(`${i}:${k++}`, [before[j]!, orderOfPindex(p), -1]);
+      for (let j = before.length - 1; j >= now.length; j--) simDrains.set(`${i}:${k++}`, [before[j]!, g.pcpIndexOrder(p), -1]);
     }
   };
 
   const removeFromPcp = (pfn: number, order: number): boolean => {
     const s = g.pfnState(pfn);
-    const listMt = listMtOf(s.mt);
-    const list = g.pcpList(s.cpu, s.zone, pindexOf(order, listMt));
+    const list = g.pcpList(s.cpu, s.zone, g.pcpIndex(order, s.mt));
+    const listMt = s.mt >= MigrateType.HIGHATOMIC ? MigrateType.MOVABLE : s.mt;
     const k = list.indexOf(pfn);
     if (k < 0) return false;
-    const recorded = list.slice(0, k).map((p) => g.pfnState(p).mt);
+    const recorded = list.slice(0, k).map((p) => g.recordedMt(p));
     // Pop the list head by allocation (there is no other way to take a page off a per-cpu list) until the page
     // comes off, then put the others back in front. Each pop halves the cpu's free_factor (counted: carvePops).
     let popped = 0, ok = true;
@@ -375,13 +363,13 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
       const got = g.alloc(order, listMt, { highestZone: s.zone, cpu: s.cpu });
       if (got !== list[popped]) {
         // The zone failed its watermark and another one answered: give that page back and stop.
-        if (got >= 0) placeOnPcp(got, order, s.cpu, listMt, false);
+        if (got >= 0) placeOnPcp(g, got, order, s.cpu, listMt, false);
         note(`carving ${pfn}: popping cpu ${s.cpu}'s list gave ${got}, expected ${list[popped]}`);
         ok = false;
         break;
       }
     }
-    for (let j = Math.min(popped, k) - 1; j >= 0; j--) placeOnPcp(list[j]!, order, s.cpu, recorded[j]!, false);
+    for (let j = Math.min(popped, k) - 1; j >= 0; j--) placeOnPcp(g, list[j]!, order, s.cpu, recorded[j]!, false);
     return ok;
   };
 
@@ -392,17 +380,17 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
       return;
     }
     const highest = highestZoneOf(e.gfpFlags, config.zones);
-    const pcpAlloc = PCP_ORDERS.has(e.order) && e.migratetype < MigrateType.HIGHATOMIC;
-    const before = config.zones.map((_, z) => view.count(e.cpu, z));
-    const wasEmpty = config.zones.map((_, z) => pcpAlloc && view.empty(e.cpu, z, pindexOf(e.order, e.migratetype)));
+    const pindex = e.migratetype < MigrateType.HIGHATOMIC ? g.pcpIndex(e.order, e.migratetype) : -1;
+    const before = config.zones.map((_, z) => g.pcpCount(e.cpu, z));
+    const wasEmpty = config.zones.map((_, z) => pindex >= 0 && g.pcpListHead(e.cpu, z, pindex) < 0);
     const x = g.alloc(e.order, e.migratetype, { highestZone: highest, cpu: e.cpu });
     if (x >= 0) {
       const zx = zoneOf(x);
-      if (!pcpAlloc) simZoneLocked.set(`${i}:0`, [x, e.order, -1]);
+      if (pindex < 0) simZoneLocked.set(`${i}:0`, [x, e.order, -1]);
       else if (wasEmpty[zx]) {
         // Refilled: the first block taken is the one returned, the rest sit on the list in the order taken.
-        const blocks = [x, ...g.pcpList(e.cpu, zx, pindexOf(e.order, e.migratetype))];
-        if (blocks.length !== (view.count(e.cpu, zx) - before[zx]!) / 2 ** e.order + 1) throw new Error(`modelled replay: refill bookkeeping at line ${e.line}`);
+        const blocks = [x, ...g.pcpList(e.cpu, zx, pindex)];
+        if (blocks.length !== (g.pcpCount(e.cpu, zx) - before[zx]!) / 2 ** e.order + 1) throw new Error(`modelled replay: refill bookkeeping at line ${e.line}`);
         blocks.forEach((b, k) => simZoneLocked.set(`${i}:${k}`, [b, e.order, -1]));
       }
     }
@@ -414,7 +402,7 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
     mismatch(`t=${e.ts} line ${e.line} cpu ${e.cpu}: alloc order ${e.order} mt ${e.migratetype}: trace ${e.pfn}, simulator ${x}`);
     // Give the simulator's pick back where it came from.
     if (x >= 0) {
-      if (pcpAlloc) placeOnPcp(x, e.order, e.cpu, e.migratetype, false);
+      if (pindex >= 0) placeOnPcp(g, x, e.order, e.cpu, e.migratetype, false);
       else g.freeRange(x, e.order, { skipNotify: true });
     }
     // Make the trace's choice happen.
@@ -449,50 +437,38 @@ export function runModelled(ctx: ModelledContext): ModelledStats {
     }
     ctx.poll();
   });
+  return { stats: st, drains: simDrains, zoneLocked: simZoneLocked, firstMismatches };
+}
 
-  // --- the comparison ---
-  const compare = (trace: Seq, sim: Seq) => {
-    let same = 0, sameFromStartLists = 0;
-    for (const [k, v] of trace) {
-      const s = sim.get(k);
-      if (s && s[0] === v[0] && s[1] === v[1]) {
-        same++;
-        if (startEvents.has(v[2])) sameFromStartLists++;
-      }
+// --- phase 5 ---
+
+/** The trace's events against the simulator's, by position, one by one and per anchoring event. */
+export function compareSeq(trace: Seq, sim: Seq, startEvents: ReadonlySet<number>): EventSeqComparison {
+  let same = 0, sameFromStartLists = 0;
+  for (const [k, v] of trace) {
+    const s = sim.get(k);
+    if (s && s[0] === v[0] && s[1] === v[1]) {
+      same++;
+      if (startEvents.has(v[2])) sameFromStartLists++;
     }
-    const groups = (m: Seq) => {
-      const out = new Map<string, string[]>();
-      for (const [k, v] of m) {
-        const a = k.slice(0, k.indexOf(':'));
-        if (!out.has(a)) out.set(a, []);
-        out.get(a)!.push(`${v[0]}/${v[1]}`);
-      }
-      return out;
-    };
-    const tg = groups(trace), sg = groups(sim);
-    let groupsSame = 0;
-    for (const [a, v] of tg) if (sg.get(a)?.join(' ') === v.join(' ')) groupsSame++;
-    const pages = (m: Seq) => [...m.values()].reduce((x, v) => x + 2 ** v[1], 0);
-    return {
-      trace: trace.size, sim: sim.size, same, sameFromStartLists, tracePages: pages(trace), simPages: pages(sim),
-      traceGroups: tg.size, simGroups: sg.size, groupsSame,
-      firstDifferences: [...tg].filter(([a, v]) => sg.get(a)?.join(' ') !== v.join(' ')).slice(0, 3)
-        .map(([a, v]) => `at event ${a}: trace ${v.length} (${v.slice(0, 3).join(' ')}...), simulator ${sg.get(a)?.length ?? 0} (${(sg.get(a) ?? []).slice(0, 3).join(' ')}...)`),
-    };
-  };
-
-  const endCounts: ModelledStats['endCounts'] = [];
-  for (let cpu = 0; cpu < config.cpus; cpu++) {
-    config.zones.forEach((z, zone) => endCounts.push({ cpu, zone: z.name, count: view.count(cpu, zone) }));
   }
+  const groups = (m: Seq) => {
+    const out = new Map<string, string[]>();
+    for (const [k, v] of m) {
+      const a = k.slice(0, k.indexOf(':'));
+      if (!out.has(a)) out.set(a, []);
+      out.get(a)!.push(`${v[0]}/${v[1]}`);
+    }
+    return out;
+  };
+  const tg = groups(trace), sg = groups(sim);
+  let groupsSame = 0;
+  for (const [a, v] of tg) if (sg.get(a)?.join(' ') === v.join(' ')) groupsSame++;
+  const pages = (m: Seq) => [...m.values()].reduce((x, v) => x + 2 ** v[1], 0);
   return {
-    initial: initialStats,
-    endCounts,
-    initialPcpPages: initialStats.reduce((a, x) => a + x.count, 0),
-    initialSkipped,
-    ...st,
-    drains: compare(traceDrains, simDrains),
-    zoneLocked: compare(traceZoneLocked, simZoneLocked),
-    firstMismatches,
+    trace: trace.size, sim: sim.size, same, sameFromStartLists, tracePages: pages(trace), simPages: pages(sim),
+    traceGroups: tg.size, simGroups: sg.size, groupsSame,
+    firstDifferences: [...tg].filter(([a, v]) => sg.get(a)?.join(' ') !== v.join(' ')).slice(0, 3)
+      .map(([a, v]) => `at event ${a}: trace ${v.length} (${v.slice(0, 3).join(' ')}...), simulator ${sg.get(a)?.length ?? 0} (${(sg.get(a) ?? []).slice(0, 3).join(' ')}...)`),
   };
 }

@@ -31,126 +31,12 @@ import type { FreeBlock } from '../importers/kpageflags.js';
 import type { FtraceEvent, KmemEvent } from '../importers/ftrace.js';
 import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import { runModelled } from './modelled.js';
+import type { ModelledStats, ReplayDivergence, TraceData, TraceReplayOptions, TraceReplayResult } from './types.js';
 
-export type ReplayMode = 'forced' | 'modelled';
-
-export interface TraceReplayOptions {
-  mode?: ReplayMode;
-  /** Delay before a pass, ms, or 'trace': each pass starts when the real one did (prproc), when one is near. */
-  delayMs?: number | 'trace';
-  capacity?: number;
-  /**
-   * page_reporting_order written (as through sysfs) when the trace starts, after the boot passes were
-   * reproduced: what reporting would have done at another order on the same allocator traffic.
-   */
-  order?: number;
-  /** Run the reporting worker this long after the last event, ms (default: to the end of the trace). */
-  tailMs?: number;
-  /** Check the allocator's invariants at the end (slow-ish: one full walk). Default true. */
-  check?: boolean;
-  /**
-   * Modelled mode: the per-cpu lists at the start. 'trace' (default) rebuilds them from the trace; 'empty' starts
-   * with empty lists (an ablation: what the rebuilt lists are worth).
-   */
-  pcpStart?: 'trace' | 'empty';
-}
-
-/** The blocks one report() call carried, in scatterlist order; times in guest seconds. */
-export interface ReplayReport { t: number; pass: number; batch: number; entries: Array<[number, number]> }
-export interface ReplayPass { pass: number; t: number; batches: number; blocks: number; bytes: number }
-
-export interface ReplayDivergence {
-  /** alloc_zone_locked of a pfn that is no free block head in the simulator (carved out anyway when free). */
-  allocNotHead: number;
-  allocNotFree: number;
-  /** alloc_zone_locked whose migratetype differs from the list the block sat on. */
-  allocListMt: number;
-  /** A drain or direct free of pages that are not allocated in the simulator (skipped). */
-  freeNotAllocated: number;
-  /** pcpu_drain whose migratetype differs from the pageblock's. */
-  drainMtOverride: number;
-  first: string[];
-}
-
-/** A trace event sequence against the simulator's (drains, or zone-locked blocks). */
-export interface EventSeqComparison {
-  /** Events (pages or blocks) in the trace / done by the simulator. */
-  trace: number;
-  sim: number;
-  /** Trace events the simulator reproduced: same pfn and order at the same position (same anchoring event,
-   *  same ordinal inside it). */
-  same: number;
-  /** ... of which concern pages put on the start lists from the trace itself. */
-  sameFromStartLists: number;
-  tracePages: number;
-  simPages: number;
-  /** Bulk frees (drains) or refills: runs of events with one anchor; `groupsSame` are identical as a whole. */
-  traceGroups: number;
-  simGroups: number;
-  groupsSame: number;
-  firstDifferences: string[];
-}
-
-export interface ModelledStats {
-  /** The per-cpu lists rebuilt at the start, per cpu and zone. */
-  initial: Array<{
-    cpu: number; zone: string; count: number; pinnedBy: 'drain' | 'zoneinfo' | 'known'; known: number;
-    placeholders: number; zoneinfo: number | null;
-  }>;
-  initialPcpPages: number;
-  /** Per-cpu count at the end of the trace, per cpu and zone. */
-  endCounts: Array<{ cpu: number; zone: string; count: number }>;
-  /** Start per-cpu pages named by the trace that are free in the start dump (left out). */
-  initialSkipped: number;
-  /** mm_page_alloc events fed to the simulator. */
-  allocs: number;
-  /** ... answered by the simulator with the trace's page. */
-  allocSamePfn: number;
-  /** ... of which were pages put on the start lists from the trace itself (their list order came from it). */
-  allocSameFromStartLists: number;
-  /** Failed allocations in the trace (pfn 0): nothing to do. */
-  allocFailedInTrace: number;
-  /** The simulator picked another page: the trace's came off a per-cpu list / out of the buddy / could not be had. */
-  carvedFromPcp: number;
-  carvedFromBuddy: number;
-  carveFailed: number;
-  /** Allocations made to pop a per-cpu list down to a carved page (each halves that cpu's free_factor). */
-  carvePops: number;
-  /** Frees fed: per-cpu (single and batched) and direct, and list frees waiting for their batched event. */
-  frees: number;
-  listFrees: number;
-  directFrees: number;
-  freeNotAllocated: number;
-  /** mm_page_pcpu_drain events against the simulator's bulk frees. */
-  drains: EventSeqComparison;
-  /** mm_page_alloc_zone_locked events against the simulator's refills (and direct buddy allocations). */
-  zoneLocked: EventSeqComparison;
-  firstMismatches: string[];
-}
-
-export interface TraceReplayResult {
-  run: string;
-  mode: ReplayMode;
-  config: GuestConfig;
-  /** Trace window, guest seconds. */
-  start: number;
-  end: number;
-  events: number;
-  applied: { allocZoneLocked: number; pcpuDrain: number; directFree: number };
-  /** Boot-time passes replayed on the inferred start lists vs reports.csv. */
-  boot: { passes: number; calls: number; blocks: number; blocksSame: number; callsSame: number; reportedMismatch: number };
-  reports: ReplayReport[];
-  passes: ReplayPass[];
-  /** Free blocks at the end (ascending pfn). */
-  endBlocks: FreeBlock[];
-  endBuddyinfo: number[][];
-  pageblockMtFromTrace: number;
-  /** Inferred pageblock types per zone: counts by migratetype. */
-  pageblockCounts: number[][];
-  divergence: ReplayDivergence;
-  modelled?: ModelledStats;
-  wallMs: number;
-}
+export type {
+  ClosedBy, EventSeqComparison, ModelledStats, PcpStartSummary, ReplayDivergence, ReplayMode, ReplayPass, ReplayReport,
+  TraceData, TraceReplayOptions, TraceReplayResult,
+} from './types.js';
 
 class RecordingDevice implements ReportingDevice {
   readonly order = 0;
@@ -162,15 +48,6 @@ class RecordingDevice implements ReportingDevice {
 }
 
 const KMEM = new Set(['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked', 'mm_page_pcpu_drain', 'mm_page_alloc_extfrag']);
-
-export interface TraceData {
-  /** Kmem events after the start dump, in trace order. */
-  kmem: KmemEvent[];
-  /** prproc times (guest seconds) of every pass in the trace. */
-  passStarts: number[];
-  start: number;
-  end: number;
-}
 
 const traceCache = new Map<string, TraceData>();
 
@@ -220,8 +97,6 @@ export function freeBlocksOf(g: WasmGuest): FreeBlock[] {
   });
   return out.sort((a, b) => a.pfn - b.pfn);
 }
-
-const PCP_ORDERS = new Set([0, 1, 2, 3, 9]);
 
 export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceReplayResult {
   const t0 = performance.now();
@@ -329,7 +204,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
       return;
     }
     const head = st.head, big = st.order;
-    if (((guest.word(head) >>> 16) & 0xff) !== e.migratetype) div.allocListMt++;
+    if (guest.recordedMt(head) !== e.migratetype) div.allocListMt++;
     guest.allocExact(head, big, e.migratetype);
     if (big === e.order) return;
     guest.reshapeAllocated(head, big, 0, e.migratetype);
@@ -396,7 +271,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
           giveBack(e, e.migratetype);
           break;
         case 'mm_page_free':
-          if (!PCP_ORDERS.has(e.order)) {
+          if (guest.pcpIndex(e.order, MigrateType.MOVABLE) < 0) {
             applied.directFree++;
             giveBack(e, undefined);
           }
