@@ -349,7 +349,7 @@ function settle(t: Track, rules: PcpRules, zoneinfo: number | undefined, note: (
     pinnedBy = count === zoneinfo ? 'zoneinfo' : 'drain';
   } else {
     count = lower;
-    pinnedBy = 'known';
+    pinnedBy = lower > named ? 'drain' : 'known';
   }
   if (best.mismatches) note(`cpu ${t.cpu} ${z.name}: ${best.mismatches} bulk frees fit no start count and free_factor`);
   if (count < named) {

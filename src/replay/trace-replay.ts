@@ -16,13 +16,13 @@
 //   are placed in isolation order, then those passes are REPLAYED by the simulator's worker (the result is
 //   checked against reports.csv: `boot`), which leaves the lists in the order the kernel left them;
 // - pageblock migratetypes: MOVABLE, except where the first trace event with a migratetype that touches a
-//   pageblock says otherwise (alloc_zone_locked / pcpu_drain);
-// - per-cpu lists (modelled mode, src/replay/modelled.ts): the pages the trace drains or allocates without a
-//   refill before any other event of them were on per-cpu lists at the start; count is pinned by the first bulk
-//   free (count had just reached high).
+//   pageblock says otherwise (alloc_zone_locked / pcpu_drain: that type; alloc_extfrag: the type stolen from);
+// - per-cpu lists (modelled mode, src/replay/pcp-start.ts): each list's first events say which pages it held and
+//   whether it was empty; count is bounded by every free (a bulk free follows exactly when count reaches high)
+//   and taken from zoneinfo within those bounds.
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
-import { type GuestConfig, MIGRATE_TYPES, MigrateType, NR_ORDERS } from '../core/types.js';
+import { type GuestConfig, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_PAGES } from '../core/types.js';
 import { VirtualClock } from '../sim/clock.js';
 import { PageReporting, type PassRecord, type ReportRecord } from '../reporting/worker.js';
 import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
@@ -111,6 +111,15 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   // --- pageblock migratetypes from the first trace evidence ---
   const pbMt = new Map<number, number>();
   for (const e of trace.kmem) {
+    if (e.event === 'mm_page_alloc_extfrag') {
+      // A steal names the block it takes from the fallback type's list: its pageblocks were of that type until
+      // then (the refill's zone-locked event that follows carries the stealing type).
+      if (e.fallbackMigratetype < 0 || e.fallbackMigratetype >= MigrateType.HIGHATOMIC) continue;
+      for (let pb = Math.floor(e.pfn / PAGEBLOCK_PAGES); pb * PAGEBLOCK_PAGES < e.pfn + 2 ** e.fallbackOrder; pb++) {
+        if (!pbMt.has(pb)) pbMt.set(pb, e.fallbackMigratetype);
+      }
+      continue;
+    }
     if (e.event !== 'mm_page_alloc_zone_locked' && e.event !== 'mm_page_pcpu_drain') continue;
     if (e.migratetype < 0 || e.migratetype >= MigrateType.HIGHATOMIC) continue;
     const pb = Math.floor(e.pfn / 512);
