@@ -36,17 +36,17 @@ class TraceText {
     this.lines.push(`  wl-1  [00${cpu}] d..2.  ${this.t.toFixed(6)}: ${what}`);
     return this;
   }
-  alloc(cpu: number, pfn: number, order = 0, mt = MOVABLE) {
+  alloc(cpu: number, pfn: number, order = 0, mt: number = MOVABLE) {
     return this.add(cpu, `mm_page_alloc: page=(____ptrval____) pfn=0x${pfn.toString(16)} order=${order} migratetype=${mt} gfp_flags=GFP_HIGHUSER_MOVABLE`);
   }
-  refill(cpu: number, pfns: number[], order = 0, mt = MOVABLE) {
+  refill(cpu: number, pfns: number[], order = 0, mt: number = MOVABLE) {
     for (const p of pfns) this.add(cpu, `mm_page_alloc_zone_locked: page=(____ptrval____) pfn=0x${p.toString(16)} order=${order} migratetype=${mt} percpu_refill=1`);
     return this.alloc(cpu, pfns[0]!, order, mt);
   }
   free(cpu: number, pfn: number, order = 0) {
     return this.add(cpu, `mm_page_free: page=(____ptrval____) pfn=0x${pfn.toString(16)} order=${order}`);
   }
-  drain(cpu: number, pfn: number, order = 0, mt = MOVABLE) {
+  drain(cpu: number, pfn: number, order = 0, mt: number = MOVABLE) {
     return this.add(cpu, `mm_page_pcpu_drain: page=(____ptrval____) pfn=0x${pfn.toString(16)} order=${order} migratetype=${mt}`);
   }
   events(): KmemEvent[] {
