@@ -74,6 +74,31 @@ describe('WasmGuest.pcpPlace', () => {
   });
 });
 
+describe('WasmGuest per-cpu read-outs (what replay reads instead of linear memory)', () => {
+  it('list index and order follow 6.1 order_to_pindex; count, head and recorded type follow the lists', () => {
+    const g = WasmGuest.create({ profile: 'linux-6.1', memBytes: 1024 * 2 ** 20, cpus: 2 });
+    g.boot();
+    expect(g.pcpListCount).toBe(13);
+    expect([g.pcpIndex(0, MigrateType.UNMOVABLE), g.pcpIndex(0, MigrateType.MOVABLE), g.pcpIndex(3, MigrateType.RECLAIMABLE)]).toEqual([0, 1, 11]);
+    expect([g.pcpIndex(1, MigrateType.HIGHATOMIC), g.pcpIndex(9, MigrateType.UNMOVABLE), g.pcpIndex(4, MigrateType.MOVABLE)]).toEqual([4, 12, -1]);
+    expect([0, 1, 3, 4, 11, 12].map((p) => g.pcpIndexOrder(p))).toEqual([0, 0, 1, 1, 3, 9]);
+    const zone = g.config.zones.findIndex((z) => z.name === 'DMA32');
+    expect(g.pcpListHead(1, zone, 1)).toBe(-1);
+    const x = g.alloc(0, MigrateType.MOVABLE, { cpu: 1 });
+    // The refill left batch - 1 pages behind x, the next one first.
+    const list = g.pcpList(1, zone, 1);
+    expect(list.length).toBe(g.config.zones[zone]!.pcpBatch - 1);
+    expect(g.pcpListHead(1, zone, 1)).toBe(list[0]);
+    expect(g.pcpCount(1, zone)).toBe(list.length);
+    expect(g.pcpLists(1, zone)[1]).toEqual(list);
+    expect(g.recordedMt(x)).toBe(MigrateType.MOVABLE);
+    expect(g.recordedMt(list[0]!)).toBe(MigrateType.MOVABLE);
+    expect(() => g.pcpCount(2, zone)).toThrow(SimError);
+    expect(() => g.pcpList(0, zone, 13)).toThrow(SimError);
+    expect(WasmGuest.create({ profile: 'linux-5.7', memBytes: 64 * 2 ** 20 }).pcpIndex(1, MigrateType.MOVABLE)).toBe(-1);
+  });
+});
+
 describe('E5 modelled trace replay', () => {
   let run: Run;
   let r: TraceReplayResult;
