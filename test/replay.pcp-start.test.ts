@@ -8,9 +8,9 @@ import { rmSync } from 'node:fs';
 import { WasmGuest } from '../src/core/guest.js';
 import { MigrateType } from '../src/core/types.js';
 import { loadRun } from '../src/importers/run.js';
-import { parseFtraceText, type KmemEvent } from '../src/importers/ftrace.js';
+import { parseFtraceText, type KmemEvent, type PageAllocEvent } from '../src/importers/ftrace.js';
 import { anchorTrace, pcpRulesOf } from '../src/replay/modelled.js';
-import { inferPcpStart, type PcpStart } from '../src/replay/pcp-start.js';
+import { claimZoneLocked, inferPcpStart, type PcpStart } from '../src/replay/pcp-start.js';
 import { loadTrace, replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { type Recorder, type SyntheticRun, type SyntheticSpec, syntheticRun } from './helpers/synthetic-trace.js';
 
@@ -39,8 +39,11 @@ class TraceText {
   alloc(cpu: number, pfn: number, order = 0, mt: number = MOVABLE) {
     return this.add(cpu, `mm_page_alloc: page=(____ptrval____) pfn=0x${pfn.toString(16)} order=${order} migratetype=${mt} gfp_flags=GFP_HIGHUSER_MOVABLE`);
   }
+  zoneLocked(cpu: number, pfn: number, order = 0, mt: number = MOVABLE) {
+    return this.add(cpu, `mm_page_alloc_zone_locked: page=(____ptrval____) pfn=0x${pfn.toString(16)} order=${order} migratetype=${mt} percpu_refill=1`);
+  }
   refill(cpu: number, pfns: number[], order = 0, mt: number = MOVABLE) {
-    for (const p of pfns) this.add(cpu, `mm_page_alloc_zone_locked: page=(____ptrval____) pfn=0x${p.toString(16)} order=${order} migratetype=${mt} percpu_refill=1`);
+    for (const p of pfns) this.zoneLocked(cpu, p, order, mt);
     return this.alloc(cpu, pfns[0]!, order, mt);
   }
   free(cpu: number, pfn: number, order = 0) {
@@ -107,6 +110,23 @@ describe('start per-cpu lists: the rules', () => {
     const c0 = pcpOf(infer(t), 0);
     expect(c0.lists[P.MOVABLE_0]).toMatchObject({ closedBy: 'old page drained', tails: [{ pfn: 6000 }] });
     expect(c0.contradictions).toBeGreaterThan(0);
+  });
+
+  it('a refill belongs to the allocation of its first block, of its order and type, even with another allocation between', () => {
+    // cpu 0 refills its MOVABLE list (5000, 5001); an interrupt's UNMOVABLE allocation comes before the
+    // mm_page_alloc of 5000; an earlier MOVABLE block (4000) was taken for an allocation the trace does not show.
+    const all = new TraceText().zoneLocked(0, 4000).zoneLocked(0, 5000).zoneLocked(0, 5001)
+      .alloc(0, 7000, 0, UNMOVABLE).alloc(0, 5000).events();
+    const [irq, alloc] = [all[3] as PageAllocEvent, all[4] as PageAllocEvent];
+    const pending = [0, 1, 2];
+    expect(claimZoneLocked(pending, all, irq)).toEqual({ claimed: [], dropped: [] });
+    expect(claimZoneLocked(pending, all, alloc)).toEqual({ claimed: [1, 2], dropped: [0] });
+    expect(pending).toEqual([]);
+    // The inference sees the refill of cpu 0's MOVABLE list and UNMOVABLE's head 7000.
+    const g = rulesGuest();
+    const c0 = inferPcpStart(all, anchorTrace(all).listFree, pcpRulesOf(g), () => undefined).pcps[0]!;
+    expect(c0.lists[P.MOVABLE_0]!.closedBy).toBe('refill');
+    expect(pfnsOf(c0.lists[P.UNMOVABLE_0]!)).toEqual([7000]);
   });
 
   it('count: a free without a bulk free bounds it from above, the one with a bulk free from below', () => {

@@ -26,7 +26,7 @@ import type { WasmGuest } from '../core/guest.js';
 import { MigrateType } from '../core/types.js';
 import type { Run } from '../importers/run.js';
 import type { KmemEvent, PageAllocEvent } from '../importers/ftrace.js';
-import { inferPcpStart, type PcpRules, type PcpStartInference } from './pcp-start.js';
+import { claimZoneLocked, inferPcpStart, type PcpRules, type PcpStartInference } from './pcp-start.js';
 import type { EventSeqComparison, ModelledStats, PcpStartSummary, ReplayDivergence, TraceData } from './types.js';
 
 export interface ModelledContext {
@@ -119,7 +119,7 @@ export function anchorTrace(ev: readonly KmemEvent[]): TraceAnchors {
   const lastFree = new Map<number, number>();
   const lastOnCpu = new Map<number, number>();
   const drainOrdinal = new Map<number, number>();
-  const pendingZl = new Map<number, Array<{ pfn: number; order: number; idx: number }>>();
+  const pendingZl = new Map<number, number[]>();
   ev.forEach((e, i) => {
     switch (e.event) {
       case 'mm_page_free':
@@ -140,12 +140,14 @@ export function anchorTrace(ev: readonly KmemEvent[]): TraceAnchors {
       }
       case 'mm_page_alloc_zone_locked': {
         if (!pendingZl.has(e.cpu)) pendingZl.set(e.cpu, []);
-        pendingZl.get(e.cpu)!.push({ pfn: e.pfn, order: e.order, idx: i });
+        pendingZl.get(e.cpu)!.push(i);
         return;
       }
       case 'mm_page_alloc': {
-        (pendingZl.get(e.cpu) ?? []).forEach((z, k) => zoneLocked.set(`${i}:${k}`, [z.pfn, z.order, z.idx]));
-        pendingZl.delete(e.cpu);
+        const { claimed, dropped } = claimZoneLocked(pendingZl.get(e.cpu) ?? [], ev, e);
+        claimed.forEach((j, k) => zoneLocked.set(`${i}:${k}`, [ev[j]!.pfn, ev[j]!.order, j]));
+        // Blocks taken for an allocation the trace does not show: still trace events to hold the model against.
+        for (const j of dropped) zoneLocked.set(`untraced${j}:0`, [ev[j]!.pfn, ev[j]!.order, j]);
         break;
       }
       default:
@@ -153,7 +155,7 @@ export function anchorTrace(ev: readonly KmemEvent[]): TraceAnchors {
     }
     lastOnCpu.set(e.cpu, i);
   });
-  for (const [cpu, zl] of pendingZl) zl.forEach((z, k) => zoneLocked.set(`end${cpu}:${k}`, [z.pfn, z.order, z.idx]));
+  for (const [cpu, zl] of pendingZl) zl.forEach((j, k) => zoneLocked.set(`end${cpu}:${k}`, [ev[j]!.pfn, ev[j]!.order, j]));
   return { listFree, drains, zoneLocked };
 }
 

@@ -115,6 +115,28 @@ interface Evaluation {
   tookAll: boolean;
 }
 
+/**
+ * The mm_page_alloc_zone_locked events (indexes, waiting on the allocation's cpu) that belong to allocation `e`:
+ * __rmqueue_smallest traces every block it takes, for a refill or a direct allocation, before the allocation
+ * itself is traced, so they are the run of events of e's order and type that starts with e's page. Events of
+ * another order or type stay waiting (an interrupt's allocation can come between a refill and its
+ * mm_page_alloc); earlier ones of the same kind are dropped (blocks taken for an allocation that is not traced).
+ */
+export function claimZoneLocked(
+  pending: number[], events: readonly KmemEvent[], e: { pfn: number; order: number; migratetype: number },
+): { claimed: number[]; dropped: number[] } {
+  const same = (j: number) => {
+    const z = events[j]!;
+    return z.order === e.order && 'migratetype' in z && z.migratetype === e.migratetype;
+  };
+  const first = pending.findIndex((j) => same(j) && events[j]!.pfn === e.pfn);
+  if (first < 0) return { claimed: [], dropped: [] };
+  const claimed = pending.filter((j, k) => k >= first && same(j));
+  const dropped = pending.filter((j, k) => k < first && same(j));
+  pending.splice(0, pending.length, ...pending.filter((j) => !same(j)));
+  return { claimed, dropped };
+}
+
 /** nr_pcp_free for a bulk free that is not free_high: pages to free and the free_factor after. */
 function nrPcpFree(ff: number, high: number, batch: number): [number, number] {
   if (high < batch) return [1, ff];
@@ -237,7 +259,6 @@ export function inferPcpStart(
     const zone = zoneOf(e.pfn);
     if (zone < 0) {
       if (!(e.event === 'mm_page_alloc' && e.pfn === 0)) note(`line ${e.line}: ${e.event} pfn ${e.pfn} lies in no zone`);
-      if (e.event === 'mm_page_alloc') pendingRefill.delete(cpu);
       return;
     }
     switch (e.event) {
@@ -248,8 +269,7 @@ export function inferPcpStart(
         break;
       }
       case 'mm_page_alloc': {
-        const refill = (pendingRefill.get(cpu) ?? []).filter((j) => zoneOf(events[j]!.pfn) === zone);
-        pendingRefill.delete(cpu);
+        const refill = claimZoneLocked(pendingRefill.get(cpu) ?? [], events, e).claimed;
         const p = e.migratetype < MIGRATE_PCPTYPES ? rules.pcpIndex(e.order, e.migratetype) : -1;
         if (p < 0) break;
         const t = track(cpu, zone);
