@@ -274,10 +274,8 @@ export function inferPcpStart(
         if (p < 0) break;
         const t = track(cpu, zone);
         t.steps.push({ t: 'alloc', order: e.order, refill: refill.length });
-        if (refill.length) {
-          if (events[refill[0]!]!.pfn !== e.pfn) note(`line ${e.line}: a refill's first block ${events[refill[0]!]!.pfn} is not the page allocated (${e.pfn})`);
-          close(t, p, 'refill');
-        } else if (!touched.has(e.pfn)) {
+        if (refill.length) close(t, p, 'refill');
+        else if (!touched.has(e.pfn)) {
           const l = t.lists[p]!;
           if (l.closedBy) {
             t.contradictions++;
