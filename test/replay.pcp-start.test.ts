@@ -11,7 +11,7 @@ import { loadRun } from '../src/importers/run.js';
 import { parseFtraceText, type KmemEvent, type PageAllocEvent } from '../src/importers/ftrace.js';
 import { anchorTrace, pcpRulesOf } from '../src/replay/modelled.js';
 import { claimZoneLocked, inferPcpStart, type PcpStart } from '../src/replay/pcp-start.js';
-import { loadTrace, replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
+import { guestConfigOf, loadTrace, replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { type Recorder, type SyntheticRun, type SyntheticSpec, syntheticRun } from './helpers/synthetic-trace.js';
 
 const { UNMOVABLE, MOVABLE } = MigrateType;
@@ -194,8 +194,9 @@ function expectExact(r: TraceReplayResult): void {
 
 /** What the rebuilt lists say against the true ones: closed lists exactly, open ones at both ends. */
 function expectTrueLists(syn: SyntheticRun, dir: string): PcpStart[] {
-  const trace = loadTrace(loadRun(dir));
-  const g = new WasmGuest(replayTrace(loadRun(dir), { mode: 'forced', check: false }).config);
+  const run = loadRun(dir);
+  const trace = loadTrace(run);
+  const g = new WasmGuest(guestConfigOf(run));
   const inferred = inferPcpStart(trace.kmem, anchorTrace(trace.kmem).listFree, pcpRulesOf(g), () => undefined);
   const dma32 = inferred.pcps.filter((p) => p.zoneName === 'DMA32');
   for (const p of dma32) {

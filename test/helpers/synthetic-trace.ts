@@ -36,6 +36,8 @@ export interface SyntheticRun {
 }
 
 const DMA32_START = 4096;
+/** The types per-cpu lists are kept for, MOVABLE first (the THP list's pages are movable). */
+const LIST_TYPES = [MigrateType.MOVABLE, MigrateType.UNMOVABLE, MigrateType.RECLAIMABLE];
 /** UNMOVABLE pageblocks at the bottom of DMA32, all allocated at the start ("kernel memory"). */
 const KERNEL_BLOCKS = 4;
 /** MOVABLE pageblocks after them, all allocated at the start (pages in use, and where start per-cpu pages come from). */
@@ -159,12 +161,14 @@ export class Recorder {
 /** Build the true guest, run the workload, write the run folder. */
 export function syntheticRun(spec: SyntheticSpec): SyntheticRun {
   const random = mulberry32(spec.seed ?? 1);
-  const startCounts = Array.from({ length: spec.cpus }, (_, c) =>
-    spec.start.filter((s) => s.cpu === c).reduce((a, s) => a + s.blocks * 2 ** (s.pindex === 12 ? 9 : Math.floor(s.pindex / 3)), 0));
-  const skew = (c: number) => spec.zoneinfoSkew?.[c] ?? 0;
-  const zi = zoneinfoText(spec, [Array(spec.cpus).fill(0), startCounts.map((n, c) => Math.max(0, n + skew(c)))]);
-  const zones = zoneSpecsFromZoneinfo(parseZoneinfo(zi));
+  // The zone layout does not depend on the counts zoneinfo prints, so the guest comes first.
+  const none = Array(spec.cpus).fill(0);
+  const zones = zoneSpecsFromZoneinfo(parseZoneinfo(zoneinfoText(spec, [none, none])));
   const g = new WasmGuest(resolveGuest({ profile: 'linux-6.1', zones, cpus: spec.cpus }));
+  const startCounts = Array.from({ length: spec.cpus }, (_, c) =>
+    spec.start.filter((s) => s.cpu === c).reduce((a, s) => a + s.blocks * 2 ** g.pcpIndexOrder(s.pindex), 0));
+  const skew = (c: number) => spec.zoneinfoSkew?.[c] ?? 0;
+  const zi = zoneinfoText(spec, [none, startCounts.map((n, c) => Math.max(0, n + skew(c)))]);
 
   // The start: kernel pageblocks, pages in use, a sparse stretch, then free memory; free blocks go on their lists
   // in ascending pfn at the tail (as the replay rebuilds them from the dump), the large ones already Reported.
@@ -203,7 +207,7 @@ export function syntheticRun(spec: SyntheticSpec): SyntheticRun {
   };
   // Larger blocks are picked first (they need whole aligned runs), then everything is queued in random order.
   const blocks = spec.start.flatMap((s) => Array.from({ length: s.blocks }, () => s))
-    .map((s) => ({ ...s, order: g.pcpIndexOrder(s.pindex), mt: s.pindex === 12 ? MigrateType.MOVABLE : s.pindex % 3 }))
+    .map((s) => ({ ...s, order: g.pcpIndexOrder(s.pindex), mt: LIST_TYPES.find((mt) => g.pcpIndex(g.pcpIndexOrder(s.pindex), mt) === s.pindex)! }))
     .sort((a, b) => b.order - a.order)
     .map((s) => ({ ...s, pfn: pick(s.order, s.mt === MigrateType.UNMOVABLE), key: random() }))
     .sort((a, b) => a.key - b.key);
