@@ -150,7 +150,7 @@ export class WasmGuest implements Allocator {
   alloc(order: number, mt: number, opts: AllocOptions = {}): number {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
-    const r = this.x.alloc(order, mt, highest, cpu);
+    const r = opts.mayFail ? this.x.allocMayFail(order, mt, highest, cpu) : this.x.alloc(order, mt, highest, cpu);
     if (r === -14) return -1;
     if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
     return r >>> 0;

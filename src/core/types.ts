@@ -86,6 +86,11 @@ export interface AllocOptions {
   highestZone?: number;
   /** CPU whose per-cpu lists serve the request. Default 0. */
   cpu?: number;
+  /**
+   * The caller falls back when this fails (a THP fault then takes 4 KiB pages, __GFP_NORETRY | __GFP_NOWARN):
+   * a failure is not counted in allocFailures.
+   */
+  mayFail?: boolean;
 }
 
 export interface FreeOptions {

@@ -117,6 +117,8 @@ export const HostSchema = z.strictObject({
 // --- workloads (the specs of src/workloads) ---
 
 const tickMs = () => positive().optional();
+/** How a workload's faults see transparent huge pages (src/workloads/mapping.ts). */
+const thpMode = () => oneOf(['never', 'always', 'madvise']).optional();
 
 export const MemhogSchema = z.strictObject({
   kind: z.literal('memhog'),
@@ -127,6 +129,8 @@ export const MemhogSchema = z.strictObject({
   freeRateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
   tickMs: tickMs(),
+  thp: thpMode(),
+  exitAfterFree: bool().optional(),
 });
 
 export const ChurnSchema = z.strictObject({
@@ -148,6 +152,8 @@ export const FragmentSchema = z.strictObject({
   rateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
   tickMs: tickMs(),
+  thp: thpMode(),
+  exitAfterFree: bool().optional(),
 });
 
 export const PageCacheSchema = z.strictObject({
@@ -169,6 +175,7 @@ export const BurstSchema = z.strictObject({
   count: intAtLeast(1),
   rateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
+  thp: thpMode(),
 });
 
 export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema], {
@@ -218,6 +225,10 @@ export const GuestSchema = z.strictObject({
   (g.workloads ?? []).forEach((w, i) => {
     if (w.cpu !== undefined && w.cpu >= cpus) {
       ctx.addIssue({ code: 'custom', path: ['workloads', i, 'cpu'], message: `expected a cpu of this ${cpus}-cpu guest (0..${cpus - 1})` });
+    }
+    // A folio needs THP in the guest (transparent_hugepage is never, or THP not built: guest.thp false).
+    if ('thp' in w && w.thp !== undefined && w.thp !== 'never' && g.thp === false) {
+      ctx.addIssue({ code: 'custom', path: ['workloads', i, 'thp'], message: `expected "never": this guest has THP off ("thp": false)` });
     }
   });
 });

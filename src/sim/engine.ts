@@ -139,6 +139,7 @@ export class Simulation {
         hostRssKib: hc.rssPages * 4, discardedPages: hc.discardedPages, lockAcquisitions: rm?.lockAcquisitions ?? 0,
         pageOps: g.pageOps(),
         reportingOrder: g.reporting ? g.reporting.order : -1,
+        thpFaults: g.workloadCount('thpFaults'), thpFallbacks: g.workloadCount('thpFallbacks'),
       };
       if (g.hinting) Object.assign(metrics, Object.fromEntries(Object.entries(g.hinting.metrics).map(([k, v]) => [`hint.${k}`, v])));
       const p = g.spec.policy;

@@ -70,6 +70,13 @@ export class GuestRun {
         hostPages: backing === 'thp' ? 512 : 1,
       });
     }
+    // Work runs on cpus the guest has (a 1-cpu guest has only cpu 0).
+    (spec.workloads ?? []).forEach((w, i) => {
+      const cpu = w.cpu ?? 0;
+      if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.guest.config.cpus)) {
+        throw new SimError('BAD_CPU', `workloads[${i}].cpu: ${cpu} is not a cpu of this ${this.guest.config.cpus}-cpu guest`, { field: `workloads[${i}].cpu`, value: cpu });
+      }
+    });
     this.workloads = (spec.workloads ?? []).map((w) => createWorkload(w));
   }
 
@@ -120,5 +127,10 @@ export class GuestRun {
 
   pageOps(): number {
     return this.workloads.reduce((a, w) => a + w.pageOps, 0);
+  }
+
+  /** A count summed over the workloads (see Workload.counts). */
+  workloadCount(name: string): number {
+    return this.workloads.reduce((a, w) => a + (w.counts?.()[name] ?? 0), 0);
   }
 }
