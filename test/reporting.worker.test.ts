@@ -69,7 +69,7 @@ describe('batching: the scatterlist is shared by the lists of a zone and sent wh
   });
 
   it('a leftover flush reports fewer than capacity entries at the end of the zone', () => {
-    const r = rig(smallGuest({ pages: 5 * 1024 + 256, watermarks: { min: 0, low: 0, high: 0 } }), { capacity: 8 });
+    const r = rig(smallGuest({ profile: 'linux-next', pages: 5 * 1024 + 256, watermarks: { min: 0, low: 0, high: 0 } }), { capacity: 8 });
     const dev = new RecordingDevice(r.clock);
     r.rep.register(dev);
     runUntil(r, 2000);
@@ -370,7 +370,7 @@ describe('promise-returning devices', () => {
       durationS: opts.durationS ?? 3, sampleMs: opts.sampleMs ?? 50,
       guests: [{
         guest: { profile: 'linux-6.1', pcp: false, cpus: 1, thp: false, zones: [{ name: 'Normal', startPfn: 0, endPfn: pages, managed: pages, watermarks: { min: 16, low: 32, high: 48 } }] },
-        policy: { kind: 'reporting', record: true, delayMs: opts.delayMs }, device: { kind: 'null' },
+        policy: { kind: 'reporting', record: true, timerDelayMs: opts.delayMs }, device: { kind: 'null' },
       }],
     });
     (sim.guests[0] as unknown as { device: ReportingDevice }).device = dev;
