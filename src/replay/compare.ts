@@ -198,7 +198,7 @@ export async function compareMemhog(run: Run, opts: { mib?: number; holdS?: numb
     guests: [{
       name: run.name,
       guest: { profile: 'linux-6.1', zones, cpus },
-      policy: { kind: 'reporting', profile: 'linux-6.1', registerAtS, delayMs: 2016, capacity: 32 },
+      policy: { kind: 'reporting', profile: 'linux-6.1', registerAtS, timerDelayMs: 2016 },
       device: { kind: 'virtio-balloon' },
       host: { backing: 'thp' },
       workloads: [{ kind: 'memhog', startS: allocStart, mib, rateMiBps: allocRate, holdS, freeRateMiBps: freeRate, cpu: 1 }],

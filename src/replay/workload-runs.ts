@@ -135,7 +135,7 @@ export async function compareWorkloadRun(run: Run, opts: WorkloadRunOptions = {}
       name: run.name,
       guest: { profile: 'linux-6.1', zones, cpus },
       policy: {
-        kind: 'reporting', profile: 'linux-6.1', registerAtS: register, delayMs: 2016, capacity: 32, record: true,
+        kind: 'reporting', profile: 'linux-6.1', registerAtS: register, timerDelayMs: 2016, record: true,
         ...(kind === 'order0' ? { sysfsOrder: { atS: m['rorder_set']!, order: Number(/\bRORDER=(\d+)/.exec(append)![1]) } } : {}),
       },
       device: { kind: 'virtio-balloon' },

@@ -3,6 +3,7 @@
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest, type GuestSpec } from '../core/config.js';
 import { SimError } from '../core/errors.js';
+import { orderRefusal } from '../core/profiles.js';
 import { QemuHost, hostShiftOf, type QemuHostOptions } from '../host/qemu.js';
 import { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from '../host/devices.js';
 import type { ReportingDevice } from '../reporting/device.js';
@@ -63,6 +64,9 @@ export class GuestRun {
     if (policy.kind === 'reporting') {
       this.reporting = new PageReporting(this.guest, clock, policy);
       this.reporting.guestId = id;
+      // A write the kernel would refuse is refused now, not from inside the run.
+      const why = policy.sysfsOrder ? orderRefusal(this.reporting.profile, policy.sysfsOrder.order) : null;
+      if (why) throw new SimError('BAD_CONFIG', why, { field: 'sysfsOrder', value: policy.sysfsOrder!.order, profile: this.reporting.profile.name });
     } else if (policy.kind === 'hinting') {
       this.hinting = new FreePageHinting(this.guest, clock, {
         use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs,
@@ -98,8 +102,9 @@ export class GuestRun {
     if (this.reporting && this.device) {
       const at = policy.kind === 'reporting' ? (policy.registerAtS ?? 0) * 1000 : 0;
       this.clock.schedule(at, () => {
+        // Nothing unregisters here, so register() answers at once.
         const r = this.reporting!.register(this.device!);
-        if (r !== 0) throw new SimError('DEVICE', `register failed: ${r}`, { status: r });
+        if (r !== 0) throw new SimError('DEVICE', `register failed: ${String(r)}`, { status: r });
       });
       if (policy.kind === 'reporting' && policy.sysfsOrder) {
         const { atS, order } = policy.sysfsOrder;
