@@ -161,7 +161,7 @@ describe('errors name the file, the field and the value', () => {
     ['a reporting knob on hinting', (r) => (r.guests[0].policy = { kind: 'hinting', order: 3 }), 'guests[0].policy.order: unknown field'],
     ['a missing duration', (r) => delete r.durationS, 'durationS: expected a number > 0, but it is missing'],
     ['a negative workload size', (r) => (r.guests[0].workloads[0].mib = -3), 'guests[0].workloads[0].mib: expected a number > 0, got -3'],
-    ['an unknown workload', (r) => (r.guests[0].workloads[0] = { kind: 'stress' }), 'guests[0].workloads[0].kind: expected a workload with kind "memhog", "churn", "fragment", "pagecache" or "burst", got "stress"'],
+    ['an unknown workload', (r) => (r.guests[0].workloads[0] = { kind: 'stress' }), 'guests[0].workloads[0].kind: expected a workload with kind "memhog", "churn", "fragment", "pagecache", "burst" or "writes", got "stress"'],
     ['a cpu the guest lacks', (r) => ((r.guests[0].cpus = 1), (r.guests[0].workloads[0].cpu = 1)), 'guests[0].workloads[0].cpu: expected a cpu of this 1-cpu guest (0..0), got 1'],
     ['a failing device that never fails', (r) => (r.guests[0].device = { kind: 'failing', every: 0 }), 'guests[0].device.every: expected integer >= 1, got 0'],
     ['JSON null as a device', (r) => (r.guests[0].device = null), 'guests[0].device: expected a device: "virtio-balloon", "null", {"kind": "failing", "every": N} or {"kind": "slow", "latencyMs": T}, got null'],

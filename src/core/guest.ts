@@ -445,11 +445,18 @@ export class WasmGuest implements Allocator {
   }
 
   pcpPages(zone: number): number {
-    this.checkZone(zone);
-    const i32 = this.core.i32;
     let n = 0;
-    for (let c = 0; c < this.config.cpus; c++) n += i32[(this.L.pcpStart + (c * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
+    for (let c = 0; c < this.config.cpus; c++) n += this.pcpCount(c, zone);
     return n;
+  }
+
+  /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
+  pcpCount(cpu: number, zone: number): number {
+    this.checkZone(zone);
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.config.cpus)) {
+      throw new SimError('BAD_CPU', `pcpCount: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
+    }
+    return this.core.i32[(this.L.pcpStart + (cpu * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
   }
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */

@@ -133,7 +133,19 @@ export class PageReporting {
     return this.registerLocked(device);
   }
 
-  private registerLocked(device: ReportingDevice): number {
+  /**
+   * A guest that starts from a recorded state (GuestStartState) registered its device before the state was
+   * captured, at `atMs`: its first pass is still due at atMs + delay if that is later than now; otherwise the
+   * passes that ran are part of the recorded state (its Reported flags) and reporting is idle.
+   */
+  registeredAt(device: ReportingDevice, atMs: number): number {
+    if (!(Number.isFinite(atMs) && atMs <= this.clock.now())) {
+      throw new SimError('BAD_CONFIG', `registeredAt: ${atMs} ms is not a past time (now ${this.clock.now()} ms)`, { field: 'registerAtS', value: atMs });
+    }
+    return this.registerLocked(device, atMs);
+  }
+
+  private registerLocked(device: ReportingDevice, pastMs?: number): number {
     if (this.device) return EBUSY;
     this.device = device;
     this.stopping = false;
@@ -147,7 +159,14 @@ export class PageReporting {
     this.guest.setReportingOrder(this.order);
     this.guest.takeNotifications();
     this.state = 'IDLE';
-    this.fire('request');
+    if (pastMs === undefined) this.fire('request');
+    else if (pastMs + this.delayMs > this.clock.now()) {
+      this.state = transition('IDLE', 'request').next;
+      this.timer = this.clock.schedule(pastMs + this.delayMs, () => {
+        this.timer = null;
+        this.startPass();
+      });
+    }
     return 0;
   }
 

@@ -180,8 +180,14 @@ export const BurstSchema = z.strictObject({
   thp: thpMode(),
 });
 
-export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema], {
-  error: 'expected a workload with kind "memhog", "churn", "fragment", "pagecache" or "burst"',
+export const WritesSchema = z.strictObject({
+  kind: z.literal('writes'),
+  writes: z.array(z.strictObject({ atS: nonNegative(), pages: intAtLeast(1) }), { error: 'expected an array of {"atS", "pages"}' }),
+  cpu: cpuIndex().optional(),
+});
+
+export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema, WritesSchema], {
+  error: 'expected a workload with kind "memhog", "churn", "fragment", "pagecache", "burst" or "writes"',
 });
 
 // --- guests ---

@@ -52,6 +52,7 @@ export class Fragment implements Workload {
         clock.schedule(now + s.holdS * 1000, () => {
           this.pageOps += mapping.free(0, mapping.entries);
           mapping.clear();
+          mapping.freePageTables();
           exit(clock.now());
         });
       });

@@ -72,6 +72,7 @@ export class Memhog implements Workload {
           if (freed < mapping.entries) return true;
           this.freeDoneAt = t;
           mapping.clear();
+          mapping.freePageTables();
           exit(t);
           return false;
         });
