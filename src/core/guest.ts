@@ -124,7 +124,11 @@ export class WasmGuest implements Allocator {
     this.clearToAllocated();
     for (const [pfn, mt] of s.pageblocks ?? []) this.setPageblockMt(pfn, mt);
     for (const b of s.free) this.placeFreeBlock(b.pfn, b.order, b.mt, true, b.reported);
-    for (const p of s.pcp ?? []) this.pcpPlace(p.pfn, p.order, p.cpu, true);
+    for (const p of s.pcp ?? []) {
+      // Every page starts an order-0 allocated block: a higher-order per-cpu block is made one first.
+      if (p.order > 0) this.reshapeAllocated(p.pfn, p.order, p.order, this.getPageblockMt(p.pfn));
+      this.pcpPlace(p.pfn, p.order, p.cpu, true);
+    }
     this.takeNotifications();
     if (s.allocatedResident ?? true) {
       // Everything present between free blocks was in use, so the host backs it.

@@ -19,6 +19,7 @@
 //   neither free nor visible in buddyinfo; their orders and types are not recorded).
 import { WasmGuest, type WasmGuestOptions } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
+import { getProfile } from '../core/profiles.js';
 import { SimError } from '../core/errors.js';
 import {
   type GuestConfig, type GuestStartState, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_ORDER, type ProfileName,
@@ -289,52 +290,67 @@ class Layout {
   }
 
   /**
-   * zoneinfo's per-cpu counts as order-0 pages, laid out as refills leave them. A refill (rmqueue_bulk) takes
-   * `batch` pages one by one off the smallest free blocks, so it eats a block upwards from its low end, adding
-   * the pages to the list's tail in ascending pfn; allocations take the list's head, the lowest. What a cpu
-   * still holds is therefore the top of a refill: a run of up to `batch` pages just below what is still free of
-   * an eaten pageblock. Eaten pageblocks first (those holding small free blocks), then pageblocks wholly
-   * allocated, one refill each, the cpus in turn; a page below each run stays allocated. UNMOVABLE pageblocks
-   * come first: an idle guest's per-cpu traffic is the kernel's own (in the real 6.1 trace, 83% of the pages
-   * on the lists when it started were UNMOVABLE), and a page goes on the list of its pageblock's type.
+   * zoneinfo's per-cpu counts, laid out as refills leave them. 6.1 keeps lists for orders 0 to 3 (and the THP
+   * order); a refill (rmqueue_bulk) brings max(batch >> order, 2) blocks, taking them one by one off the
+   * smallest free blocks, so it eats a block upwards from its low end and adds the blocks to the list's tail in
+   * ascending pfn, while allocations take the head, the lowest. What a cpu still holds is therefore the top of
+   * a refill: a run of blocks just below what is still free of an eaten pageblock. The split of a cpu's pages
+   * over the orders is not recorded; it is taken from the real 6.1 trace, whose lists held about 60% of their
+   * pages at order 0 and the rest at orders 1, 2 and 3 alike, 83% of them UNMOVABLE (a page goes on the list of
+   * its pageblock's type, so UNMOVABLE pageblocks come first). Eaten pageblocks first (those holding small free
+   * blocks), then pageblocks wholly allocated; one refill each, the cpus and orders in turn; each run leaves the
+   * lowest pages of its range to the kernel.
    */
   pcpPages(counts: number[][], pageblocks: Array<[number, number]>): NonNullable<GuestStartState['pcp']> {
     const notMovable = new Set(pageblocks.filter(([, mt]) => mt !== MigrateType.MOVABLE).map(([p]) => p >> PAGEBLOCK_ORDER));
+    const orders = this.cfg.pcp ? getProfile(this.cfg.profile).pcpOrders.filter((o) => o < PAGEBLOCK_ORDER) : [0];
     const out: NonNullable<GuestStartState['pcp']> = [];
     counts.forEach((perCpu, zi) => {
       const z = this.cfg.zones[zi]!;
       const used = this.used[zi]!, usable = this.usable[zi]!, onPcp = this.onPcp[zi]!;
-      const free = (p: number) => usable[p - z.startPfn] && !used[p - z.startPfn] && !onPcp[p - z.startPfn];
+      const free = (p: number, n: number) => {
+        for (let q = p - z.startPfn; q < p - z.startPfn + n; q++) if (!usable[q] || used[q] || onPcp[q]) return false;
+        return true;
+      };
       const batch = Math.max(1, z.pcpBatch);
-      // Eaten low ends [start, end): a refill's pages run down from `end`.
-      const ends: Array<[number, number]> = this.eaten.filter((e) => e.zone === zi).map((e) => [e.start, e.end]);
+      // Ranges [start, end) a refill's blocks run down from `end` in.
+      const ranges: Array<[number, number]> = this.eaten.filter((e) => e.zone === zi).map((e) => [e.start, e.end]);
       for (const movable of [false, true]) {
         for (let p = Math.ceil(z.startPfn / PAGEBLOCK) * PAGEBLOCK; p + PAGEBLOCK <= z.endPfn; p += PAGEBLOCK) {
           if (notMovable.has(p >> PAGEBLOCK_ORDER) === movable || this.eaten.some((e) => e.zone === zi && e.start <= p && e.end > p)) continue;
           if (used.subarray(p - z.startPfn, p - z.startPfn + PAGEBLOCK).some((u) => u)) continue;
-          ends.push([p, p + PAGEBLOCK]);
+          ranges.push([p, p + PAGEBLOCK]);
         }
       }
-      const need = [...perCpu];
-      let c = 0;
-      for (const [start, end] of ends) {
-        while (c < need.length && need[c] === 0) c++;
-        if (c === need.length) break;
-        // Up to one refill, leaving the eaten range's lowest page to the kernel.
-        let take = Math.min(batch, need[c]!, end - start - 1);
-        for (let p = end - 1; take > 0 && p > start; p--) {
-          if (!free(p)) continue;
-          onPcp[p - z.startPfn] = 1;
-          out.push({ cpu: c, pfn: p, order: 0 });
-          need[c]!--;
-          take--;
+      // Pages wanted per cpu and order: order 0 takes what the others leave.
+      const want = perCpu.map((n) => {
+        const w = orders.map((o) => (o === 0 ? 0 : Math.floor((n * 0.4) / (orders.length - 1) / (1 << o)) << o));
+        w[0] = n - w.reduce((a, b) => a + b, 0);
+        return w;
+      });
+      let ri = 0;
+      for (let round = 0; ri < ranges.length && want.some((w) => w.some((x) => x > 0)); round++) {
+        for (let c = 0; c < perCpu.length && ri < ranges.length; c++) {
+          for (let k = 0; k < orders.length && ri < ranges.length; k++) {
+            const o = orders[k]!, size = 1 << o;
+            if (want[c]![k]! < size) continue;
+            const [start, end] = ranges[ri++]!;
+            let blocks = Math.min(batch > 1 ? Math.max(batch >> o, 2) : 1, want[c]![k]! >> o);
+            for (let p = Math.floor(end / size) * size - size; blocks > 0 && p > start; p -= size) {
+              if (!free(p, size)) continue;
+              onPcp.fill(1, p - z.startPfn, p - z.startPfn + size);
+              out.push({ cpu: c, pfn: p, order: o });
+              want[c]![k]! -= size;
+              blocks--;
+            }
+          }
         }
-        c = (c + 1) % need.length;
       }
-      // More than that leaves room for: any allocated page.
-      need.forEach((n, cpu) => {
+      // More than the ranges hold: any allocated pages, as order-0 pages.
+      want.forEach((w, cpu) => {
+        let n = w.reduce((a, b) => a + b, 0);
         for (let p = z.startPfn; n > 0 && p < z.endPfn; p++) {
-          if (!free(p)) continue;
+          if (!free(p, 1)) continue;
           onPcp[p - z.startPfn] = 1;
           out.push({ cpu, pfn: p, order: 0 });
           n--;
