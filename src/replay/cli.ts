@@ -7,7 +7,7 @@
 // - any other run (memhog, fragment, repeated cycles, THP, an idle boot) is simulated from its recorded state
 //   with the workload its recording describes (src/replay/run-replay.ts); `--mode workload` does that for a
 //   traced run too.
-import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { loadRun } from '../importers/run.js';
 import { SimError } from '../core/errors.js';
@@ -15,7 +15,7 @@ import { replayTrace, type ReplayMode } from './trace-replay.js';
 import { traceRunComparison } from './compare.js';
 import { replayRun, type WorkloadRunDetails } from './run-replay.js';
 import { describeRun } from './run-model.js';
-import { type RunComparison, type Window, reportsCsv } from './format.js';
+import { type RunComparison, type Window, reportsCsv, withinTolerance } from './format.js';
 
 const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled|workload] [--delay <ms>|trace] [--order N] [--capacity N] [--flush trace|on|off] [--json] [--reports-csv FILE]';
 
@@ -190,4 +190,81 @@ export function formatComparison(c: RunComparison): string {
     out.push(`  free blocks at the end vs the kpageflags dump: ${b.same}/${b.real} identical (sim ${b.sim}), Reported differs ${b.reportedDiffers}, only real ${b.onlyReal}, only sim ${b.onlySim}`);
   }
   return out.join('\n');
+}
+
+// --- prsim fidelity: every run folder of a directory, real against simulator ---
+
+const FIDELITY_USAGE = 'usage: prsim fidelity [folder of run folders, default ../shared/real-kernel] [--json] [--tolerance S]';
+
+export interface FidelityRow {
+  run: string;
+  kind: string;
+  /** The window held: after the last free, or the boot reporting of an idle run. */
+  window: 'after free' | 'boot';
+  real: Window;
+  sim: Window;
+  ok: boolean;
+  why: string[];
+}
+
+/** Replay every run folder (a folder holding serial.log or passes.csv) of `root` and hold each to tolerance. */
+export function fidelityRows(root: string, tolS = 0.15): FidelityRow[] {
+  return readdirSync(root).sort()
+    .filter((d) => statSync(join(root, d)).isDirectory() && ['serial.log', 'passes.csv'].some((f) => existsSync(join(root, d, f))))
+    .map((d) => {
+      const c = replay({ dir: join(root, d) });
+      const afterFree = c.real.afterFree !== null && c.sim.afterFree !== null;
+      const real = (afterFree ? c.real.afterFree : c.real.boot)!, sim = (afterFree ? c.sim.afterFree : c.sim.boot)!;
+      const t = afterFree ? withinTolerance(real, sim, tolS)
+        : { why: [real.passes !== sim.passes ? `passes ${real.passes} vs ${sim.passes}` : '', real.calls !== sim.calls ? `calls ${real.calls} vs ${sim.calls}` : '', real.blocks !== sim.blocks ? `blocks ${real.blocks} vs ${sim.blocks}` : ''].filter(Boolean) };
+      return { run: c.run, kind: c.kind === 'trace' ? `trace (${c.mode})` : c.kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
+    });
+}
+
+export function formatFidelity(rows: FidelityRow[], tolS: number): string {
+  const cell = (a: number | null, b: number | null, f: (x: number) => string) => `${a === null ? '-' : f(a)} / ${b === null ? '-' : f(b)}`;
+  const head = ['run', 'kind', 'window', 'passes', 'calls', 'blocks', 'MiB', 't50 s', 't90 s', `within ${tolS} s`];
+  const body = rows.map((r) => [
+    r.run, r.kind, r.window, cell(r.real.passes, r.sim.passes, String), cell(r.real.calls, r.sim.calls, String),
+    cell(r.real.blocks, r.sim.blocks, String), cell(r.real.bytes / 2 ** 20, r.sim.bytes / 2 ** 20, (x) => x.toFixed(0)),
+    cell(r.real.t50, r.sim.t50, (x) => x.toFixed(2)), cell(r.real.t90, r.sim.t90, (x) => x.toFixed(2)), r.ok ? 'yes' : `no: ${r.why.join(', ')}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...body.map(line), '', `real / simulator; ${rows.filter((r) => r.ok).length} of ${rows.length} runs within tolerance`].join('\n');
+}
+
+export async function fidelityCommand(args: string[]): Promise<number> {
+  let root = '../shared/real-kernel', json = false, tol = 0.15;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') {
+      console.log(FIDELITY_USAGE);
+      return 0;
+    } else if (a === '--tolerance') {
+      tol = Number(args[++i]);
+      if (!(tol > 0)) {
+        console.error(`prsim: fidelity: --tolerance must be seconds > 0, got '${args[i]}'\n${FIDELITY_USAGE}`);
+        return 2;
+      }
+    } else if (a.startsWith('-')) {
+      console.error(`prsim: fidelity: unknown option ${a}\n${FIDELITY_USAGE}`);
+      return 2;
+    } else root = a;
+  }
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    console.error(`prsim: fidelity: ${root}: no such folder\n${FIDELITY_USAGE}`);
+    return 2;
+  }
+  let rows: FidelityRow[];
+  try {
+    rows = fidelityRows(root, tol);
+  } catch (e) {
+    if (!(e instanceof SimError)) throw e;
+    console.error(`prsim: fidelity: ${e.message}`);
+    return 2;
+  }
+  console.log(json ? JSON.stringify(rows, null, 1) : formatFidelity(rows, tol));
+  return 0;
 }

@@ -201,7 +201,8 @@ export interface WorkloadRunDetails {
 export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison {
   const t0 = performance.now();
   const model = describeRun(run);
-  const warnings = [...run.warnings, ...model.warnings];
+  // The model's warnings grow while the simulation is set up; the run's are added at the end.
+  const warnings = model.warnings;
   const pre = run.proc['pre'];
   const zoneinfo = pre?.zoneinfo ?? Object.values(run.proc).find((s) => s.zoneinfo)?.zoneinfo;
   if (!zoneinfo) throw new SimError('BAD_CONFIG', `${run.name}: no zoneinfo snapshot in guest/: the guest's zones are unknown`, { field: 'guest/*.zoneinfo' });
@@ -261,11 +262,12 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
     sim.reports = bootOut.side.reports;
   }
   const { warnings: _w, ...m } = model;
+  const allWarnings = [...run.warnings, ...warnings];
   const details: WorkloadRunDetails = {
     model: m,
     workload: work ? { start: work.start, snapshot: work.snapshot, cpus: work.cpus, metrics: work.metrics, snapshots: work.looks } : null,
     boot: bootOut ? { start: bootOut.start, snapshot: bootOut.snapshot } : null,
     wallMs: +(performance.now() - t0).toFixed(1),
   };
-  return { run: run.name, kind: model.cycles.length ? 'workload' : 'idle', warnings, clockOffset: model.clockOffset, real, sim, details: details as unknown as Record<string, unknown> };
+  return { run: run.name, kind: model.cycles.length ? 'workload' : 'idle', warnings: allWarnings, clockOffset: model.clockOffset, real, sim, details: details as unknown as Record<string, unknown> };
 }
