@@ -216,7 +216,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
     ? { t: model.preTime, buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
     : (() => {
       const s = serialSnapshots(run).find((x) => x.t >= register && x.t < register + 2);
-      return s ? { ...s, zoneinfo, source: `serial.log @B/@P at ${s.t.toFixed(3)} s` } : undefined;
+      return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
 
@@ -238,7 +238,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
       : (() => {
         const s = serialSnapshots(run).filter((x) => x.t <= firstWork).at(-1);
         if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
-        return s ? { ...s, zoneinfo, source: `serial.log @B/@P at ${s.t.toFixed(3)} s` } : undefined;
+        return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
       })();
     if (!snap) throw new SimError('BAD_CONFIG', `${run.name}: no recorded free lists before the workload (guest/pre.buddyinfo or serial.log @B records)`, { field: 'guest/pre.buddyinfo' });
     work = simulateFrom(run, model, snap, endS, 'log', opts, true);
