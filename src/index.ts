@@ -31,4 +31,3 @@ export { compareTrace, traceRunComparison } from './replay/compare.js';
 export { replayRun, type WorkloadRunDetails, type SnapshotComparison } from './replay/run-replay.js';
 export { describeRun, type RunModel, type RunCycle } from './replay/run-model.js';
 export { type RunComparison, type Side, type Window, windowOf, reportsCsv, withinTolerance } from './replay/format.js';
-export { replay } from './replay/cli.js';
