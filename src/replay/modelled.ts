@@ -49,17 +49,6 @@ const LIST_TYPES = [MigrateType.MOVABLE, MigrateType.UNMOVABLE, MigrateType.RECL
 /** Position (anchor event index:ordinal) → [pfn, order, trace event index or -1]. */
 type Seq = Map<string, [number, number, number]>;
 
-/** Read-only view of the simulator's per-cpu state, through the guest's facade. */
-export class PcpView {
-  constructor(private readonly g: WasmGuest) {}
-  count(cpu: number, zone: number): number {
-    return this.g.pcpCount(cpu, zone);
-  }
-  lists(cpu: number, zone: number): number[][] {
-    return this.g.pcpLists(cpu, zone);
-  }
-}
-
 export function runModelled(ctx: ModelledContext): ModelledStats {
   const { guest: g, trace } = ctx;
   const anchors = anchorTrace(trace.kmem);
