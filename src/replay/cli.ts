@@ -188,6 +188,10 @@ export function formatComparison(c: RunComparison): string {
     const b = d['endBlocks'] as { same: number; real: number; sim: number; onlyReal: number; onlySim: number; reportedDiffers: number };
     out.push(`  report() calls in the trace window: ${p.calls.same}/${p.calls.real} identical (sim ${p.calls.sim}); blocks in the same slot ${p.blocks.samePosition}/${p.blocks.real}, same set ${p.blocks.sameSet}`);
     out.push(`  free blocks at the end vs the kpageflags dump: ${b.same}/${b.real} identical (sim ${b.sim}), Reported differs ${b.reportedDiffers}, only real ${b.onlyReal}, only sim ${b.onlySim}`);
+    const m = (d['replay'] as { modelled?: { drains: { same: number; trace: number; groupsSame: number; traceGroups: number }; zoneLocked: { same: number; trace: number; groupsSame: number; traceGroups: number } } }).modelled;
+    if (m) {
+      out.push(`  per-cpu drains reproduced ${m.drains.same}/${m.drains.trace} (bulk frees ${m.drains.groupsSame}/${m.drains.traceGroups}); refilled blocks ${m.zoneLocked.same}/${m.zoneLocked.trace} (refills ${m.zoneLocked.groupsSame}/${m.zoneLocked.traceGroups})`);
+    }
   }
   return out.join('\n');
 }
