@@ -15,7 +15,7 @@ export async function bundleCli(): Promise<{ dir: string; cli: string; worker: s
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   };
   await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: join(dir, 'cli.js') });
-  await build({ ...common, entryPoints: ['src/sim/sweep-worker.ts'], outfile: join(dir, 'sweep-worker.js') });
+  await build({ ...common, entryPoints: ['src/sweep/worker.ts'], outfile: join(dir, 'sweep-worker.js') });
   return { dir, cli: join(dir, 'cli.js'), worker: join(dir, 'sweep-worker.js') };
 }
 
