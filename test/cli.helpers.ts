@@ -35,3 +35,12 @@ export function smallScenario(): Record<string, any> {
     }],
   };
 }
+
+/** smallScenario on one linux-next guest with an 8-point grid (order × capacity × guest size). */
+export function sweepScenario(): Record<string, any> {
+  const raw = smallScenario();
+  delete raw.guests[0].policies;
+  raw.guests[0].policy = { kind: 'reporting', profile: 'linux-next' };
+  raw.sweep = { 'policy.order': [0, 9], 'policy.capacity': [8, 32], 'guest.memMiB': [96, 128] };
+  return raw;
+}

@@ -123,42 +123,38 @@ function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Reco
   const prsimText = v['prsim'] as string | undefined;
   const prsim = prsimText !== undefined ? prsimText.trim().split(/\s+/).filter(Boolean) : defaultPrsim(kind);
   if (!prsim.length) throw new UsageError(`--prsim: expected a command, got '${prsimText}'`);
+  // Everything is checked before anything is written.
+  let files: Array<[string, string, boolean]>;
+  let next: string;
+  if (kind === 'slurm') {
+    const f = slurmFiles(def, { dir, shards, cpusPerTask, prsim, ...(parallelism !== undefined ? { parallelism } : {}), sbatch: (v['sbatch'] as string[] | undefined) ?? [] });
+    files = [['sweep.sbatch', f['sweep.sbatch'], true], ['merge.sbatch', f['merge.sbatch'], true], ['submit.sh', f['submit.sh'], true]];
+    next = `submit the ${shards}-task array and the merge after it:\n  sh ${join(dir, 'submit.sh')}\n` +
+      `or by hand:\n  jid=$(sbatch --parsable ${join(dir, 'sweep.sbatch')})\n  sbatch --dependency=afterok:\${jid%%;*} ${join(dir, 'merge.sbatch')}\n` +
+      `the merged rows land in ${join(dir, 'merged.json')} and merged.csv; prsim sweep --merge ${dir} prints the table\n`;
+  } else {
+    const image = v['image'] as string | undefined;
+    const claim = v['pvc'] as string | undefined;
+    if (!image) throw new UsageError('sweep --emit k8s: which container image? (--image REGISTRY/prsim:TAG, with prsim on its PATH)');
+    if (!claim) throw new UsageError('sweep --emit k8s: which volume holds the rows? (--pvc CLAIM, a PersistentVolumeClaim every pod can mount)');
+    const namespace = v['namespace'] as string | undefined;
+    const m = k8sManifests(def, { shards, cpusPerTask, image, claim, prsim, ...(parallelism !== undefined ? { parallelism } : {}), ...(namespace ? { namespace } : {}) });
+    files = [['k8s-sweep.yaml', m.sweep, false], ['k8s-merge.yaml', m.merge, false]];
+    const ns = namespace ? ` -n ${namespace}` : '';
+    next = `run the ${shards} shards, wait for them, then merge:\n` +
+      `  kubectl${ns} apply -f ${join(dir, 'k8s-sweep.yaml')}\n` +
+      `  kubectl${ns} wait --for=condition=complete --timeout=24h job/${m.name}\n` +
+      `  kubectl${ns} apply -f ${join(dir, 'k8s-merge.yaml')}\n` +
+      `  kubectl${ns} wait --for=condition=complete --timeout=1h job/${m.name}-merge\n` +
+      `the merged rows land in ${m.folder}/merged.json and merged.csv on the volume ${claim}\n`;
+  }
   if (shards > def.points) io.err(`prsim: ${shards} shards for ${def.points} grid points: ${shards - def.points} shards will have nothing to run\n`);
   prepareFolder(dir, def);
-  const written: string[] = [];
-  const put = (name: string, text: string, exec = false) => {
-    const path = join(dir, name);
-    writeFileAtomic(path, text);
-    if (exec) chmodSync(path, 0o755);
-    written.push(path);
-  };
-  if (kind === 'slurm') {
-    const files = slurmFiles(def, { dir, shards, cpusPerTask, prsim, ...(parallelism !== undefined ? { parallelism } : {}), sbatch: (v['sbatch'] as string[] | undefined) ?? [] });
-    put('sweep.sbatch', files['sweep.sbatch'], true);
-    put('merge.sbatch', files['merge.sbatch'], true);
-    put('submit.sh', files['submit.sh'], true);
-    io.out(`wrote ${written.join(', ')}\n\n` +
-      `submit the ${shards}-task array and the merge after it:\n  sh ${join(dir, 'submit.sh')}\n` +
-      `or by hand:\n  jid=$(sbatch --parsable ${join(dir, 'sweep.sbatch')})\n  sbatch --dependency=afterok:\${jid%%;*} ${join(dir, 'merge.sbatch')}\n` +
-      `the merged rows land in ${join(dir, 'merged.json')} and merged.csv; prsim sweep --merge ${dir} prints the table\n`);
-    return 0;
+  for (const [name, text, exec] of files) {
+    writeFileAtomic(join(dir, name), text);
+    if (exec) chmodSync(join(dir, name), 0o755);
   }
-  const image = v['image'] as string | undefined;
-  const claim = v['pvc'] as string | undefined;
-  if (!image) throw new UsageError('sweep --emit k8s: which container image? (--image REGISTRY/prsim:TAG, with prsim on its PATH)');
-  if (!claim) throw new UsageError('sweep --emit k8s: which volume holds the rows? (--pvc CLAIM, a PersistentVolumeClaim every pod can mount)');
-  const namespace = v['namespace'] as string | undefined;
-  const m = k8sManifests(def, { shards, cpusPerTask, image, claim, prsim, ...(parallelism !== undefined ? { parallelism } : {}), ...(namespace ? { namespace } : {}) });
-  put('k8s-sweep.yaml', m.sweep);
-  put('k8s-merge.yaml', m.merge);
-  const ns = namespace ? ` -n ${namespace}` : '';
-  io.out(`wrote ${written.join(', ')}\n\n` +
-    `run the ${shards} shards, wait for them, then merge:\n` +
-    `  kubectl${ns} apply -f ${join(dir, 'k8s-sweep.yaml')}\n` +
-    `  kubectl${ns} wait --for=condition=complete --timeout=24h job/${m.name}\n` +
-    `  kubectl${ns} apply -f ${join(dir, 'k8s-merge.yaml')}\n` +
-    `  kubectl${ns} wait --for=condition=complete --timeout=1h job/${m.name}-merge\n` +
-    `the merged rows land in ${m.folder}/merged.json and merged.csv on the volume ${claim}\n`);
+  io.out(`wrote ${files.map(([name]) => join(dir, name)).join(', ')}\n\n${next}`);
   return 0;
 }
 

@@ -47,6 +47,8 @@ export interface SweepRunResult {
   runs: number;
   /** Line number of a last line cut short by an earlier crash (dropped, its point run again), or null. */
   truncatedLine: number | null;
+  /** The most points held at once (running or queued): what the sweep's memory grows with. */
+  maxOpenPoints: number;
   wallMs: number;
 }
 
@@ -105,6 +107,7 @@ export async function runSweepToFolder(def: SweepDef, opts: SweepRunOptions): Pr
   let failure: unknown = null;
   let ran = 0;
   let runs = 0;
+  let maxOpenPoints = 0;
   const report = () => {
     if (!opts.onProgress) return;
     let partial = 0;
@@ -135,6 +138,7 @@ export async function runSweepToFolder(def: SweepDef, opts: SweepRunOptions): Pr
         const guests = splitGuests(spec);
         point = { params, spec, summaries: new Array(guests.length), marks: new Array(guests.length), left: guests.length, fractions: guests.map(() => 0) };
         open.set(index, point);
+        maxOpenPoints = Math.max(maxOpenPoints, open.size);
         for (let g = 0; g < guests.length && failure === null; g++) {
           while (inflight.size >= limit) await Promise.race(inflight);
           if (failure !== null) break;
@@ -160,5 +164,5 @@ export async function runSweepToFolder(def: SweepDef, opts: SweepRunOptions): Pr
     await pool.close();
   }
   if (failure !== null) throw failure;
-  return { shard, rowsFile: file.path, total, resumed: file.doneCount, ran, runs, truncatedLine: file.truncatedLine, wallMs: performance.now() - t0 };
+  return { shard, rowsFile: file.path, total, resumed: file.doneCount, ran, runs, truncatedLine: file.truncatedLine, maxOpenPoints, wallMs: performance.now() - t0 };
 }
