@@ -13,7 +13,7 @@ import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
 import { runSweepToFolder, type SweepProgress } from '../sweep/run.js';
 import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
-import type { Io } from './io.js';
+import { processIo, type Io } from './io.js';
 import { applyOverrides } from './overrides.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
@@ -77,14 +77,34 @@ function progressNote(p: SweepProgress, startedMs: number): string {
   return `${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} points  ${rate < 10 ? rate.toFixed(2) : Math.round(rate).toLocaleString('en-US')}/s  ${left}`;
 }
 
+/**
+ * stdout as a sink that can be waited on: a pipe takes the output only as fast as its reader does, and without
+ * waiting for it every row would pile up in memory. A reader that went away (EPIPE: `| head`) ends the output.
+ */
+function stdoutSink(io: Io): Sink & { wait(): Promise<void> | null; closed: boolean } {
+  if (io !== processIo) return { write: (t) => io.out(t), wait: () => null, closed: false };
+  const sink = {
+    closed: false,
+    write: (t: string) => { if (!sink.closed) process.stdout.write(t); },
+    wait: (): Promise<void> | null => (process.stdout.writableNeedDrain && !sink.closed ? new Promise((r) => process.stdout.once('drain', r)) : null),
+  };
+  process.stdout.once('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    sink.closed = true;
+    process.stdout.emit('drain');
+  });
+  return sink;
+}
+
 /** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv. */
-function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string | undefined; output?: string | undefined; perGuest: boolean }): { rows: number; def: SweepDef } {
+async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string | undefined; output?: string | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
   const idx = indexFolder(dir);
   const note = duplicateNote(idx);
   if (note) io.err(`prsim: ${dir}: ${note}\n`);
   const files: AtomicFile[] = [];
+  const stdout = stdoutSink(io);
   try {
-    let out: Sink = { write: (t) => io.out(t) };
+    let out: Sink = stdout;
     if (o.output) {
       const f = new AtomicFile(resolve(io.cwd, o.output));
       files.push(f);
@@ -97,7 +117,12 @@ function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string
       csv = f;
     }
     const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
-    for (const { text, row } of rowsInOrder(idx)) output.add(text, row);
+    for (const { text, row } of rowsInOrder(idx)) {
+      output.add(text, row);
+      const drained = stdout.wait();
+      if (drained) await drained;
+      if (stdout.closed && !csv) break;
+    }
     output.end();
     for (const f of files) f.commit();
   } catch (e) {
@@ -193,7 +218,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
-    const { rows, def } = writeOutput(dir, io, format, outputs);
+    const { rows, def } = await writeOutput(dir, io, format, outputs);
     io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
     return 0;
   }
@@ -240,7 +265,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       io.err(`prsim: shard ${shard.k}/${shard.n}: ${summary}; rows in ${join(dir, shardFileName(shard))} (prsim sweep --merge ${dir} once every shard is done)\n`);
       return 0;
     }
-    writeOutput(dir, io, format, outputs);
+    await writeOutput(dir, io, format, outputs);
     io.err(`prsim: ${summary}\n`);
     return 0;
   } finally {
