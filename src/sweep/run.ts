@@ -150,7 +150,8 @@ export async function runSweepToFolder(def: SweepDef, opts: SweepRunOptions): Pr
               if (--point.left === 0) finish(index, point);
             },
             (e: unknown) => { failure ??= e; },
-          ).finally(() => inflight.delete(job));
+          ).catch((e: unknown) => { failure ??= e; }) // a row that could not be written (disk full)
+            .finally(() => inflight.delete(job));
           inflight.add(job);
         }
       } catch (e) {
