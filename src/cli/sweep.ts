@@ -3,7 +3,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseScenario, readScenarioFile } from '../scenario/load.js';
+import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
 import { slurmFiles } from '../sweep/emit-slurm.js';
 import { AtomicFile, writeFileAtomic } from '../sweep/files.js';
@@ -228,7 +228,6 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   const overrides = { seed: intOption('seed', v.seed, 0, 2 ** 32 - 1), durationS: positiveOption('duration', v.duration) };
   const { path, file } = resolveScenario(positionals[0], io.cwd);
   const raw = applyOverrides(readScenarioFile(path, file), overrides);
-  parseScenario(raw, file);
   const def = sweepDef(file, raw);
 
   if (v.emit !== undefined) {
