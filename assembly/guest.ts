@@ -18,6 +18,7 @@ import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
 import { zoneAddFreePages, zoneFreePages } from './zone';
 import {
   setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters,
+  allocFailures, allocFailuresInFlight, restoreAllocFailures,
 } from './state';
 
 /** Bytes of linear memory a guest of `pfns` needs (without workload scratch). */
@@ -148,6 +149,17 @@ export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
   if (cpu >= nrCpus) return E_BAD_CPU;
   const pfn = allocPages(order, mt, highest, cpu);
   return pfn == NIL ? E_ALLOC_FAILED : <i32>pfn;
+}
+
+/**
+ * An allocation its caller falls back from (a THP fault: __GFP_NORETRY | __GFP_NOWARN, then 4 KiB pages):
+ * the same walk as alloc, but a failure is the caller's fallback, not an allocation failure, so it is not counted.
+ */
+export function allocMayFail(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+  const failures = allocFailures, inFlight = allocFailuresInFlight;
+  const r = alloc(order, mt, highest, cpu);
+  if (r == E_ALLOC_FAILED) restoreAllocFailures(failures, inFlight);
+  return r;
 }
 
 /** Validated free of an allocated head: final order | 256 when it went to a per-cpu list. */

@@ -88,6 +88,11 @@ export function countAllocFailure(): void {
   allocFailures++;
   if (inflightPages > 0) allocFailuresInFlight++;
 }
+/** Undo the count of a failure its caller falls back from (allocMayFail). */
+export function restoreAllocFailures(failures: u32, inFlight: u32): void {
+  allocFailures = failures;
+  allocFailuresInFlight = inFlight;
+}
 export function countIsolateFailure(): void { isolateFailures++; }
 export function countPcpDrain(): void { pcpDrains++; }
 export function setLastPfn(p: u32): void { lastPfn = p; }

@@ -27,4 +27,7 @@ export { guestFromProc } from './importers/start-state.js';
 // Node only (they read files):
 export { loadRun } from './importers/run.js';
 export { replayTrace } from './replay/trace-replay.js';
-export { compareTrace, compareMemhog } from './replay/compare.js';
+export { compareTrace, traceRunComparison } from './replay/compare.js';
+export { replayRun, type WorkloadRunDetails, type SnapshotComparison } from './replay/run-replay.js';
+export { describeRun, type RunModel, type RunCycle } from './replay/run-model.js';
+export { type RunComparison, type Side, type Window, windowOf, reportsCsv, withinTolerance } from './replay/format.js';

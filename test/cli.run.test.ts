@@ -140,7 +140,7 @@ describe('bad input: `prsim: <message>`, exit 2, no stack trace', () => {
     }, `prsim: ${'<tmp>'}/bad.json: guests[0].policies[1].order: expected integer 0..11, got "a"\n`],
     ['a missing scenario', () => ['run', 'nosuch'], 'prsim: nosuch: no such scenario (looked for nosuch and scenarios/nosuch.json)\n'],
     ['an unknown option', () => ['run', '--frobnicate'], "prsim: run: Unknown option '--frobnicate' (see prsim run --help)\n"],
-    ['an unknown command', () => ['frobnicate'], "prsim: unknown command 'frobnicate' (commands: run, compare, sweep, import, replay, bench, web; see prsim --help)\n"],
+    ['an unknown command', () => ['frobnicate'], "prsim: unknown command 'frobnicate' (commands: run, compare, sweep, import, replay, fidelity, bench, web; see prsim --help)\n"],
     ['an unknown policy', () => ['compare', '--policies', 'none,linux-9'], "prsim: --policies: unknown policy 'linux-9' (expected none, linux-5.7, linux-6.1, linux-next, hinting)\n"],
     ['a bad seed', () => ['run', '--seed=-1'], "prsim: --seed: expected integer 0..4294967295, got '-1'\n"],
     ['an option without its value', () => ['run', '--seed', '-1'], "prsim: run: Option '--seed' argument is ambiguous. Did you forget to specify the option argument for '--seed'? To specify an option argument starting with a dash use '--seed=-XYZ' (see prsim run --help)\n"],

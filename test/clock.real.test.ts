@@ -24,7 +24,7 @@ describe('RealClock', () => {
       zones: [{ name: 'Normal', startPfn: 0, endPfn: 32768, managed: 32768, watermarks: { min: 16, low: 32, high: 48 } }] });
     g.boot();
     const clock = new RealClock();
-    const pr = new PageReporting(g, clock, { delayMs: 25 });
+    const pr = new PageReporting(g, clock, { timerDelayMs: 25 });
     const dev = new NullDevice();
     expect(pr.register(dev)).toBe(0);
     await new Promise((r) => setTimeout(r, 10));

@@ -4,8 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { MOVABLE, at, expectConserved, pageAccount, rig, runUntil, smallGuest, zonedGuest } from './helpers/reporting.js';
 import { FreePageHinting } from '../src/hinting/hinting.js';
 import { Simulation } from '../src/sim/engine.js';
+import type { WasmGuest } from '../src/core/guest.js';
 
 const NIL = 0xffffffff;
+const HAZARD = 0xfffffffe;
+
+/** Take the free order-10 block at `pfn` and give back one half: `free` (a pfn of it) stays a free order-9 block. */
+function keepHalfFree(g: WasmGuest, pfn: number, free: number): void {
+  g.allocExact(pfn, 10, MOVABLE);
+  g.reshapeAllocated(pfn, 10, 9, MOVABLE);
+  g.free(free, 9);
+}
 const PAGES_32 = 32 * 1024 + 256;
 
 describe('walk_free_mem_block', () => {
@@ -36,15 +45,82 @@ describe('walk_free_mem_block', () => {
     expect(h10.walk().map(([, o]) => o)).toEqual([10, 10, 10, 10, 10, 10]);
   });
 
-  it('hintNext: the cursor\'s successor; the list head when the cursor is no longer a free block of the order; NIL at the end', () => {
+  it('hintNext follows v13: the successor; the head for a free block of another order; a hazard for any other page; NIL at the end', () => {
     const g = smallGuest({ pages: 4 * 1024 });
     expect(g.hintNext(0, 10, MOVABLE, -1)).toBe(0);
     expect(g.hintNext(0, 10, MOVABLE, 0)).toBe(1024);
     expect(g.hintNext(0, 10, MOVABLE, 3072)).toBe(NIL);
     expect(g.hintNext(0, 9, MOVABLE, -1)).toBe(NIL);
-    // The cursor (2048) is allocated under the walk: it restarts at the head instead of going on to 3072.
-    g.allocExact(2048, 10, MOVABLE);
+    // The cursor's block (2048) was split and its lower half is a free order-9 block: back to the head.
+    keepHalfFree(g, 2048, 2048);
+    expect(g.pfnState(2048)).toMatchObject({ kind: 'free', isHead: true, order: 9 });
     expect(g.hintNext(0, 10, MOVABLE, 2048)).toBe(0);
+    // The cursor's block is allocated: v13 would follow its stale link.
+    g.allocExact(1024, 10, MOVABLE);
+    expect(g.hintNext(0, 10, MOVABLE, 1024)).toBe(HAZARD);
+    // A free block of the same order moved to another migratetype's list: its link leads into that list.
+    g.setPageblockMt(3072, 0);
+    g.setPageblockMt(3584, 0);
+    g.moveFreePagesBlock(3072, 0);
+    expect(g.hintNext(0, 10, MOVABLE, 3072)).toBe(HAZARD);
+    // An empty list ends the walk whatever the cursor.
+    expect(g.hintNext(0, 8, MOVABLE, 1024)).toBe(NIL);
+  });
+});
+
+describe('walk_free_mem_block when the block under the cursor leaves its list', () => {
+  /** Eight order-10 blocks on the MOVABLE list, 0 to 7168 in order; hand out the first two. */
+  function walkedTwo() {
+    const g = smallGuest({ pages: 8 * 1024 });
+    const r = rig(g);
+    const h = new FreePageHinting(g, r.clock, { use: 'migration', minOrder: 10 });
+    const steps = h.walkSteps();
+    expect([steps.next().value, steps.next().value]).toEqual([[0, 10], [1024, 10]]);
+    const rest = () => [...steps];
+    return { g, h, rest };
+  }
+
+  it('still a free block, of another order: the walk restarts at the list head and goes on, handing blocks out again', () => {
+    const { g, h, rest } = walkedTwo();
+    keepHalfFree(g, 1024, 1024); // 1024 stays free, now of order 9
+    expect(rest()).toEqual([0, 2048, 3072, 4096, 5120, 6144, 7168].map((p) => [p, 10]));
+    expect(h.metrics).toMatchObject({ cursorRestarts: 1, duplicateHints: 1, staleCursorHazards: 0, blocksHinted: 9 });
+  });
+
+  it('allocated: v13 would follow a stale link; counted as a hazard and the list is left', () => {
+    const { g, h, rest } = walkedTwo();
+    g.allocExact(1024, 10, MOVABLE);
+    expect(rest()).toEqual([]);
+    expect(h.metrics).toMatchObject({ staleCursorHazards: 1, cursorRestarts: 0, duplicateHints: 0, blocksHinted: 2 });
+  });
+
+  it('merged into a larger block (the cursor was its upper half): a hazard too', () => {
+    const g = smallGuest({ pages: 4 * 1024 });
+    const r = rig(g);
+    // Hold 0 and 2560 so 512 and 2048 are free order-9 blocks (2048, freed last, first on the list). The walk
+    // hands out 512 last; then 0 comes back and absorbs 512 into an order-10 block at 0. The order-9 list is not
+    // empty (2048), so v13 reads the cursor page: no longer a free block.
+    keepHalfFree(g, 0, 512);
+    keepHalfFree(g, 2048, 2048);
+    const h = new FreePageHinting(g, r.clock, { use: 'migration', minOrder: 9 });
+    const steps = h.walkSteps();
+    const seen: Array<[number, number]> = [];
+    for (const hint of steps) {
+      seen.push(hint);
+      if (hint[0] === 512) g.free(0, 9);
+    }
+    expect(seen).toEqual([[1024, 10], [3072, 10], [2048, 9], [512, 9]]);
+    expect(g.pfnState(512)).toMatchObject({ kind: 'free', head: 0, isHead: false });
+    expect(h.metrics.staleCursorHazards).toBe(1);
+  });
+
+  it('moved to another migratetype\'s list: a hazard (v13 would walk on into that list and off its end)', () => {
+    const { g, h, rest } = walkedTwo();
+    g.setPageblockMt(1024, 0);
+    g.setPageblockMt(1536, 0);
+    g.moveFreePagesBlock(1024, 0);
+    expect(rest()).toEqual([]);
+    expect(h.metrics.staleCursorHazards).toBe(1);
   });
 });
 
@@ -182,19 +258,31 @@ describe('periodic walks', () => {
 });
 
 describe('hinting: the guest runs between two hints', () => {
-  it('a block allocated between two steps of a walk makes the cursor restart the list', () => {
+  function periodic() {
     const g = smallGuest({ pages: 8 * 1024 });
     const r = rig(g);
     const h = new FreePageHinting(g, r.clock, { use: 'migration', intervalMs: 100, stepMs: 1, minOrder: 10 });
     h.start();
+    return { g, r, h };
+  }
+
+  it('a block taken under the cursor between two steps is a hazard, and the walk goes on with the next list', () => {
+    const { g, r, h } = periodic();
     // The walk starts at 100 and hands out one order-10 block a millisecond; at 100.5 the guest takes the block
-    // the cursor sits on, so the next step finds the cursor gone and restarts the list.
-    r.clock.schedule(100.5, () => {
-      const first = g.freeList(0, 10, 1)[0]!;
-      g.allocExact(first, 10, 1);
-    });
+    // the cursor sits on.
+    r.clock.schedule(100.5, () => g.allocExact(g.freeList(0, 10, 1)[0]!, 10, 1));
     runUntil(r, 150);
-    expect(h.metrics.cursorRestarts).toBeGreaterThanOrEqual(1);
     h.stop();
+    expect(h.metrics).toMatchObject({ walks: 1, blocksHinted: 1, staleCursorHazards: 1, cursorRestarts: 0 });
+  });
+
+  it('a block split under the cursor, its lower half still free: the walk restarts at the head and hands out the rest', () => {
+    const { g, r, h } = periodic();
+    r.clock.schedule(101.5, () => keepHalfFree(g, 1024, 1024));
+    runUntil(r, 150);
+    h.stop();
+    // 0 and 1024, then from the head: 0 again, 2048 .. 7168.
+    expect(h.metrics).toMatchObject({ walks: 1, blocksHinted: 9, duplicateHints: 1, cursorRestarts: 1, staleCursorHazards: 0 });
+    expectConserved(g);
   });
 });

@@ -2,8 +2,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { guestFromProc } from '../src/importers/start-state.js';
-import { parseZoneinfo } from '../src/importers/zoneinfo.js';
+import { guestFromProc, startStateFromProc } from '../src/importers/start-state.js';
+import { parseZoneinfo, populatedZones } from '../src/importers/zoneinfo.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { parsePagetypeinfo, pagetypeCounts } from '../src/importers/pagetypeinfo.js';
 import { memoryRangesFromDmesg } from '../src/importers/zoneinfo.js';
@@ -55,5 +55,73 @@ describe('start state from real /proc files', () => {
   it('counts that cannot fit are an error naming the zone', () => {
     const buddyinfo = [{ node: 0, zone: 'DMA', counts: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50] }, { node: 0, zone: 'DMA32', counts: new Array(11).fill(0) }];
     expect(() => guestFromProc({ zoneinfo, buddyinfo, memoryRanges })).toThrow(/zone DMA: 50 order-10 blocks do not fit \(placed 3\)/);
+  });
+});
+
+describe('the count-for-count inference rules', () => {
+  const zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo'), 'pre.zoneinfo');
+  const memoryRanges = memoryRangesFromDmesg(read('guest/dmesg.txt'));
+  const buddyinfo = parseBuddyinfo(read('guest/pre.buddyinfo'), 'pre.buddyinfo');
+  const pagetypeinfo = parsePagetypeinfo(read('guest/pre.pagetypeinfo'), 'pre.pagetypeinfo');
+  const base = { zoneinfo, memoryRanges, buddyinfo, pagetypeinfo };
+
+  it('blocks reported before the snapshot sit where the reports say, Reported, the last put back kept', () => {
+    // Two order-10 blocks more than DMA32 has free were reported: the first put back went first.
+    const dma32 = startStateFromProc(base).free.filter((b) => b.order === 10 && b.pfn >= 4096).length;
+    const reported = Array.from({ length: dma32 + 2 }, (_, i) => ({ pfn: 4096 * 4 + i * 1024, order: 10 }));
+    const s = startStateFromProc({ ...base, reported });
+    const r = s.free.filter((b) => b.reported);
+    expect(r.map((b) => b.pfn)).toEqual(reported.slice(2).map((b) => b.pfn));
+    // List order: unreported blocks first in ascending pfn, then the reported in putback order.
+    const firstReported = s.free.findIndex((b) => b.reported);
+    expect(s.free.slice(firstReported).every((b) => b.reported)).toBe(true);
+  });
+
+  it('without a report log: every block of the reporting order and up Reported, in zones above the gate only', () => {
+    const s = startStateFromProc({ ...base, reportedFromOrder: 9 });
+    const g = guestFromProc({ ...base, reportedFromOrder: 9 });
+    for (const b of s.free) {
+      const dma = b.pfn < 4096; // DMA never passes low + 32 << 9
+      expect(b.reported, `${b.pfn}/${b.order}`).toBe(!dma && b.order >= 9);
+    }
+    g.check();
+  });
+
+  it('small blocks are what is left of pageblocks eaten from the bottom: larger ones higher, one of each order', () => {
+    const s = startStateFromProc(base);
+    const small = s.free.filter((b) => b.order < 9).sort((a, b) => a.pfn - b.pfn);
+    const byPageblock = new Map<number, typeof small>();
+    for (const b of small) (byPageblock.get(b.pfn >> 9) ?? byPageblock.set(b.pfn >> 9, []).get(b.pfn >> 9)!).push(b);
+    for (const [pb, blocks] of byPageblock) {
+      // Going up the pageblock the orders rise and the blocks touch, ending at its top.
+      for (let i = 1; i < blocks.length; i++) {
+        expect(blocks[i]!.order).toBeGreaterThan(blocks[i - 1]!.order);
+        expect(blocks[i]!.pfn).toBe(blocks[i - 1]!.pfn + 2 ** blocks[i - 1]!.order);
+      }
+      const last = blocks.at(-1)!;
+      expect(last.pfn + 2 ** last.order).toBe((pb + 1) * 512);
+    }
+  });
+
+  it('per-cpu pages: zoneinfo\'s count on each cpu, orders 0 to 3, on the list of their pageblock\'s type, never a whole free pageblock', () => {
+    const g = guestFromProc(base);
+    g.check();
+    const zi = populatedZones(zoneinfo);
+    g.config.zones.forEach((z, i) => {
+      for (let c = 0; c < g.config.cpus; c++) {
+        expect(g.pcpCount(c, i), `${z.name} cpu ${c}`).toBe(zi.find((x) => x.name === z.name)!.pcp[c]!.count);
+      }
+    });
+    const s = startStateFromProc(base);
+    const orders = new Set(s.pcp!.map((p) => p.order));
+    expect([...orders].sort()).toEqual([0, 1, 2, 3]);
+    for (const p of s.pcp!.slice(0, 200)) {
+      const st = g.pfnState(p.pfn);
+      expect(st.kind).toBe('pcp');
+      expect(st.mt).toBe(st.pageblockMt === 3 || st.pageblockMt === 4 ? 1 : st.pageblockMt);
+    }
+    // Freeing every per-cpu page could not make a pageblock free: a page of each range stays allocated.
+    g.drainPcp();
+    expect(g.buddyinfo()[1]![9]).toBe(buddyinfo[1]!.counts[9]);
   });
 });

@@ -8,6 +8,7 @@ import { EIO, type ReportBatch, type ReportingDevice } from '../src/reporting/de
 import { Simulation } from '../src/sim/engine.js';
 import type { WasmGuest } from '../src/core/guest.js';
 import type { ProfileName } from '../src/core/types.js';
+import { getProfile } from '../src/core/profiles.js';
 
 const PROFILES: ProfileName[] = ['linux-5.7', 'linux-6.1', 'linux-next'];
 
@@ -90,10 +91,13 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 /** One random run, driven like Simulation.run(): step, poll, wait for a promise answer; check after each event. */
 async function runCase(c: Case): Promise<void> {
   const g = smallGuest({ profile: c.profile, pages: c.pages, pcp: c.pcp, cpus: c.cpus, watermarks: { min: 64, low: 128, high: 192 } });
-  const r = rig(g, { delayMs: c.delayMs, record: false, capacity: c.capacity });
+  // The delay as a timer model (every kernel has a delay; only linux-next has the knob), the capacity only
+  // where the kernel has one.
+  const knobs = getProfile(c.profile).knobs;
+  const r = rig(g, { timerDelayMs: c.delayMs, record: false, ...(knobs.capacity ? { capacity: c.capacity } : {}) });
   const dev = new ScriptedDevice(g, c.acts, () => r.clock.now(), c.order, c.capacity);
   expect(r.rep.register(dev)).toBe(0);
-  if (c.order !== undefined) r.rep.setOrder(c.order);
+  if (c.order !== undefined && knobs.order) r.rep.setOrder(c.order);
   const live: Array<[number, number, number]> = [];
   let t = 0;
   for (const op of c.ops) {
@@ -208,7 +212,7 @@ describe('random workloads, devices and timings', () => {
             durationS: 8, sampleMs: 250, seed: c.seed,
             guests: [{
               guest: { profile: c.profile, pcp: c.pcp, cpus: 2, thp: false, zones: [{ name: 'Normal', startPfn: 0, endPfn: N, managed: N, watermarks: { min: 64, low: 128, high: 192 } }] },
-              policy: { kind: 'reporting', delayMs: 500 }, device: c.device as never, host: { backing: c.backing },
+              policy: { kind: 'reporting', timerDelayMs: 500 }, device: c.device as never, host: { backing: c.backing },
               workloads: [
                 { kind: 'churn', startS: 0.2, durationS: 5, opsPerS: c.opsPerS, targetFraction: c.target, cpu: 0 },
                 { kind: 'churn', startS: 1, durationS: 3, opsPerS: c.opsPerS / 2, targetFraction: c.target / 3, cpu: 1 },

@@ -69,7 +69,7 @@ describe('batching: the scatterlist is shared by the lists of a zone and sent wh
   });
 
   it('a leftover flush reports fewer than capacity entries at the end of the zone', () => {
-    const r = rig(smallGuest({ pages: 5 * 1024 + 256, watermarks: { min: 0, low: 0, high: 0 } }), { capacity: 8 });
+    const r = rig(smallGuest({ profile: 'linux-next', pages: 5 * 1024 + 256, watermarks: { min: 0, low: 0, high: 0 } }), { capacity: 8 });
     const dev = new RecordingDevice(r.clock);
     r.rep.register(dev);
     runUntil(r, 2000);
@@ -316,6 +316,52 @@ describe('register and unregister', () => {
     expectConserved(r.g);
   });
 
+  it('register while an unregister waits for the running pass: blocks on the mutex, then succeeds when the pass ends', async () => {
+    const r = rig(smallGuest({ pages: 64 * 1024 + 256 }));
+    const slow: ReportingDevice = { report: () => 0, latencyMs: () => 100 };
+    r.rep.register(slow);
+    runUntil(r, 2050); // the first call of the pass runs from 2000 to 2100, the second to 2200
+    let unregisteredAt = -1, registeredAt = -1, status: number | undefined;
+    void r.rep.unregister().then(() => (unregisteredAt = r.clock.now()));
+    const next = new RecordingDevice(r.clock);
+    const answer = r.rep.register(next);
+    expect(answer).toBeInstanceOf(Promise);
+    void (answer as Promise<number>).then((s) => { status = s; registeredAt = r.clock.now(); });
+    await flush();
+    expect(status).toBeUndefined();
+    expect(r.rep.device).toBe(slow);
+    runUntil(r, 2199);
+    await flush();
+    expect(status).toBeUndefined();
+    runUntil(r, 2200);
+    await flush();
+    // At 2200 the pass ends, the unregister completes, and the blocked register takes the mutex and succeeds.
+    expect([unregisteredAt, registeredAt, status]).toEqual([2200, 2200, 0]);
+    expect(r.rep.device).toBe(next);
+    expect(r.rep.order).toBe(9);
+    // The new device's first pass comes one delay after its register, not after the unregister was asked for.
+    runUntil(r, 4199);
+    expect(r.rep.passLog.map((p) => p.start)).toEqual([2000]);
+    runUntil(r, 4200);
+    expect(r.rep.passLog.map((p) => p.start)).toEqual([2000, 4200]);
+    // Pages the old device reported keep their mark: the new device is not sent them again.
+    expect(next.batches).toEqual([]);
+    expectConserved(r.g);
+  });
+
+  it('register blocked behind an unregister gets -EBUSY if another register got the mutex first', async () => {
+    const r = rig(smallGuest({ pages: 64 * 1024 + 256 }));
+    r.rep.register({ report: () => 0, latencyMs: () => 100 });
+    runUntil(r, 2050);
+    void r.rep.unregister();
+    const a = new NullDevice(), b = new NullDevice();
+    const first = r.rep.register(a) as Promise<number>;
+    const second = r.rep.register(b) as Promise<number>;
+    runUntil(r, 2200);
+    expect([await first, await second]).toEqual([0, EBUSY]);
+    expect(r.rep.device).toBe(a);
+  });
+
   it('unregister with nothing registered resolves at once', async () => {
     const r = rig(smallGuest());
     await expect(r.rep.unregister()).resolves.toBeUndefined();
@@ -370,7 +416,7 @@ describe('promise-returning devices', () => {
       durationS: opts.durationS ?? 3, sampleMs: opts.sampleMs ?? 50,
       guests: [{
         guest: { profile: 'linux-6.1', pcp: false, cpus: 1, thp: false, zones: [{ name: 'Normal', startPfn: 0, endPfn: pages, managed: pages, watermarks: { min: 16, low: 32, high: 48 } }] },
-        policy: { kind: 'reporting', record: true, delayMs: opts.delayMs }, device: { kind: 'null' },
+        policy: { kind: 'reporting', record: true, timerDelayMs: opts.delayMs }, device: { kind: 'null' },
       }],
     });
     (sim.guests[0] as unknown as { device: ReportingDevice }).device = dev;
@@ -518,6 +564,97 @@ describe('profile knobs', () => {
     expect(r.rep.metrics.passes).toBe(1);
     expect(r.rep.metrics.reportCalls).toBe(0);
     expect(() => rig(smallGuest(), { order: 12 })).toThrow(SimError);
+  });
+});
+
+describe('each kernel\'s knobs: what it lacks is refused, naming the kernel that added it', () => {
+  const NO_ORDER = 'linux-5.7 has no page_reporting_order (added in Linux 5.14): it always reports at pageblock order 9';
+
+  it('linux-5.7: no order (option or write), capacity or delay; it reports at pageblock order 9', () => {
+    const g = smallGuest({ profile: 'linux-5.7' });
+    const clock = { now: () => 0 } as never;
+    expect(() => new PageReporting(g, clock, { order: 0 })).toThrow(NO_ORDER);
+    expect(() => new PageReporting(g, clock, { capacity: 16 })).toThrow('linux-5.7 has no per-device report capacity (added in linux-next)');
+    expect(() => new PageReporting(g, clock, { delayMs: 500 })).toThrow('linux-5.7 has no page_reporting_delay_ms (added in linux-next)');
+    const r = rig(g);
+    r.rep.register(new NullDevice(4));
+    expect(r.rep.order).toBe(9);
+    expect(() => r.rep.setOrder(0)).toThrow(NO_ORDER);
+    expect(r.rep.order).toBe(9);
+    try {
+      r.rep.setOrder(3);
+    } catch (e) {
+      expect(e).toBeInstanceOf(SimError);
+      expect((e as SimError).details).toMatchObject({ field: 'order', value: 3, profile: 'linux-5.7' });
+    }
+  });
+
+  it('linux-6.1: an order (0..11; 11 stands for any value >= MAX_ORDER), but no capacity or delay', () => {
+    const g = smallGuest({ profile: 'linux-6.1' });
+    expect(() => rig(g, { capacity: 32 })).toThrow('linux-6.1 has no per-device report capacity (added in linux-next)');
+    expect(() => rig(g, { delayMs: 2000 })).toThrow('linux-6.1 has no page_reporting_delay_ms (added in linux-next)');
+    const r = rig(g, { order: 11 });
+    r.rep.register(new NullDevice());
+    expect(r.rep.order).toBe(9); // register() overwrote the parameter
+    r.rep.setOrder(11);
+    expect(r.rep.order).toBe(11);
+    expect(() => r.rep.setOrder(12)).toThrow("linux-6.1's page_reporting_order takes 0..11");
+  });
+
+  it('linux-next: a write takes only 0..MAX_PAGE_ORDER (10)', () => {
+    const r = rig(smallGuest({ profile: 'linux-next' }), { capacity: 8, delayMs: 100 });
+    r.rep.register(new NullDevice());
+    r.rep.setOrder(10);
+    expect(r.rep.order).toBe(10);
+    expect(() => r.rep.setOrder(11)).toThrow("linux-next's page_reporting_order takes 0..10 (MAX_PAGE_ORDER");
+    expect(r.rep.order).toBe(10);
+    expect(() => rig(smallGuest({ profile: 'linux-next' }), { order: 11 })).toThrow(SimError);
+  });
+
+  it('linux-next: the parameter, once set by the first register, stays for the next device', async () => {
+    const r = rig(smallGuest({ profile: 'linux-next' }));
+    r.rep.register(new NullDevice(5));
+    expect(r.rep.order).toBe(5);
+    await r.rep.unregister();
+    expect(r.rep.order).toBe(255);
+    r.rep.register(new NullDevice(3));
+    expect(r.rep.order).toBe(5);
+    await r.rep.unregister();
+    r.rep.register(new NullDevice());
+    expect(r.rep.order).toBe(5);
+  });
+
+  it('linux-next: a write while no device is registered is the parameter the next register keeps', async () => {
+    const r = rig(smallGuest({ profile: 'linux-next' }));
+    r.rep.register(new NullDevice(5));
+    await r.rep.unregister();
+    r.rep.setOrder(2);
+    expect(r.rep.order).toBe(255); // nothing registered: nothing reports
+    r.rep.register(new NullDevice(7));
+    expect(r.rep.order).toBe(2);
+  });
+
+  it('linux-6.1: every register overwrites the parameter with the device\'s order or 9', async () => {
+    const r = rig(smallGuest({ profile: 'linux-6.1' }));
+    r.rep.register(new NullDevice(5));
+    expect(r.rep.order).toBe(5);
+    await r.rep.unregister();
+    r.rep.setOrder(2);
+    r.rep.register(new NullDevice(3));
+    expect(r.rep.order).toBe(3);
+    await r.rep.unregister();
+    r.rep.register(new NullDevice());
+    expect(r.rep.order).toBe(9);
+  });
+
+  it('a scenario\'s sysfs write the kernel would refuse is refused when the guest is built, not during the run', () => {
+    const guest = (profile: ProfileName) => ({ profile, pcp: false, cpus: 1, thp: false, zones: [{ name: 'Normal' as const, startPfn: 0, endPfn: 4096, managed: 4096 }] });
+    const sim = (profile: ProfileName, order: number) => new Simulation({
+      durationS: 1, guests: [{ guest: guest(profile), policy: { kind: 'reporting', sysfsOrder: { atS: 0.5, order } } }],
+    });
+    expect(() => sim('linux-5.7', 0)).toThrow(NO_ORDER);
+    expect(() => sim('linux-next', 11)).toThrow(SimError);
+    expect(() => sim('linux-6.1', 11)).not.toThrow();
   });
 });
 

@@ -62,9 +62,9 @@ describe('policies', () => {
   it('a guest with several policies becomes one guest per policy, same guest and workload', () => {
     const raw = base() as Record<string, any>;
     delete raw.guests[0].policy;
-    raw.guests[0].policies = ['none', 'linux-5.7', { kind: 'reporting', order: 0, capacity: 16 }, { kind: 'hinting', use: 'migration', name: 'mig' }];
+    raw.guests[0].policies = ['none', 'linux-5.7', { kind: 'reporting', profile: 'linux-next', order: 0, capacity: 16 }, { kind: 'hinting', use: 'migration', name: 'mig' }];
     const { spec } = parseScenario(raw, FILE);
-    expect(spec.guests.map((g) => g.name)).toEqual(['none', 'linux-5.7', 'linux-6.1 order=0 cap=16', 'mig']);
+    expect(spec.guests.map((g) => g.name)).toEqual(['none', 'linux-5.7', 'linux-next order=0 cap=16', 'mig']);
     expect(spec.guests[3]!.policy).toEqual({ kind: 'hinting', use: 'migration' });
     for (const g of spec.guests) {
       expect(g.guest).toEqual({ memBytes: 128 * 2 ** 20 });
@@ -95,6 +95,61 @@ describe('policies', () => {
   });
 });
 
+describe('a reporting knob the kernel lacks is refused, naming the kernel that added it', () => {
+  const NO_ORDER = 'linux-5.7 has no page_reporting_order (added in Linux 5.14): it always reports at pageblock order 9';
+  const NO_CAPACITY = 'has no per-device report capacity (added in linux-next): it always reports batches of up to 32 (PAGE_REPORTING_CAPACITY)';
+  const NO_DELAY = 'has no page_reporting_delay_ms (added in linux-next): it always starts a pass 2 s (2*HZ) after a request';
+  const cases: Array<[string, (r: Record<string, any>) => void, string]> = [
+    ['an order on 5.7', (r) => (r.guests[0].policy = { kind: 'reporting', profile: 'linux-5.7', order: 0 }), `guests[0].policy.order: ${NO_ORDER}, got 0`],
+    ['an order on a 5.7 guest whose policy names no profile', (r) => {
+      r.guests[0].profile = 'linux-5.7';
+      r.guests[0].policy = { kind: 'reporting', order: 9 };
+    }, `guests[0].policy.order: ${NO_ORDER}, got 9`],
+    ['a sysfs order write on 5.7', (r) => (r.guests[0].policy = { kind: 'reporting', profile: 'linux-5.7', sysfsOrder: { atS: 1, order: 0 } }), `guests[0].policy.sysfsOrder: ${NO_ORDER}`],
+    ['a capacity on 6.1', (r) => (r.guests[0].policy.capacity = 16), `guests[0].policy.capacity: linux-6.1 ${NO_CAPACITY}, got 16`],
+    ['a capacity on 5.7, in a list of policies', (r) => {
+      delete r.guests[0].policy;
+      r.guests[0].policies = ['none', { kind: 'reporting', profile: 'linux-5.7', capacity: 32 }];
+    }, `guests[0].policies[1].capacity: linux-5.7 ${NO_CAPACITY}, got 32`],
+    ['a delay on 6.1', (r) => (r.guests[0].policy.delayMs = 500), `guests[0].policy.delayMs: linux-6.1 ${NO_DELAY}, got 500`],
+    ['order 11 on linux-next (its setter takes 0..MAX_PAGE_ORDER)', (r) => (r.guests[0].policy = { kind: 'reporting', profile: 'linux-next', order: 11 }),
+      "guests[0].policy.order: linux-next's page_reporting_order takes 0..10 (MAX_PAGE_ORDER; a write of anything else is refused with -EINVAL), got 11"],
+    ['a sysfs write of 11 on linux-next', (r) => (r.guests[0].policy = { kind: 'reporting', profile: 'linux-next', sysfsOrder: { atS: 1, order: 11 } }),
+      "guests[0].policy.sysfsOrder.order: linux-next's page_reporting_order takes 0..10 (MAX_PAGE_ORDER; a write of anything else is refused with -EINVAL), got 11"],
+  ];
+  it.each(cases)('%s', (_name, edit, expected) => {
+    const raw = base() as Record<string, any>;
+    edit(raw);
+    const e = errorOf(raw);
+    expect(e.message).toBe(`${FILE}: ${expected}`);
+  });
+
+  it('each kernel keeps the knobs it has: 6.1 an order (and 11, any value >= MAX_ORDER), linux-next all three', () => {
+    const raw = base() as Record<string, any>;
+    delete raw.guests[0].policy;
+    raw.guests[0].policies = [
+      { kind: 'reporting', profile: 'linux-6.1', order: 11, sysfsOrder: { atS: 1, order: 0 } },
+      { kind: 'reporting', profile: 'linux-next', order: 0, capacity: 8, delayMs: 100, sysfsOrder: { atS: 1, order: 10 } },
+      'linux-5.7',
+    ];
+    const { spec } = parseScenario(raw, FILE);
+    expect(spec.guests.map((g) => g.policy)).toEqual([
+      { kind: 'reporting', profile: 'linux-6.1', order: 11, sysfsOrder: { atS: 1, order: 0 } },
+      { kind: 'reporting', profile: 'linux-next', order: 0, capacity: 8, delayMs: 100, sysfsOrder: { atS: 1, order: 10 } },
+      { kind: 'reporting', profile: 'linux-5.7' },
+    ]);
+  });
+
+  it('a scenario file read from disk (what the CLI reads; a ScenarioError is its exit 2) names the file and the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prsim-knob-'));
+    const file = join(dir, 'k.json');
+    const raw = base() as Record<string, any>;
+    raw.guests[0].policy = { kind: 'reporting', profile: 'linux-5.7', order: 0 };
+    writeFileSync(file, JSON.stringify(raw));
+    expect(() => readScenario(file, 'k.json')).toThrow(`k.json: guests[0].policy.order: ${NO_ORDER}, got 0`);
+  });
+});
+
 describe('errors name the file, the field and the value', () => {
   const cases: Array<[string, (r: Record<string, any>) => void, string]> = [
     ['a non-integer order', (r) => (r.guests[0].policy.order = 'a'), 'guests[0].policy.order: expected integer 0..11, got "a"'],
@@ -106,7 +161,7 @@ describe('errors name the file, the field and the value', () => {
     ['a reporting knob on hinting', (r) => (r.guests[0].policy = { kind: 'hinting', order: 3 }), 'guests[0].policy.order: unknown field'],
     ['a missing duration', (r) => delete r.durationS, 'durationS: expected a number > 0, but it is missing'],
     ['a negative workload size', (r) => (r.guests[0].workloads[0].mib = -3), 'guests[0].workloads[0].mib: expected a number > 0, got -3'],
-    ['an unknown workload', (r) => (r.guests[0].workloads[0] = { kind: 'stress' }), 'guests[0].workloads[0].kind: expected a workload with kind "memhog", "churn", "fragment", "pagecache" or "burst", got "stress"'],
+    ['an unknown workload', (r) => (r.guests[0].workloads[0] = { kind: 'stress' }), 'guests[0].workloads[0].kind: expected a workload with kind "memhog", "churn", "fragment", "pagecache", "burst" or "writes", got "stress"'],
     ['a cpu the guest lacks', (r) => ((r.guests[0].cpus = 1), (r.guests[0].workloads[0].cpu = 1)), 'guests[0].workloads[0].cpu: expected a cpu of this 1-cpu guest (0..0), got 1'],
     ['a failing device that never fails', (r) => (r.guests[0].device = { kind: 'failing', every: 0 }), 'guests[0].device.every: expected integer >= 1, got 0'],
     ['JSON null as a device', (r) => (r.guests[0].device = null), 'guests[0].device: expected a device: "virtio-balloon", "null", {"kind": "failing", "every": N} or {"kind": "slow", "latencyMs": T}, got null'],

@@ -16,7 +16,8 @@ const cliIn = (dir: string) => import(`../${dir}/cli.ts`) as Promise<Record<stri
 const serveIn = (dir: string) => import(`../${dir}/serve.ts`) as Promise<Record<string, unknown>>;
 
 export const DELEGATES: Record<string, Delegate> = {
-  replay: { module: 'src/replay/cli.ts', exportName: 'replayCommand', load: () => cliIn('replay'), what: 'trace replay against a real run' },
+  replay: { module: 'src/replay/cli.ts', exportName: 'replayCommand', load: () => cliIn('replay'), what: 'replay of a real run' },
+  fidelity: { module: 'src/replay/cli.ts', exportName: 'fidelityCommand', load: () => cliIn('replay'), what: 'every real run against the simulator' },
   bench: { module: 'src/bench/cli.ts', exportName: 'benchCommand', load: () => cliIn('bench'), what: 'the W1-W3 benchmarks' },
   web: { module: 'src/web/serve.ts', exportName: 'serveWeb', load: () => serveIn('web'), what: 'the web page' },
 };

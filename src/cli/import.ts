@@ -44,8 +44,15 @@ function zonesJson(info: Zoneinfo, ranges?: Array<[number, number]>): string {
   return prettyJson({ cpus: cpusFromZoneinfo(info), zones }) + '\n';
 }
 
+/** Lines a reader skipped (empty samples, a cut last line): on stderr, so stdout stays the requested output. */
+function warn(warnings: readonly string[]): void {
+  for (const w of warnings) console.error(`prsim: warning: ${w}`);
+}
+
 function importRun(dir: string, format: Format, tag: string | undefined): string {
   const run: Run = loadRun(dir);
+  run.serial();
+  warn(run.warnings);
   if (format === 'summary') return runSummary(run);
   const tags = Object.keys(run.proc);
   if (format === 'zones') {
@@ -79,6 +86,15 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
 function importFile(path: string, format: Format): string {
   const name = basename(path);
   const text = () => readFileSync(path, 'utf8');
+  const warnings: string[] = [];
+  try {
+    return importFileText(path, name, text, format, warnings);
+  } finally {
+    warn(warnings);
+  }
+}
+
+function importFileText(path: string, name: string, text: () => string, format: Format, warnings: string[]): string {
   const only = (what: Format) => {
     if (format !== 'summary' && format !== what) throw new UsageError(`import: --format ${format} does not apply to ${name}`);
   };
@@ -99,19 +115,19 @@ function importFile(path: string, format: Format): string {
   }
   only('summary');
   if (/pagetypeinfo$/.test(name)) return pagetypeinfoSummary(parsePagetypeinfo(text(), path));
-  if (name === 'passes.csv') return passesSummary(parsePassesCsv(text(), path)) + '\n';
+  if (name === 'passes.csv') return passesSummary(parsePassesCsv(text(), path, { warnings })) + '\n';
   if (name === 'reports.csv') {
-    const rows = parseReportsCsv(text(), path);
+    const rows = parseReportsCsv(text(), path, { warnings });
     return `${rows.length} reported blocks, ${(rows.reduce((a, r) => a + r.bytes, 0) / 2 ** 20).toFixed(1)} MiB in ${new Set(rows.map((r) => `${r.pass}/${r.batch}`)).size} report() calls\n`;
   }
-  if (name === 'rss.csv') return rssSummary(parseRssCsv(text(), path)) + '\n';
+  if (name === 'rss.csv') return rssSummary(parseRssCsv(text(), path, { warnings })) + '\n';
   if (name === 'ram.csv') {
-    const rows = parseRamCsv(text(), path);
+    const rows = parseRamCsv(text(), path, { warnings });
     const peak = rows.reduce((a, r) => Math.max(a, r.ramRssKib), 0);
     return `${rows.length} samples: guest RAM resident peak ${(peak / 1024).toFixed(1)} MiB, final ${((rows[rows.length - 1]?.ramRssKib ?? 0) / 1024).toFixed(1)} MiB\n`;
   }
   if (/\.blocks\.csv$/.test(name)) {
-    const blocks = parseBlocksCsv(text(), path);
+    const blocks = parseBlocksCsv(text(), path, { warnings });
     const pages = blocks.reduce((a, b) => a + 2 ** b.order, 0);
     return `${blocks.length} free blocks, ${(pages / 256).toFixed(1)} MiB, ${blocks.filter((b) => b.reported).length} reported\n`;
   }

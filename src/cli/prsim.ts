@@ -16,7 +16,8 @@ commands:
   compare [scenario]      the same guest and workload under --policies none,linux-5.7,linux-6.1,hinting
   sweep <scenario>        run the scenario's parameter grid on every core, one row per point
   import <dir-or-file>    summarise real-kernel data (a run folder or one /proc file or CSV)
-  replay <run-dir>        replay a real run's trace through the simulator
+  replay <run-dir>        replay a real run on the simulator and compare (trace, workload or idle boot)
+  fidelity [dir]          replay every run folder of dir (../shared/real-kernel) and hold each to tolerance
   bench                   the W1-W3 benchmarks
   web                     serve the interactive page
 
@@ -56,7 +57,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return importCommand(rest, io);
     default:
       if (first in DELEGATES) return delegateCommand(first, rest, io);
-      throw new UsageError(`unknown command '${first}' (commands: run, compare, sweep, import, replay, bench, web; see prsim --help)`);
+      throw new UsageError(`unknown command '${first}' (commands: run, compare, sweep, import, replay, fidelity, bench, web; see prsim --help)`);
   }
 }
 

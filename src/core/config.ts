@@ -185,3 +185,29 @@ export function resolveGuest(spec: GuestSpec): GuestConfig {
   const maxPfn = Math.max(...zones.map((z) => z.endPfn));
   return { profile: profileName, zones, maxPfn, cpus, pcp: spec.pcp ?? true };
 }
+
+/**
+ * The pfn ranges of managed pages: present, not reserved. Reserved pages (present - managed of each zone) are the
+ * zone's highest present pfns, where memblock's top-down boot allocations sit. Boot frees these ranges.
+ */
+export function managedRanges(config: GuestConfig): Array<{ zone: number; start: number; end: number }> {
+  const out: Array<{ zone: number; start: number; end: number }> = [];
+  config.zones.forEach((z, i) => {
+    let reserved = z.present - z.managed;
+    const segs: Array<[number, number]> = [];
+    let s = z.startPfn;
+    for (const [a, b] of z.holes) {
+      if (a > s) segs.push([s, a]);
+      s = b;
+    }
+    if (z.endPfn > s) segs.push([s, z.endPfn]);
+    for (let k = segs.length - 1; k >= 0 && reserved > 0; k--) {
+      const [a, b] = segs[k]!;
+      const take = Math.min(reserved, b - a);
+      segs[k] = [a, b - take];
+      reserved -= take;
+    }
+    for (const [a, b] of segs) if (b > a) out.push({ zone: i, start: a, end: b });
+  });
+  return out;
+}

@@ -3,10 +3,10 @@
 import { CoreInstance, type WasmFlavour } from './wasm.js';
 import { InvariantError, SimError, type SimErrorCode } from './errors.js';
 import { getProfile, type Profile } from './profiles.js';
-import { resolveGuest, type GuestSpec } from './config.js';
+import { managedRanges, resolveGuest, type GuestSpec } from './config.js';
 import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
-  type GuestConfig, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
+  type GuestConfig, type GuestStartState, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
 } from './types.js';
 
 const NIL = 0xffffffff;
@@ -115,27 +115,40 @@ export class WasmGuest implements Allocator {
     });
   }
 
-  /** The ranges boot frees: present, not reserved (the highest present - managed pfns of each zone). */
+  /**
+   * Start from a recorded state instead of boot: pageblock types, free blocks (list order as given, Reported as
+   * given), per-cpu pages; then the host has every allocated page resident. Throws on a block that is not free
+   * to place (overlap, hole, outside the zones), naming it.
+   */
+  applyStartState(s: GuestStartState): void {
+    this.clearToAllocated();
+    for (const [pfn, mt] of s.pageblocks ?? []) this.setPageblockMt(pfn, mt);
+    for (const b of s.free) this.placeFreeBlock(b.pfn, b.order, b.mt, true, b.reported);
+    for (const p of s.pcp ?? []) {
+      // Every page starts an order-0 allocated block: a higher-order per-cpu block is made one first.
+      if (p.order > 0) this.reshapeAllocated(p.pfn, p.order, p.order, this.getPageblockMt(p.pfn));
+      this.pcpPlace(p.pfn, p.order, p.cpu, true);
+    }
+    this.takeNotifications();
+    if (s.allocatedResident ?? true) {
+      // Everything present between free blocks was in use, so the host backs it.
+      const gaps = [...s.free.map((b) => [b.pfn, b.pfn + 2 ** b.order] as const), ...this.config.zones.flatMap((z) => z.holes)]
+        .sort((a, b) => a[0] - b[0]);
+      for (const z of this.config.zones) {
+        let at = z.startPfn;
+        for (const [a, b] of gaps) {
+          if (b <= at || a >= z.endPfn) continue;
+          if (a > at) this.touch(at, a - at);
+          at = b;
+        }
+        if (z.endPfn > at) this.touch(at, z.endPfn - at);
+      }
+    }
+  }
+
+  /** The ranges boot frees: present, not reserved (see managedRanges). */
   bootRanges(): Array<{ zone: number; start: number; end: number }> {
-    const out: Array<{ zone: number; start: number; end: number }> = [];
-    this.config.zones.forEach((z, i) => {
-      let reserved = z.present - z.managed;
-      const segs: Array<[number, number]> = [];
-      let s = z.startPfn;
-      for (const [a, b] of z.holes) {
-        if (a > s) segs.push([s, a]);
-        s = b;
-      }
-      if (z.endPfn > s) segs.push([s, z.endPfn]);
-      for (let k = segs.length - 1; k >= 0 && reserved > 0; k--) {
-        const [a, b] = segs[k]!;
-        const take = Math.min(reserved, b - a);
-        segs[k] = [a, b - take];
-        reserved -= take;
-      }
-      for (const [a, b] of segs) if (b > a) out.push({ zone: i, start: a, end: b });
-    });
-    return out;
+    return managedRanges(this.config);
   }
 
   boot(): void {
@@ -150,7 +163,7 @@ export class WasmGuest implements Allocator {
   alloc(order: number, mt: number, opts: AllocOptions = {}): number {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
-    const r = this.x.alloc(order, mt, highest, cpu);
+    const r = opts.mayFail ? this.x.allocMayFail(order, mt, highest, cpu) : this.x.alloc(order, mt, highest, cpu);
     if (r === -14) return -1;
     if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
     return r >>> 0;
@@ -436,11 +449,18 @@ export class WasmGuest implements Allocator {
   }
 
   pcpPages(zone: number): number {
-    this.checkZone(zone);
-    const i32 = this.core.i32;
     let n = 0;
-    for (let c = 0; c < this.config.cpus; c++) n += i32[(this.L.pcpStart + (c * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
+    for (let c = 0; c < this.config.cpus; c++) n += this.pcpCount(c, zone);
     return n;
+  }
+
+  /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
+  pcpCount(cpu: number, zone: number): number {
+    this.checkZone(zone);
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.config.cpus)) {
+      throw new SimError('BAD_CPU', `pcpCount: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
+    }
+    return this.core.i32[(this.L.pcpStart + (cpu * 4 + zone) * this.L.pcpSize + this.L.pcpCount) >> 2]!;
   }
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */

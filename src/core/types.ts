@@ -81,11 +81,31 @@ export interface PfnState {
   cpu: number;
 }
 
+/**
+ * A guest's state at a recorded moment, to start a simulation from instead of a clean boot (the importers build
+ * it from /proc files or a kpageflags dump). Every present pfn not named here is allocated.
+ */
+export interface GuestStartState {
+  /** Free blocks, each added at the tail of its list in this order (so the order here is the list order). */
+  free: Array<{ pfn: number; order: number; mt: number; reported: boolean }>;
+  /** Pageblocks whose migratetype is not MOVABLE: [a pfn in the pageblock, mt]. */
+  pageblocks?: Array<[number, number]>;
+  /** Pages on per-cpu lists, each added at its list's tail in this order; `mt` is the list's type. */
+  pcp?: Array<{ cpu: number; pfn: number; order: number }>;
+  /** Allocated and per-cpu pages have been touched, so their host pages are resident (default true). */
+  allocatedResident?: boolean;
+}
+
 export interface AllocOptions {
   /** Highest zone (position in GuestConfig.zones) the allocation may use; tried from here down. Default: last. */
   highestZone?: number;
   /** CPU whose per-cpu lists serve the request. Default 0. */
   cpu?: number;
+  /**
+   * The caller falls back when this fails (a THP fault then takes 4 KiB pages, __GFP_NORETRY | __GFP_NOWARN):
+   * a failure is not counted in allocFailures.
+   */
+  mayFail?: boolean;
 }
 
 export interface FreeOptions {

@@ -1,11 +1,19 @@
 // Free page hinting, the older design (hinting-v13, Wei Wang 2017): walk_free_mem_block hands out free blocks
 // one at a time WITHOUT isolating them. The host then either skips those pages during live migration or, used
 // for overcommit, discards them: a block reused before the host acted would lose data, and we count that.
+//
+// Between two hints v13 drops the zone lock, so the block under its cursor may leave its list. v13 then looks
+// only at that page: a free block of another order sends the walk back to the list head, and it goes on from
+// there, handing blocks out again (counted as duplicates); any other page has a stale list link that v13
+// follows into memory the simulator does not model (a poisoned or reused pointer): that is counted as a hazard
+// and the list is left there.
 import type { Clock } from '../sim/clock.js';
 import { MIGRATE_TYPES, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import type { WasmGuest } from '../core/guest.js';
 
 const NIL = 0xffffffff;
+/** hintNext's answer when v13 would follow the cursor's stale list link (assembly/hinting.ts). */
+const HINT_HAZARD = 0xfffffffe;
 
 export type HintUse = 'discard' | 'migration';
 
@@ -30,9 +38,16 @@ export interface HintingMetrics {
   walks: number;
   blocksHinted: number;
   pagesHinted: number;
-  /** The same block handed out more than once in one walk (the cursor restarted). */
+  /** The same block handed out more than once in one walk of a list (after a restart from its head). */
   duplicateHints: number;
+  /** The cursor's block became a free block of another order: v13 went back to the list head. */
   cursorRestarts: number;
+  /**
+   * The cursor's page was no longer a free block of the list (allocated, on a per-cpu list, merged into a
+   * larger block, moved to another migratetype's list): v13 would follow its stale list link, whose target the
+   * simulator cannot know (a garbage hint or a fault in the real guest). The walk leaves that list.
+   */
+  staleCursorHazards: number;
   /** discard: pages the host discarded while the guest was already using them again (lost data). */
   lostDataPages: number;
   lostDataEvents: number;
@@ -44,7 +59,7 @@ export interface HintingMetrics {
 
 export class FreePageHinting {
   readonly metrics: HintingMetrics = {
-    walks: 0, blocksHinted: 0, pagesHinted: 0, duplicateHints: 0, cursorRestarts: 0, lostDataPages: 0,
+    walks: 0, blocksHinted: 0, pagesHinted: 0, duplicateHints: 0, cursorRestarts: 0, staleCursorHazards: 0, lostDataPages: 0,
     lostDataEvents: 0, pagesDiscarded: 0, pagesSkipped: 0, pagesDirtiedAfterHint: 0,
   };
   readonly minOrder: number;
@@ -97,9 +112,8 @@ export class FreePageHinting {
   }
 
   /**
-   * One walk_free_mem_block: zones ascending, orders 10 down to minOrder, every migratetype; the cursor is the
-   * last block handed out; if it is no longer a free block of that order the list restarts from its head.
-   * Returns the blocks handed out, as [pfn, order].
+   * One walk_free_mem_block: zones ascending, orders 10 down to minOrder, every migratetype, each list from its
+   * head. Returns the blocks handed out, as [pfn, order].
    */
   walk(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
@@ -117,16 +131,15 @@ export class FreePageHinting {
           const seen = new Set<number>();
           let cursor = -1;
           for (;;) {
-            if (cursor >= 0) {
-              const s = g.pfnState(cursor);
-              if (!(s.kind === 'free' && s.isHead && s.order === order)) this.metrics.cursorRestarts++;
-            }
+            const restart = cursor >= 0 && this.isFreeHeadOfOtherOrder(cursor, order);
             const next = g.hintNext(z, order, mt, cursor);
             if (next === NIL) break;
-            if (seen.has(next)) {
-              this.metrics.duplicateHints++;
-              break; // a restarted walk would hand the list out again: stop instead of looping
+            if (next === HINT_HAZARD) {
+              this.metrics.staleCursorHazards++;
+              break;
             }
+            if (restart) this.metrics.cursorRestarts++;
+            if (seen.has(next)) this.metrics.duplicateHints++;
             seen.add(next);
             cursor = next;
             this.visit(next, order);
@@ -135,6 +148,11 @@ export class FreePageHinting {
         }
       }
     }
+  }
+
+  private isFreeHeadOfOtherOrder(pfn: number, order: number): boolean {
+    const s = this.guest.pfnState(pfn);
+    return s.kind === 'free' && s.isHead && s.order !== order;
   }
 
   private visit(pfn: number, order: number): void {

@@ -2,6 +2,12 @@
 // kpageflags.<tag>.blocks.csv and summary.json. Columns are found by header name (so added columns do not
 // break a reader) and every value is checked: a bad one is a ParseError naming file, line, column and value.
 // reports.csv and passes.csv are written with CRLF line ends; both line ends are accepted.
+//
+// Real recordings have gaps. A sampled series (rss.csv, ram.csv) may hold a row whose values are empty (`t,,,`:
+// QEMU exited while the sampler read it), and any file may end with a line cut short by the recorder's exit (no
+// line end after it).
+// Such rows are skipped, and each skip is pushed to `warnings` as `file:line: what`, so a caller can show them;
+// a bad value anywhere else is still an error.
 import { ParseError } from '../core/errors.js';
 import type { FreeBlock } from './kpageflags.js';
 
@@ -19,9 +25,18 @@ function parseValue(file: string, line: number, column: string, kind: Kind, text
   return kind === 'bool01' ? v === 1 : v;
 }
 
+export interface CsvOptions {
+  /** A sampled series: a row whose cells after the first (the time) are all empty is a gap, skipped. */
+  gaps?: boolean;
+  /** Skipped rows are reported here as `file:line: what`. */
+  warnings?: string[];
+}
+
 /** Generic typed CSV reader: `columns` maps a property name to [header name, kind]. */
-export function parseCsv<C extends Columns>(text: string, file: string, columns: C): Array<RowOf<C>> {
+export function parseCsv<C extends Columns>(text: string, file: string, columns: C, opts: CsvOptions = {}): Array<RowOf<C>> {
   const lines = text.split('\n');
+  // A last line with no line end after it was cut short when the recorder stopped writing.
+  const cut = lines.length > 1 && lines[lines.length - 1] !== '' ? lines.length - 1 : -1;
   const header = (lines[0] ?? '').replace(/\r$/, '').split(',');
   const keys = Object.keys(columns) as Array<keyof C & string>;
   const index = keys.map((k) => {
@@ -35,15 +50,25 @@ export function parseCsv<C extends Columns>(text: string, file: string, columns:
     const line = lines[li]!.replace(/\r$/, '');
     if (line === '') continue;
     const cells = line.split(',');
-    if (cells.length !== header.length) {
-      throw new ParseError(file, li + 1, `${cells.length} fields, header has ${header.length}`, { field: 'row', value: line });
+    if (opts.gaps && cells.length === header.length && cells.slice(1).every((c) => c.trim() === '')) {
+      opts.warnings?.push(`${file}:${li + 1}: empty sample skipped`);
+      continue;
     }
-    const row: Record<string, number | boolean> = {};
-    keys.forEach((k, j) => {
-      const [name, kind] = columns[k]!;
-      row[k] = parseValue(file, li + 1, name, kind, cells[index[j]!]!);
-    });
-    rows.push(row as RowOf<C>);
+    try {
+      if (cells.length !== header.length) {
+        throw new ParseError(file, li + 1, `${cells.length} fields, header has ${header.length}`, { field: 'row', value: line });
+      }
+      const row: Record<string, number | boolean> = {};
+      keys.forEach((k, j) => {
+        const [name, kind] = columns[k]!;
+        row[k] = parseValue(file, li + 1, name, kind, cells[index[j]!]!);
+      });
+      rows.push(row as RowOf<C>);
+    } catch (e) {
+      // The last line may be cut short by the recorder's exit: skipped, not a reason to refuse the file.
+      if (li !== cut || !(e instanceof ParseError)) throw e;
+      opts.warnings?.push(`${file}:${li + 1}: truncated last line skipped (${e.message.replace(/^.*?: /, '')})`);
+    }
   }
   return rows;
 }
@@ -54,8 +79,8 @@ const REPORT_COLUMNS = {
 } as const;
 /** One reported block; idx is the scatterlist slot (0 = last block taken off a list). */
 export type ReportRow = RowOf<typeof REPORT_COLUMNS>;
-export function parseReportsCsv(text: string, file = 'reports.csv'): ReportRow[] {
-  return parseCsv(text, file, REPORT_COLUMNS);
+export function parseReportsCsv(text: string, file = 'reports.csv', opts: CsvOptions = {}): ReportRow[] {
+  return parseCsv(text, file, REPORT_COLUMNS, opts);
 }
 
 const PASS_COLUMNS = {
@@ -63,8 +88,8 @@ const PASS_COLUMNS = {
   tStartHost: ['t_start_host_s', 'num'], batches: ['batches', 'int'], blocks: ['blocks', 'int'], bytes: ['bytes', 'int'],
 } as const;
 export type PassRow = RowOf<typeof PASS_COLUMNS>;
-export function parsePassesCsv(text: string, file = 'passes.csv'): PassRow[] {
-  return parseCsv(text, file, PASS_COLUMNS);
+export function parsePassesCsv(text: string, file = 'passes.csv', opts: CsvOptions = {}): PassRow[] {
+  return parseCsv(text, file, PASS_COLUMNS, opts);
 }
 
 const RSS_COLUMNS = {
@@ -72,8 +97,8 @@ const RSS_COLUMNS = {
 } as const;
 /** The QEMU process's RSS every 50 ms (QEMU's own memory included). */
 export type RssRow = RowOf<typeof RSS_COLUMNS>;
-export function parseRssCsv(text: string, file = 'rss.csv'): RssRow[] {
-  return parseCsv(text, file, RSS_COLUMNS);
+export function parseRssCsv(text: string, file = 'rss.csv', opts: CsvOptions = {}): RssRow[] {
+  return parseCsv(text, file, RSS_COLUMNS, { ...opts, gaps: true });
 }
 
 const RAM_COLUMNS = {
@@ -81,14 +106,14 @@ const RAM_COLUMNS = {
 } as const;
 /** The guest-RAM mapping alone, every 500 ms. */
 export type RamRow = RowOf<typeof RAM_COLUMNS>;
-export function parseRamCsv(text: string, file = 'ram.csv'): RamRow[] {
-  return parseCsv(text, file, RAM_COLUMNS);
+export function parseRamCsv(text: string, file = 'ram.csv', opts: CsvOptions = {}): RamRow[] {
+  return parseCsv(text, file, RAM_COLUMNS, { ...opts, gaps: true });
 }
 
 const BLOCK_COLUMNS = { pfn: ['pfn', 'int'], order: ['order', 'int'], reported: ['reported', 'bool01'] } as const;
 /** kpageflags.<tag>.blocks.csv: free blocks decoded from a dump. */
-export function parseBlocksCsv(text: string, file = 'blocks.csv'): FreeBlock[] {
-  return parseCsv(text, file, BLOCK_COLUMNS);
+export function parseBlocksCsv(text: string, file = 'blocks.csv', opts: CsvOptions = {}): FreeBlock[] {
+  return parseCsv(text, file, BLOCK_COLUMNS, opts);
 }
 
 /** summary.json: figures vary by experiment; the ones every run has are typed, the rest pass through. */

@@ -36,6 +36,11 @@ export interface SerialLine {
 export interface Run {
   dir: string;
   name: string;
+  /**
+   * What was skipped while reading, as `file:line: what`: empty samples, lines cut short by the recorder's exit,
+   * snapshot files that could not be read (the run is still usable without them).
+   */
+  warnings: string[];
   summary: RunSummary | undefined;
   meta: Record<string, unknown> | undefined;
   reports: ReportRow[] | undefined;
@@ -90,14 +95,21 @@ function parseNameValues(text: string, file: string): Record<string, number> {
   return out;
 }
 
-function parseSerial(text: string, file: string): SerialLine[] {
+function parseSerial(text: string, file: string, warnings: string[]): SerialLine[] {
   const out: SerialLine[] = [];
-  text.split('\n').forEach((raw, i) => {
+  const lines = text.split('\n');
+  lines.forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line === '') return;
     const tab = line.indexOf('\t');
     const t = Number(line.slice(0, tab));
-    if (tab < 0 || !Number.isFinite(t)) throw new ParseError(file, i + 1, `expected '<t_host_s>\\t<line>', got '${line.slice(0, 60)}'`, { field: 't_host_s', value: line.slice(0, Math.max(tab, 0)) });
+    if (tab < 0 || !Number.isFinite(t)) {
+      if (i >= lines.length - 2 && !lines.slice(i + 1).some((l) => l.trim() !== '')) {
+        warnings.push(`${file}:${i + 1}: truncated last line skipped`);
+        return;
+      }
+      throw new ParseError(file, i + 1, `expected '<t_host_s>\\t<line>', got '${line.slice(0, 60)}'`, { field: 't_host_s', value: line.slice(0, Math.max(tab, 0)) });
+    }
     const s: SerialLine = { tHost: t, text: line.slice(tab + 1) };
     const m = /^@([A-Z]) (\d+(?:\.\d+)?)\s?(.*)$/.exec(s.text);
     if (m) s.record = { kind: m[1]!, tGuest: Number(m[2]), fields: m[3] ? m[3].split(/\s+/) : [] };
@@ -106,14 +118,38 @@ function parseSerial(text: string, file: string): SerialLine[] {
   return out;
 }
 
+/**
+ * A /proc snapshot as recorded: if it does not parse, it is read again without its last line (cut short when the
+ * recorder stopped); if that fails too, the snapshot is left out. Either way a warning says so, and whatever
+ * needs the snapshot reports its absence.
+ */
+function readSnapshot(t: string, path: string, parse: (t: string) => void, warnings: string[]): void {
+  try {
+    parse(t);
+    return;
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    const lines = t.replace(/\n+$/, '').split('\n');
+    if (lines.length > 1) {
+      try {
+        parse(lines.slice(0, -1).join('\n') + '\n');
+        warnings.push(`${path}:${lines.length}: truncated last line skipped`);
+        return;
+      } catch { /* not only the last line: left out below */ }
+    }
+    warnings.push(`${path}: left out (${e.message})`);
+  }
+}
+
 const PROC_KINDS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'vmstat', 'meminfo'] as const;
 
 /** Everything present in a run folder. Missing files leave their field undefined (or their map empty). */
 export function loadRun(dir: string): Run {
   const at = (...p: string[]) => join(dir, ...p);
   const text = (path: string) => readFileSync(path, 'utf8');
-  const ifExists = <T>(path: string, parse: (t: string, file: string) => T): T | undefined =>
-    existsSync(path) ? parse(text(path), path) : undefined;
+  const warnings: string[] = [];
+  const ifExists = <T>(path: string, parse: (t: string, file: string, opts: { warnings: string[] }) => T): T | undefined =>
+    existsSync(path) ? parse(text(path), path, { warnings }) : undefined;
   const guestDir = at('guest');
   const guestFiles = existsSync(guestDir) ? readdirSync(guestDir) : [];
   const rootFiles = readdirSync(dir);
@@ -125,11 +161,13 @@ export function loadRun(dir: string): Run {
     const snap = (proc[m[1]!] ??= {});
     const kind = m[2] as (typeof PROC_KINDS)[number];
     const path = join(guestDir, f);
-    const t = text(path);
-    if (kind === 'buddyinfo') snap.buddyinfo = parseBuddyinfo(t, path);
-    else if (kind === 'pagetypeinfo') snap.pagetypeinfo = parsePagetypeinfo(t, path);
-    else if (kind === 'zoneinfo') snap.zoneinfo = parseZoneinfo(t, path);
-    else snap[kind] = parseNameValues(t, path);
+    const parse = (t: string) => {
+      if (kind === 'buddyinfo') snap.buddyinfo = parseBuddyinfo(t, path);
+      else if (kind === 'pagetypeinfo') snap.pagetypeinfo = parsePagetypeinfo(t, path);
+      else if (kind === 'zoneinfo') snap.zoneinfo = parseZoneinfo(t, path);
+      else snap[kind] = parseNameValues(t, path);
+    };
+    readSnapshot(text(path), path, parse, warnings);
   }
 
   const zoneinfo = proc['pre']?.zoneinfo ?? Object.values(proc).find((s) => s.zoneinfo)?.zoneinfo;
@@ -140,7 +178,7 @@ export function loadRun(dir: string): Run {
   const blocks: Record<string, FreeBlock[]> = {};
   for (const f of rootFiles) {
     const m = /^kpageflags\.(\w+)\.blocks\.csv$/.exec(f);
-    if (m) blocks[m[1]!] = parseBlocksCsv(text(at(f)), at(f));
+    if (m) blocks[m[1]!] = parseBlocksCsv(text(at(f)), at(f), { warnings });
   }
 
   const kpageflags: Record<string, () => KpageflagsBlocks> = {};
@@ -159,7 +197,7 @@ export function loadRun(dir: string): Run {
   const dmesg = at('guest', 'dmesg.txt');
   const ranges = existsSync(dmesg) ? memoryRangesFromDmesg(text(dmesg)) : [];
   const serialPath = at('serial.log');
-  const serial = lazy(() => (existsSync(serialPath) ? parseSerial(text(serialPath), serialPath) : []));
+  const serial = lazy(() => (existsSync(serialPath) ? parseSerial(text(serialPath), serialPath, warnings) : []));
 
   const meta = ifExists(at('meta.json'), (t, file) => {
     try {
@@ -172,6 +210,7 @@ export function loadRun(dir: string): Run {
   return {
     dir,
     name: dir.replace(/\/+$/, '').split('/').pop()!,
+    warnings,
     summary: ifExists(at('summary.json'), parseSummaryJson),
     meta,
     reports: ifExists(at('reports.csv'), parseReportsCsv),

@@ -476,6 +476,7 @@ export class ReferenceAllocator implements Allocator {
         return pfn;
       }
     }
+    if (opts.mayFail) return NIL; // the caller's fallback, not a failure
     this.stats.allocFailures++;
     if (this.stats.inflightPages > 0) this.stats.allocFailuresInFlight++;
     return NIL;

@@ -1,167 +1,270 @@
-// `prsim replay <run folder> [--mode forced|modelled] [--delay ms|trace] [--memhog] [--no-teardown] [--json]`:
-// replay a real run's kmem trace on the simulator (when the run has one) and compare with what the real kernel
-// did; for runs without a trace, simulate the run's workload: E3-like runs (memhog, reporting order written
-// through sysfs) and E4-like runs (fragment) are compared pass by pass, block orders, E4's hold and the host
-// RSS (src/replay/workload-runs.ts); E2-like memhog runs, or any run with --memhog, by the host RSS staircase.
-import { existsSync } from 'node:fs';
+// `prsim replay <run folder> [--mode forced|modelled|workload] [--delay <ms>|trace] [--order N] [--capacity N]
+//  [--flush trace|on|off] [--json] [--reports-csv FILE]`: replay a recorded run on the simulator and print the
+// real run and the simulator side by side, in one format whatever the run (src/replay/format.ts):
+// - a run with a kmem trace and a kpageflags dump taken inside it (the E5 layout) is replayed event by event
+//   (forced or modelled, src/replay/trace-replay.ts), and `--order`/`--capacity` replay that same allocator
+//   traffic under another policy;
+// - any other run (memhog, fragment, repeated cycles, THP, an idle boot) is simulated from its recorded state
+//   with the workload its recording describes (src/replay/run-replay.ts); `--mode workload` does that for a
+//   traced run too.
+import { existsSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
 import { loadRun } from '../importers/run.js';
+import { SimError } from '../core/errors.js';
 import { replayTrace, type ReplayMode } from './trace-replay.js';
-import { compareMemhog, compareTrace, type MemhogComparison, type TraceComparison } from './compare.js';
-import { compareWorkloadRun, workloadRunKind, type PassSummary, type WorkloadRunComparison } from './workload-runs.js';
+import { traceRunComparison } from './compare.js';
+import { replayRun, type WorkloadRunDetails } from './run-replay.js';
+import { describeRun } from './run-model.js';
+import { type RunComparison, type Window, reportsCsv, withinTolerance } from './format.js';
 
-const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled] [--delay <ms>|trace] [--order N] [--capacity N] [--memhog] [--no-teardown] [--json]';
+const USAGE = 'usage: prsim replay <run folder> [--mode forced|modelled|workload] [--delay <ms>|trace] [--order N] [--capacity N] [--flush trace|on|off] [--json] [--reports-csv FILE]';
 
-export async function replayCommand(args: string[]): Promise<number> {
-  let dir: string | undefined;
-  let mode: ReplayMode = 'forced';
-  let modeGiven = false;
-  let delay: number | 'trace' = 'trace';
-  let order: number | undefined;
-  let capacity: number | undefined;
-  let json = false, memhog = false, teardown = true;
+interface Options {
+  dir: string;
+  mode: ReplayMode | 'workload' | undefined;
+  delay: number | 'trace';
+  order: number | undefined;
+  capacity: number | undefined;
+  flush: 'trace' | boolean;
+  json: boolean;
+  reportsCsv: string | undefined;
+}
+
+class Usage extends Error {}
+
+function parse(args: string[]): Options | 'help' {
+  const o: Partial<Options> & { dir?: string } = { delay: 'trace', flush: 'trace', json: false };
+  const value = (i: number, name: string) => {
+    const v = args[i];
+    if (v === undefined || v.startsWith('--')) throw new Usage(`${name} needs a value`);
+    return v;
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--json') json = true;
-    else if (a === '--memhog') memhog = true;
-    else if (a === '--no-teardown') teardown = false;
+    if (a === '--json') o.json = true;
+    else if (a === '-h' || a === '--help') return 'help';
     else if (a === '--mode') {
-      const v = args[++i];
-      if (v !== 'forced' && v !== 'modelled') {
-        console.error(`--mode must be forced or modelled, got ${v}\n${USAGE}`);
-        return 2;
-      }
-      mode = v;
-      modeGiven = true;
+      const v = value(++i, a);
+      if (v !== 'forced' && v !== 'modelled' && v !== 'workload') throw new Usage(`--mode must be forced, modelled or workload, got '${v}'`);
+      o.mode = v;
     } else if (a === '--delay') {
-      const v = args[++i];
-      if (v === 'trace') delay = 'trace';
-      else if (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0) delay = Number(v);
-      else {
-        console.error(`--delay must be milliseconds or 'trace', got ${v}\n${USAGE}`);
-        return 2;
-      }
+      const v = value(++i, a);
+      if (v === 'trace') o.delay = 'trace';
+      else if (/^\d+(\.\d+)?$/.test(v)) o.delay = Number(v);
+      else throw new Usage(`--delay must be milliseconds or 'trace', got '${v}'`);
     } else if (a === '--order' || a === '--capacity') {
-      const v = Number(args[++i]);
-      const max = a === '--order' ? 10 : 256;
-      if (!Number.isInteger(v) || v < (a === '--order' ? 0 : 1) || v > max) {
-        console.error(`${a} must be an integer up to ${max}, got ${args[i]}\n${USAGE}`);
-        return 2;
-      }
-      if (a === '--order') order = v;
-      else capacity = v;
-    } else if (a === '-h' || a === '--help') {
-      console.log(USAGE);
-      return 0;
-    } else if (a.startsWith('-')) {
-      console.error(`unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else if (dir === undefined) dir = a;
-    else {
-      console.error(`one run folder only\n${USAGE}`);
+      const v = value(++i, a);
+      const n = Number(v);
+      const [lo, hi] = a === '--order' ? [0, 10] : [1, 256];
+      if (!/^\d+$/.test(v) || n < lo || n > hi) throw new Usage(`${a} must be an integer ${lo}..${hi}, got '${v}'`);
+      if (a === '--order') o.order = n;
+      else o.capacity = n;
+    } else if (a === '--flush') {
+      const v = value(++i, a);
+      if (v !== 'trace' && v !== 'on' && v !== 'off') throw new Usage(`--flush must be trace, on or off, got '${v}'`);
+      o.flush = v === 'trace' ? 'trace' : v === 'on';
+    } else if (a === '--reports-csv') o.reportsCsv = value(++i, a);
+    else if (a.startsWith('-')) throw new Usage(`unknown option ${a}`);
+    else if (o.dir === undefined) o.dir = a;
+    else throw new Usage('one run folder only');
+  }
+  if (o.dir === undefined) throw new Usage('no run folder given');
+  return o as Options;
+}
+
+export async function replayCommand(args: string[]): Promise<number> {
+  let o: Options | 'help';
+  try {
+    o = parse(args);
+  } catch (e) {
+    if (!(e instanceof Usage)) throw e;
+    console.error(`prsim: replay: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!existsSync(o.dir) || !statSync(o.dir).isDirectory()) {
+    console.error(`prsim: replay: ${o.dir}: ${existsSync(o.dir) ? 'not a folder' : 'no such folder'} (a run folder as in ../shared/real-kernel)\n${USAGE}`);
+    return 2;
+  }
+  if (o.reportsCsv !== undefined) {
+    const folder = dirname(o.reportsCsv);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      console.error(`prsim: replay: --reports-csv ${o.reportsCsv}: no folder ${folder}`);
       return 2;
     }
   }
-  if (!dir || !existsSync(dir)) {
-    console.error(`${dir ? `no such folder: ${dir}` : 'no run folder given'}\n${USAGE}`);
-    return 2;
-  }
-  const run = loadRun(dir);
-  const out: { trace?: TraceComparison; memhog?: MemhogComparison; workload?: WorkloadRunComparison } = {};
-  const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
-  if (!traceable && (modeGiven || order !== undefined || capacity !== undefined)) {
-    // Without a kmem trace and a start dump there is no recorded allocator traffic to replay under another policy.
-    console.error(`prsim: replay: ${run.name}: --mode, --order and --capacity need a run with a kmem trace and a kpageflags.pre dump (the E5 layout)`);
-    return 2;
-  }
+  let c: RunComparison;
   try {
-    if (traceable && !memhog) out.trace = compareTrace(run, replayTrace(run, { mode, delayMs: delay, ...(order !== undefined ? { order } : {}), ...(capacity !== undefined ? { capacity } : {}) }));
-    const kind = traceable || memhog ? undefined : workloadRunKind(run);
-    if (kind) out.workload = await compareWorkloadRun(run, { teardown }, kind);
-    else if (memhog || !traceable) out.memhog = await compareMemhog(run);
+    c = replay(o);
   } catch (e) {
-    // The run folder does not hold what a comparison needs (E1, an idle boot, has no workload): bad input.
-    console.error(`prsim: replay: ${(e as Error).message}`);
+    if (!(e instanceof SimError)) throw e;
+    console.error(`prsim: replay: ${e.message}`);
     return 2;
   }
-  if (json) {
-    console.log(JSON.stringify(out, null, 1));
-    return 0;
+  if (o.reportsCsv !== undefined) {
+    // Written beside the target and renamed into place: a failure never leaves half a file.
+    const tmp = join(dirname(o.reportsCsv), `.${basename(o.reportsCsv)}.${process.pid}.tmp`);
+    writeFileSync(tmp, reportsCsv(c.sim, c.clockOffset));
+    renameSync(tmp, o.reportsCsv);
   }
-  if (out.trace) printTrace(out.trace);
-  if (out.memhog) printMemhog(out.memhog);
-  if (out.workload) printWorkload(out.workload);
+  if (o.json) console.log(JSON.stringify(c, null, 1));
+  else console.log(formatComparison(c));
   return 0;
 }
 
-const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-
-function printTrace(c: TraceComparison): void {
-  const r = c.replay;
-  console.log(`${c.run}: ${c.mode} replay of ${r.events} kmem events, guest ${r.start.toFixed(3)}..${r.end.toFixed(3)} s (${(r.wallMs / 1000).toFixed(1)} s)`);
-  if (!r.modelled) console.log(`  applied: ${r.applied.allocZoneLocked} zone-locked allocs, ${r.applied.pcpuDrain} pcpu drains, ${r.applied.directFree} direct frees`);
-  console.log(`  boot passes replayed on the inferred lists: ${r.boot.callsSame}/${r.boot.calls} calls, ${r.boot.blocksSame}/${r.boot.blocks} blocks identical`);
-  const d = r.divergence;
-  console.log(`  divergences: alloc not free ${d.allocNotFree}, not a head ${d.allocNotHead}, list mt ${d.allocListMt}, free of non-allocated ${d.freeNotAllocated}, drain mt override ${d.drainMtOverride}`);
-  for (const f of d.first) console.log(`    ${f}`);
-  if (r.modelled) {
-    const m = r.modelled;
-    for (const x of m.initial) {
-      console.log(`  start per-cpu list cpu ${x.cpu} ${x.zone}: ${x.count} pages (pinned by ${x.pinnedBy}; ${x.known} named by the trace, ${x.placeholders} placeholders; zoneinfo ${x.zoneinfo ?? '-'})`);
-    }
-    console.log(`  per-cpu count at the end of the trace: ${m.endCounts.filter((x) => x.count).map((x) => `cpu ${x.cpu} ${x.zone} ${x.count}`).join(', ') || 'none'}`);
-    console.log(`  allocations: ${m.allocSamePfn}/${m.allocs} the simulator's own pick (${m.allocSameFromStartLists} of start-list pages); carved ${m.carvedFromPcp} from a per-cpu list, ${m.carvedFromBuddy} from the buddy, ${m.carveFailed} impossible`);
-    console.log(`  frees: ${m.frees} fed (${m.directFrees} direct), ${m.listFrees} list frees, ${m.freeNotAllocated} of pages not allocated in the simulator`);
-    const seq = (what: string, s: typeof m.drains, group: string) => {
-      console.log(`  ${what}: ${s.same}/${s.trace} trace events reproduced (same pfn, order, position; ${s.sameFromStartLists} of start-list pages; simulator ${s.sim}); pages ${s.tracePages} vs ${s.simPages}; ${group} ${s.groupsSame}/${s.traceGroups} identical (simulator ${s.simGroups})`);
-      for (const f of s.firstDifferences) console.log(`    ${f}`);
-    };
-    seq('mm_page_pcpu_drain', m.drains, 'bulk frees');
-    seq('mm_page_alloc_zone_locked', m.zoneLocked, 'refills');
-    for (const f of m.firstMismatches.slice(0, 5)) console.log(`    ${f}`);
+/** Replay a run folder as the options say (the library's entry for what the command does). */
+export function replay(o: Pick<Options, 'dir'> & Partial<Options>): RunComparison {
+  const run = loadRun(o.dir);
+  const traceable = !!run.trace && !!(run.blocks['pre'] ?? run.kpageflags['pre']);
+  const mode = o.mode ?? (traceable ? 'forced' : 'workload');
+  if (mode !== 'workload' && !traceable) {
+    throw new SimError('BAD_CONFIG', `${run.name}: --mode ${mode} needs a run with a kmem trace and a kpageflags.pre dump (the E5 layout); this run replays as a workload`, { field: 'mode', value: mode });
   }
-  const p = c.passes;
-  console.log(`  passes: real ${p.real.length}, simulator ${p.sim.length}; ${p.passesSame} identical in batches/blocks/bytes`);
-  p.real.forEach((x, i) => {
-    const s = p.sim[i];
-    console.log(`    pass ${x.pass}: real t=${x.t.toFixed(3)} ${x.batches} batches ${x.blocks} blocks ${mib(x.bytes)} MiB | sim ${s ? `t=${s.t.toFixed(3)} ${s.batches} batches ${s.blocks} blocks ${mib(s.bytes)} MiB` : '-'}`);
+  if (mode === 'workload' && (o.order !== undefined || o.capacity !== undefined)) {
+    throw new SimError('BAD_CONFIG', `${run.name}: --order and --capacity replay recorded allocator traffic, which only a kmem trace holds (the E5 layout)`, { field: o.order !== undefined ? 'order' : 'capacity' });
+  }
+  if (mode === 'workload') return replayRun(run, { flush: o.flush ?? 'trace' });
+  const result = replayTrace(run, {
+    mode, delayMs: o.delay ?? 'trace', ...(o.order !== undefined ? { order: o.order } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
   });
-  console.log(`  report() calls: ${p.calls.same}/${p.calls.real} identical (sim ${p.calls.sim}); blocks in the same slot ${p.blocks.samePosition}/${p.blocks.real}, same set ${p.blocks.sameSet}`);
-  const b = c.endBlocks;
-  console.log(`  free blocks at the end vs kpageflags.post: ${b.same}/${b.real} identical (sim ${b.sim}), Reported differs ${b.reportedDiffers}, only real ${b.onlyReal}, only sim ${b.onlySim}`);
-  console.log(`    free pages real ${b.realPages}, sim ${b.simPages}, in both ${b.commonPages}`);
-  console.log(`    by order real ${b.realByOrder.join(' ')} | sim ${b.simByOrder.join(' ')}`);
-  for (const f of [...p.firstDifferences, ...b.firstDifferences].slice(0, 12)) console.log(`    ${f}`);
+  return traceRunComparison(run, result, describeRun(run));
 }
 
-function printMemhog(c: MemhogComparison): void {
-  const steps = (s: { steps: Array<{ t: number; kib: number }> }) => s.steps.map((x) => `+${x.t.toFixed(2)}s -${mib(x.kib * 1024)} MiB`).join(', ');
-  console.log(`${c.run}: memhog ${c.mib} MiB, host RSS after the free (guest clock)`);
-  console.log(`  real rss.csv: at free ${mib(c.real.rss.atFree * 1024)} MiB, final ${mib(c.real.rss.final * 1024)}; steps ${steps(c.real.rss)}; t50 ${c.real.rss.t50} s, t90 ${c.real.rss.t90} s`);
-  console.log(`  real ram.csv: at free ${mib(c.real.ram.atFree * 1024)} MiB, final ${mib(c.real.ram.final * 1024)}; steps ${steps(c.real.ram)}`);
-  console.log(`  simulator:    at free ${mib(c.sim.ram.atFree * 1024)} MiB, final ${mib(c.sim.ram.final * 1024)}; steps ${steps(c.sim.ram)}; t50 ${c.sim.ram.t50} s, t90 ${c.sim.ram.t90} s`);
-  console.log(`  passes after the free: real ${c.real.passes} (${c.real.batches} batches, ${c.real.blocks} blocks), sim ${c.sim.passes} (${c.sim.batches} batches, ${c.sim.blocks} blocks) at +${c.sim.passStarts.join(', +')} s`);
+// --- the text form ---
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+const orders = (h: number[]) => h.map((n, o) => (n ? `${o}:${n}` : '')).filter(Boolean).join(' ') || '-';
+const secs = (x: number | null) => (x === null ? '-' : x.toFixed(2));
+
+function windowLine(w: Window | null): string {
+  if (!w) return '-';
+  const steps = w.steps.map((s) => `+${s.t.toFixed(2)}s -${s.mib}`).join(', ') || 'none';
+  return `${w.passes} passes, ${w.calls} calls, ${w.blocks} blocks (${orders(w.blocksByOrder)}), ${mib(w.bytes)} MiB; RSS steps ${steps}; t50 ${secs(w.t50)} t90 ${secs(w.t90)}`;
 }
 
-function printWorkload(c: WorkloadRunComparison): void {
-  const passes = (xs: PassSummary[]) => xs.map((p) => `${p.t.toFixed(2)}s ${p.batches}/${p.blocks}/${mib(p.bytes)}`).join(', ') || 'none';
-  const hist = (h: number[]) => h.map((n, o) => (n ? `${o}:${n}` : '')).filter(Boolean).join(' ') || '-';
-  console.log(`${c.run}: ${c.kind === 'fragment' ? 'fragment workload' : 'memhog with the reporting order written through sysfs'}, simulated on cpu ${c.cpu} (${(c.wallMs / 1000).toFixed(1)} s)`);
-  console.log(`  reporting order: real ${c.order.real}, simulator ${c.order.sim}; teardown free ${c.teardown === null ? 'off' : `at ${c.teardown.toFixed(3)} s`}`);
-  console.log(`  boot passes (batches/blocks/MiB): real ${passes(c.boot.real)}`);
-  console.log(`                                    sim  ${passes(c.boot.sim)}`);
-  if (c.hold) {
-    const h = c.hold;
-    console.log(`  hold (t=${h.t.toFixed(3)} s): DMA32 free blocks by order real ${h.realByOrder.join(' ')} | sim ${h.simByOrder.join(' ')}`);
-    console.log(`    order-0 free blocks: real ${h.realByOrder[0]}, sim ${h.simByOrder[0]}; per-cpu counts real ${h.realPcp.join('/')}, sim ${h.simPcp.join('/')}`);
-    console.log(`    reported during the hold: real ${h.realPasses} passes ${mib(h.realBytes)} MiB, sim ${h.simPasses} passes ${mib(h.simBytes)} MiB`);
+export function formatComparison(c: RunComparison): string {
+  const out: string[] = [];
+  const d = c.details as Partial<WorkloadRunDetails> & Record<string, unknown>;
+  if (c.kind === 'trace') {
+    out.push(`${c.run}: ${c.mode} trace replay`);
+  } else {
+    const m = d.model!;
+    const cyc = m.cycles;
+    const what = c.kind === 'idle' ? 'idle boot'
+      : `${m.kind} ${cyc[0]?.mib ?? '?'} MiB${cyc.length > 1 ? ` x${cyc.length} cycles` : ''}, THP ${cyc[0]?.thp ?? 'never'}, cpu ${cyc.map((x) => x.cpu ?? '?').join('/')}`;
+    out.push(`${c.run}: ${what}; ${m.cpus ?? '?'} cpus, ${m.memMiB ?? '?'} MiB guest; reporting order ${m.effectiveOrder ?? '?'}${m.orderWrites.length ? ` (written ${m.orderWrites.map((w) => `${w.order} at ${w.t.toFixed(2)} s`).join(', ')})` : ''}`);
+    if (d.boot) out.push(`  boot simulated from ${d.boot.snapshot} at ${d.boot.start.toFixed(3)} s`);
+    if (d.workload) out.push(`  workload simulated from ${d.workload.snapshot} at ${d.workload.start.toFixed(3)} s (${d.wallMs} ms)`);
   }
-  const a = c.afterFree;
-  console.log(`  passes after the free: real ${passes(a.real)}`);
-  console.log(`                         sim  ${passes(a.sim)}`);
-  console.log(`  orders reported after the free: real ${hist(a.realOrders)} | sim ${hist(a.simOrders)}`);
-  console.log(`  DMA blocks reported (whole run): real ${c.dma.real.length} (${c.dma.real.map((e) => e.join('/')).join(' ') || '-'}), sim ${c.dma.sim.length}`);
-  console.log(`  end: DMA32 buddyinfo real ${c.end.realBuddyinfo.join(' ')} | sim ${c.end.simBuddyinfo.join(' ')}; per-cpu real ${c.end.realPcp.join('/')}, sim ${c.end.simPcp.join('/')}`);
-  const st = (x: { steps: Array<{ t: number; kib: number }> }) => x.steps.map((s) => `+${s.t.toFixed(2)}s -${mib(s.kib * 1024)}`).join(', ');
-  console.log(`  host RSS after the free (MiB): real rss.csv ${mib(c.rss.real.atFree * 1024)} -> ${mib(c.rss.real.final * 1024)} (${st(c.rss.real)}); ram.csv ${mib(c.rss.realRam.atFree * 1024)} -> ${mib(c.rss.realRam.final * 1024)} (${st(c.rss.realRam)})`);
-  console.log(`                                 sim guest RAM ${mib(c.rss.sim.atFree * 1024)} -> ${mib(c.rss.sim.final * 1024)} (${st(c.rss.sim)})`);
+  for (const w of c.warnings) out.push(`  warning: ${w}`);
+  if (c.real.boot || c.sim.boot) {
+    out.push('  boot reporting (from the balloon\'s registration):');
+    out.push(`    real ${windowLine(c.real.boot)}`);
+    out.push(`    sim  ${windowLine(c.sim.boot)}`);
+  }
+  if (c.real.cycles && c.sim.cycles) {
+    c.real.cycles.forEach((r, i) => {
+      out.push(`  cycle ${i} (free at ${r.from.toFixed(3)} s, until ${r.to.toFixed(3)} s):`);
+      out.push(`    real ${windowLine(r)}`);
+      out.push(`    sim  ${windowLine(c.sim.cycles![i] ?? null)}`);
+    });
+  }
+  if (c.real.afterFree || c.sim.afterFree) {
+    out.push(`  after the last free (at ${(c.real.afterFree ?? c.sim.afterFree)!.from.toFixed(3)} s):`);
+    out.push(`    real ${windowLine(c.real.afterFree)}`);
+    out.push(`    sim  ${windowLine(c.sim.afterFree)}`);
+  }
+  for (const s of d.workload?.snapshots ?? []) {
+    const zones = Object.keys(s.real.buddyinfo);
+    for (const z of zones) {
+      out.push(`  ${s.tag} (${s.t.toFixed(2)} s) ${z}: buddyinfo real ${s.real.buddyinfo[z]!.join(' ')} | sim ${s.sim.buddyinfo[z]?.join(' ') ?? '-'}; per-cpu real ${s.real.pcp[z]?.join('/') ?? '-'}, sim ${s.sim.pcp[z]?.join('/') ?? '-'}`);
+    }
+  }
+  if (c.kind === 'trace') {
+    const p = d['passes'] as { calls: { real: number; sim: number; same: number }; blocks: { real: number; samePosition: number; sameSet: number } };
+    const b = d['endBlocks'] as { same: number; real: number; sim: number; onlyReal: number; onlySim: number; reportedDiffers: number };
+    out.push(`  report() calls in the trace window: ${p.calls.same}/${p.calls.real} identical (sim ${p.calls.sim}); blocks in the same slot ${p.blocks.samePosition}/${p.blocks.real}, same set ${p.blocks.sameSet}`);
+    out.push(`  free blocks at the end vs the kpageflags dump: ${b.same}/${b.real} identical (sim ${b.sim}), Reported differs ${b.reportedDiffers}, only real ${b.onlyReal}, only sim ${b.onlySim}`);
+  }
+  return out.join('\n');
+}
+
+// --- prsim fidelity: every run folder of a directory, real against simulator ---
+
+const FIDELITY_USAGE = 'usage: prsim fidelity [folder of run folders, default ../shared/real-kernel] [--json] [--tolerance S]';
+
+export interface FidelityRow {
+  run: string;
+  kind: string;
+  /** The window held: after the last free, or the boot reporting of an idle run. */
+  window: 'after free' | 'boot';
+  real: Window;
+  sim: Window;
+  ok: boolean;
+  why: string[];
+}
+
+/** Replay every run folder (a folder holding serial.log or passes.csv) of `root` and hold each to tolerance. */
+export function fidelityRows(root: string, tolS = 0.15): FidelityRow[] {
+  return readdirSync(root).sort()
+    .filter((d) => statSync(join(root, d)).isDirectory() && ['serial.log', 'passes.csv'].some((f) => existsSync(join(root, d, f))))
+    .map((d) => {
+      const c = replay({ dir: join(root, d) });
+      const afterFree = c.real.afterFree !== null && c.sim.afterFree !== null;
+      const real = (afterFree ? c.real.afterFree : c.real.boot)!, sim = (afterFree ? c.sim.afterFree : c.sim.boot)!;
+      const t = afterFree ? withinTolerance(real, sim, tolS)
+        : { why: [real.passes !== sim.passes ? `passes ${real.passes} vs ${sim.passes}` : '', real.calls !== sim.calls ? `calls ${real.calls} vs ${sim.calls}` : '', real.blocks !== sim.blocks ? `blocks ${real.blocks} vs ${sim.blocks}` : ''].filter(Boolean) };
+      return { run: c.run, kind: c.kind === 'trace' ? `trace (${c.mode})` : c.kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
+    });
+}
+
+export function formatFidelity(rows: FidelityRow[], tolS: number): string {
+  const cell = (a: number | null, b: number | null, f: (x: number) => string) => `${a === null ? '-' : f(a)} / ${b === null ? '-' : f(b)}`;
+  const head = ['run', 'kind', 'window', 'passes', 'calls', 'blocks', 'MiB', 't50 s', 't90 s', `within ${tolS} s`];
+  const body = rows.map((r) => [
+    r.run, r.kind, r.window, cell(r.real.passes, r.sim.passes, String), cell(r.real.calls, r.sim.calls, String),
+    cell(r.real.blocks, r.sim.blocks, String), cell(r.real.bytes / 2 ** 20, r.sim.bytes / 2 ** 20, (x) => x.toFixed(0)),
+    cell(r.real.t50, r.sim.t50, (x) => x.toFixed(2)), cell(r.real.t90, r.sim.t90, (x) => x.toFixed(2)), r.ok ? 'yes' : `no: ${r.why.join(', ')}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), ...body.map(line), '', `real / simulator; ${rows.filter((r) => r.ok).length} of ${rows.length} runs within tolerance`].join('\n');
+}
+
+export async function fidelityCommand(args: string[]): Promise<number> {
+  let root = '../shared/real-kernel', json = false, tol = 0.15;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') {
+      console.log(FIDELITY_USAGE);
+      return 0;
+    } else if (a === '--tolerance') {
+      tol = Number(args[++i]);
+      if (!(tol > 0)) {
+        console.error(`prsim: fidelity: --tolerance must be seconds > 0, got '${args[i]}'\n${FIDELITY_USAGE}`);
+        return 2;
+      }
+    } else if (a.startsWith('-')) {
+      console.error(`prsim: fidelity: unknown option ${a}\n${FIDELITY_USAGE}`);
+      return 2;
+    } else root = a;
+  }
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    console.error(`prsim: fidelity: ${root}: no such folder\n${FIDELITY_USAGE}`);
+    return 2;
+  }
+  let rows: FidelityRow[];
+  try {
+    rows = fidelityRows(root, tol);
+  } catch (e) {
+    if (!(e instanceof SimError)) throw e;
+    console.error(`prsim: fidelity: ${e.message}`);
+    return 2;
+  }
+  console.log(json ? JSON.stringify(rows, null, 1) : formatFidelity(rows, tol));
+  return 0;
 }

@@ -5,9 +5,8 @@ import type { Run } from '../importers/run.js';
 import type { FreeBlock } from '../importers/kpageflags.js';
 import type { BuddyinfoRow } from '../importers/buddyinfo.js';
 import { groupCalls, type ReplayPass, type ReplayReport, type TraceReplayResult } from './trace-replay.js';
-import { resolveGuest } from '../core/config.js';
-import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
-import { simulate } from '../sim/engine.js';
+import type { RunModel } from './run-model.js';
+import { type RunComparison, type RssSample, type Side, type SidePass, type SideReport, sideFromCsv, windowOf } from './format.js';
 
 // --- free blocks ---
 
@@ -159,69 +158,34 @@ export function compareTrace(run: Run, r: TraceReplayResult): TraceComparison {
 
 export { staircase, type Staircase };
 
-export interface MemhogComparison {
-  run: string;
-  mib: number;
-  real: { rss: Staircase; ram: Staircase; passes: number; batches: number; blocks: number };
-  sim: { ram: Staircase; passes: number; batches: number; blocks: number; passStarts: number[] };
-  /** Real rss.csv (QEMU process) minus real guest RAM at the free: QEMU's own memory, KiB. */
-  qemuOverheadKib: number;
-}
-
 /**
- * W3: memhog on the run's guest (same zones and watermarks), allocating at the real alloc_start and freeing at
- * the real free_start, host backing THP; the simulated guest-RAM RSS staircase against rss.csv / ram.csv.
+ * A trace replay in the one comparison format. The simulator's host RSS is not modelled by the trace replay:
+ * its fall is taken from the report() calls (the host discards each reported range when the call comes, and
+ * after a free the reported memory is the freed, resident memory).
  */
-export async function compareMemhog(run: Run, opts: { mib?: number; holdS?: number; durationS?: number } = {}): Promise<MemhogComparison> {
-  const s = run.summary;
-  if (!s) throw new Error(`${run.name}: no summary.json`);
-  const m = s.markers_guest_s;
-  const off = s.clock_offset_host_minus_guest_s;
-  const mib = opts.mib ?? (Number(/MIB=(\d+)/.exec(String(s['append'] ?? ''))?.[1]) || 512);
-  for (const k of ['alloc_start', 'alloc_done', 'free_start', 'free_done']) {
-    if (typeof m[k] !== 'number') throw new Error(`${run.name}: no ${k} marker (not a memhog run)`);
+export function traceRunComparison(run: Run, r: TraceReplayResult, model: RunModel): RunComparison {
+  const detail = compareTrace(run, r);
+  const real: Side = { ...sideFromCsv(run.passes ?? [], run.reports ?? []), afterFree: null, boot: null };
+  const reports: SideReport[] = r.reports.flatMap((c) => c.entries.map(([pfn, order], slot) => ({ pass: c.pass, batch: c.batch, slot, pfn, order, t: c.t })));
+  const passes: SidePass[] = r.passes.map((p) => ({ pass: p.pass, t: p.t, calls: p.batches, blocks: p.blocks, bytes: p.bytes }));
+  const sim: Side = { passes, reports, afterFree: null, boot: null };
+  const realRss: RssSample[] = (run.rss ?? []).map((x) => ({ t: x.tHost - model.clockOffset, kib: x.vmRssKib }));
+  // An RSS curve from the calls: a step down at each one, by its bytes.
+  let kib = 0;
+  const simRss: RssSample[] = [{ t: r.start, kib: 0 }];
+  for (const c of r.reports) {
+    kib -= c.entries.reduce((a, [, o]) => a + 4 * 2 ** o, 0);
+    simRss.push({ t: c.t, kib });
   }
-  const allocStart = m['alloc_start']!, allocDone = m['alloc_done']!, freeStart = m['free_start']!, freeDone = m['free_done']!;
-  const zi = run.proc['pre']?.zoneinfo ?? run.proc['kpf_pre']?.zoneinfo;
-  if (!zi) throw new Error(`${run.name}: no pre.zoneinfo`);
-  const zones = zoneSpecsFromZoneinfo(zi, run.memoryRanges ? { memoryRanges: run.memoryRanges } : {});
-  const cpus = cpusFromZoneinfo(zi) || 2;
-  resolveGuest({ profile: 'linux-6.1', zones, cpus });
-  const registerAtS = m['balloon_loaded'] ?? 2.47;
-  const allocRate = mib / Math.max(0.05, allocDone - allocStart);
-  const freeRate = mib / Math.max(0.05, freeDone - freeStart);
-  const holdS = opts.holdS ?? +(freeStart - allocDone).toFixed(3);
-  const durationS = opts.durationS ?? Math.min(freeStart + 30, (s['markers_guest_s'] as Record<string, number>)['idle_end'] ?? freeStart + 30);
-  const result = await simulate({
-    durationS,
-    sampleMs: 50,
-    guests: [{
-      name: run.name,
-      guest: { profile: 'linux-6.1', zones, cpus },
-      policy: { kind: 'reporting', profile: 'linux-6.1', registerAtS, delayMs: 2016, capacity: 32 },
-      device: { kind: 'virtio-balloon' },
-      host: { backing: 'thp' },
-      workloads: [{ kind: 'memhog', startS: allocStart, mib, rateMiBps: allocRate, holdS, freeRateMiBps: freeRate, cpu: 1 }],
-    }],
-  });
-  const g = result.guests[0]!;
-  const simSamples = g.samples.map((x) => ({ t: x.t / 1000, kib: x.rssKib }));
-  const simRam = staircase(simSamples, freeStart);
-  const realRss = staircase((run.rss ?? []).map((r) => ({ t: r.tHost - off, kib: r.vmRssKib })), freeStart);
-  const realRam = staircase((run.ram ?? []).map((r) => ({ t: r.tHost - off, kib: r.ramRssKib })), freeStart, 16 * 1024, 0.6);
-  const after = (run.passes ?? []).filter((p) => p.tStartGuest >= freeStart);
-  const simAfter = g.passes.filter((p) => p.start / 1000 >= freeStart);
-  const ramAtFree = (run.ram ?? []).filter((r) => r.tHost - off <= freeStart).at(-1)?.ramRssKib ?? 0;
+  simRss.push({ t: r.end, kib });
+  const last = model.cycles.at(-1);
+  if (last && last.freeStart >= r.start) {
+    real.afterFree = windowOf(real, realRss, last.freeStart, r.end);
+    sim.afterFree = windowOf(sim, simRss, last.freeStart, r.end);
+  }
+  const { replay, passes: passCmp, endBlocks, endBuddyinfo } = detail;
   return {
-    run: run.name, mib,
-    real: {
-      rss: realRss, ram: realRam, passes: after.length, batches: after.reduce((a, p) => a + p.batches, 0),
-      blocks: after.reduce((a, p) => a + p.blocks, 0),
-    },
-    sim: {
-      ram: simRam, passes: simAfter.length, batches: simAfter.reduce((a, p) => a + p.batches, 0),
-      blocks: simAfter.reduce((a, p) => a + p.blocks, 0), passStarts: simAfter.map((p) => +(p.start / 1000 - freeStart).toFixed(3)),
-    },
-    qemuOverheadKib: realRss.atFree - ramAtFree,
+    run: run.name, kind: 'trace', mode: r.mode, warnings: [...run.warnings, ...model.warnings], clockOffset: model.clockOffset, real, sim,
+    details: { replay, passes: passCmp, endBlocks, endBuddyinfo, simRss: 'from report() calls' },
   };
 }

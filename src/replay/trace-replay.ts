@@ -262,7 +262,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   // --- the reporting worker; replay the boot passes first ---
   const clock = new VirtualClock();
   const device = new RecordingDevice();
-  const reporting = new PageReporting(guest, clock, { capacity, record: true });
+  const reporting = new PageReporting(guest, clock, { ...(opts.capacity !== undefined ? { capacity } : {}), record: true });
   const bootPasses = [...new Set(bootRows.map((r) => r.pass))].sort((a, b) => a - b);
   const realBootStarts = (run.passes ?? []).filter((p) => bootPasses.includes(p.pass)).map((p) => p.tStartGuest);
   const firstBoot = realBootStarts[0];

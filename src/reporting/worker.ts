@@ -7,19 +7,24 @@
 // drops the zone lock around report().
 import type { Clock, TimerHandle } from '../sim/clock.js';
 import { SimError } from '../core/errors.js';
-import { getProfile, type Profile } from '../core/profiles.js';
+import { getProfile, knobRefusal, orderRefusal, type Profile } from '../core/profiles.js';
 import { type Allocator, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import { type ReportBatch, type ReportingDevice, EBUSY, EIO } from './device.js';
 import { type ReportingState, type ReportingEvent, transition } from './state.js';
 import { type ReportingMetrics, emptyMetrics } from './metrics.js';
 
 export interface ReportingOptions {
-  /** page_reporting_order set by the user before register (6.1 loses it: register() overwrites it). */
+  /** page_reporting_order set before register (Linux 5.14 on; 6.1 loses it: register() overwrites it). */
   order?: number;
-  /** Batch capacity (default: the profile's; linux-next: the device's). */
+  /** Batch capacity for a device that states none (linux-next only; older kernels have a fixed 32). */
   capacity?: number;
-  /** Delay before a pass, ms (default 2000). */
+  /** page_reporting_delay_ms: the delay before a pass, ms (linux-next only; older kernels wait 2*HZ). */
   delayMs?: number;
+  /**
+   * A model, not a knob: how long the kernel's delay really takes, ms, when a replay of a real run needs the
+   * timer wheel's rounding (2*HZ fires 2004 to 2032 ms after the request). Default: the nominal delay.
+   */
+  timerDelayMs?: number;
   /** Budget divisor (default 16). */
   budgetDivisor?: number;
   /** Record every report() call (time, pass, entries) for comparisons with a real run. */
@@ -61,8 +66,14 @@ export class PageReporting {
   /** Guest id passed to the device in each batch. */
   guestId = 0;
 
-  /** page_reporting_order as set by the user (option or a write before register); undefined = not set. */
-  private userOrder: number | undefined;
+  /**
+   * The module parameter page_reporting_order (5.14 on); undefined while unset. The user sets it (option or a
+   * write); 6.1's register() overwrites it, linux-next's register() fills it only while unset.
+   */
+  private param: number | undefined;
+  /** page_reporting_mutex: held by an unregister that waits for the running pass; others queue behind it. */
+  private mutexHeld = false;
+  private mutexQueue: Array<() => void> = [];
   /** Capacity before any device is taken into account (option, else the profile's). */
   private readonly baseCapacity: number;
   private timer: TimerHandle | null = null;
@@ -78,16 +89,24 @@ export class PageReporting {
 
   constructor(readonly guest: GuestLike, readonly clock: Clock, opts: ReportingOptions = {}) {
     this.profile = getProfile(guest.config.profile);
-    this.userOrder = opts.order;
-    if (opts.order !== undefined && !(Number.isInteger(opts.order) && opts.order >= 0 && opts.order <= MAX_ORDER_INCLUSIVE + 1)) {
-      throw new SimError('BAD_CONFIG', `reporting order must be 0..${MAX_ORDER_INCLUSIVE + 1}, got ${opts.order}`, { field: 'order', value: opts.order });
+    // A knob the profile's kernel lacks is refused (with the kernel that added it), never silently ignored.
+    for (const knob of ['capacity', 'delayMs'] as const) {
+      const why = opts[knob] !== undefined ? knobRefusal(this.profile, knob) : null;
+      if (why) throw new SimError('BAD_CONFIG', why, { field: knob, value: opts[knob], profile: this.profile.name });
     }
+    if (opts.order !== undefined) {
+      const why = orderRefusal(this.profile, opts.order);
+      if (why) throw new SimError('BAD_CONFIG', why, { field: 'order', value: opts.order, profile: this.profile.name });
+    }
+    this.param = opts.order;
     this.baseCapacity = opts.capacity ?? this.profile.capacity;
     this.capacity = this.baseCapacity;
-    this.delayMs = opts.delayMs ?? this.profile.delayMs;
+    this.delayMs = opts.timerDelayMs ?? opts.delayMs ?? this.profile.delayMs;
     this.budgetDivisor = opts.budgetDivisor ?? 16;
-    if (!(Number.isFinite(this.delayMs) && this.delayMs >= 0)) {
-      throw new SimError('BAD_CONFIG', `delayMs must be >= 0, got ${this.delayMs}`, { field: 'delayMs', value: this.delayMs });
+    for (const [field, v] of [['delayMs', opts.delayMs], ['timerDelayMs', opts.timerDelayMs]] as const) {
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+        throw new SimError('BAD_CONFIG', `${field} must be >= 0, got ${v}`, { field, value: v });
+      }
     }
     // Checked here rather than at the first pass, where the error would surface from inside a timer event.
     if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) {
@@ -103,34 +122,67 @@ export class PageReporting {
 
   // --- registration ---
 
-  /** page_reporting_register: -EBUSY when a device is registered; else a first pass one delay later. */
-  register(device: ReportingDevice): number {
+  /**
+   * page_reporting_register: -EBUSY when a device is registered; else a first pass one delay later. While an
+   * unregister waits for the running pass it holds the reporting mutex: the register blocks until the pass has
+   * ended and the unregister is done, then succeeds. It then returns a promise of the status, and takes effect
+   * at that simulated instant.
+   */
+  register(device: ReportingDevice): number | Promise<number> {
+    if (this.mutexHeld) return new Promise((resolve) => this.mutexQueue.push(() => resolve(this.registerLocked(device))));
+    return this.registerLocked(device);
+  }
+
+  /**
+   * A guest that starts from a recorded state (GuestStartState) registered its device before the state was
+   * captured, at `atMs`: its first pass is still due at atMs + delay if that is later than now; otherwise the
+   * passes that ran are part of the recorded state (its Reported flags) and reporting is idle.
+   */
+  registeredAt(device: ReportingDevice, atMs: number): number {
+    if (!(Number.isFinite(atMs) && atMs <= this.clock.now())) {
+      throw new SimError('BAD_CONFIG', `registeredAt: ${atMs} ms is not a past time (now ${this.clock.now()} ms)`, { field: 'registerAtS', value: atMs });
+    }
+    return this.registerLocked(device, atMs);
+  }
+
+  private registerLocked(device: ReportingDevice, pastMs?: number): number {
     if (this.device) return EBUSY;
     this.device = device;
     this.stopping = false;
-    this.order = this.registerOrder(device);
+    this.param = this.registerOrder(device);
+    this.order = this.param;
     // linux-next: the capacity is the device's own (prdev->capacity), so it is worked out anew for each device.
     this.capacity = this.baseCapacity;
-    if (this.profile.deviceCapacity && device.capacity && device.capacity > 0 && device.capacity <= 32) {
+    if (this.profile.knobs.capacity && device.capacity && device.capacity > 0 && device.capacity <= 32) {
       this.capacity = device.capacity;
     }
     this.guest.setReportingOrder(this.order);
     this.guest.takeNotifications();
     this.state = 'IDLE';
-    this.fire('request');
+    if (pastMs === undefined) this.fire('request');
+    else if (pastMs + this.delayMs > this.clock.now()) {
+      this.state = transition('IDLE', 'request').next;
+      this.timer = this.clock.schedule(pastMs + this.delayMs, () => {
+        this.timer = null;
+        this.startPass();
+      });
+    }
     return 0;
   }
 
+  /** The parameter after register(): what the profile's register() leaves in page_reporting_order. */
   private registerOrder(device: ReportingDevice): number {
     const dev = device.order;
     switch (this.profile.registerOrder) {
       case 'pageblock':
-        return this.userOrder ?? PAGEBLOCK_ORDER;
+        return PAGEBLOCK_ORDER;
       case 'device-or-pageblock-overwrites':
         // 6.1: the module parameter is overwritten whatever the user set (a real bug).
         return dev ? dev : PAGEBLOCK_ORDER;
       case 'param-device-pageblock':
-        if (this.userOrder !== undefined && this.userOrder <= MAX_ORDER_INCLUSIVE) return this.userOrder;
+        // Once set (by the user or by an earlier register) the parameter stays: a later device does not
+        // recompute it.
+        if (this.param !== undefined) return this.param;
         if (dev !== undefined && dev >= 0 && dev <= MAX_ORDER_INCLUSIVE) return dev;
         return PAGEBLOCK_ORDER;
     }
@@ -138,9 +190,11 @@ export class PageReporting {
 
   /**
    * page_reporting_unregister: no more notifications, the scheduled pass is cancelled, a running pass is
-   * waited for (it ends normally); afterwards no report() happens. Resolves once nothing runs.
+   * waited for (it ends normally) with the reporting mutex held; afterwards no report() happens. Resolves once
+   * nothing runs.
    */
   unregister(): Promise<void> {
+    if (this.mutexHeld) return new Promise((resolve) => this.mutexQueue.push(() => this.unregister().then(resolve)));
     if (!this.device) return Promise.resolve();
     this.stopping = true;
     this.guest.setReportingOrder(255);
@@ -157,19 +211,31 @@ export class PageReporting {
       done();
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.idleWaiters.push(() => { done(); resolve(); }));
+    this.mutexHeld = true;
+    return new Promise((resolve) => this.idleWaiters.push(() => {
+      done();
+      resolve();
+      this.unlockMutex();
+    }));
   }
 
-  /** The sysfs knob: page_reporting_order written at run time (E3 sets it right after register). */
+  /** mutex_unlock: the next waiter (a register or unregister that blocked) runs now, in simulated time. */
+  private unlockMutex(): void {
+    this.mutexHeld = false;
+    while (!this.mutexHeld && this.mutexQueue.length) this.mutexQueue.shift()!();
+  }
+
+  /**
+   * The sysfs knob: page_reporting_order written at run time (E3 sets it right after register). 5.7 has no such
+   * parameter; linux-next refuses a value above MAX_PAGE_ORDER, as its parameter's setter does.
+   */
   setOrder(order: number): void {
-    if (!(Number.isInteger(order) && order >= 0 && order <= MAX_ORDER_INCLUSIVE + 1)) {
-      throw new SimError('BAD_CONFIG', `reporting order must be 0..${MAX_ORDER_INCLUSIVE + 1}, got ${order}`, { field: 'order', value: order });
-    }
+    const why = orderRefusal(this.profile, order);
+    if (why) throw new SimError('BAD_CONFIG', why, { field: 'order', value: order, profile: this.profile.name });
+    this.param = order;
+    if (!this.device) return;
     this.order = order;
-    if (this.device && !this.stopping) this.guest.setReportingOrder(order);
-    // Written while no device is registered, it is the parameter register() starts from (linux-next keeps it,
-    // 6.1 overwrites it).
-    else if (!this.device) this.userOrder = order;
+    if (!this.stopping) this.guest.setReportingOrder(order);
   }
 
   /** Take the allocator's notifications (frees that reached the reporting order) and request a pass. */

@@ -3,7 +3,7 @@
 // misspelt field is an error rather than a silently ignored default. Every message says what was expected;
 // load.ts adds the file, the field path and the value that was found.
 import { z } from 'zod';
-import { PROFILE_NAMES } from '../core/profiles.js';
+import { PROFILE_NAMES, getProfile, knobRefusal, orderRefusal } from '../core/profiles.js';
 import { MAX_CPUS, MAX_ORDER_INCLUSIVE, ZONE_NAMES } from '../core/types.js';
 import { expandPolicyShorthand, POLICY_SHORTHANDS } from './policies.js';
 
@@ -56,9 +56,11 @@ export const ReportingPolicySchema = z.strictObject({
   name: policyName,
   /** Kernel whose page_reporting runs (and whose allocator rules the guest follows). Default: the guest's. */
   profile: ProfileSchema.optional(),
-  /** page_reporting_order set before register (6.1 overwrites it, as the real kernel does). */
+  /** page_reporting_order set before register (5.14 on; 6.1 overwrites it, as the real kernel does). */
   order: intIn(0, REPORT_ORDER_MAX).optional(),
+  /** Batch capacity for a device that states none (linux-next only). */
   capacity: intIn(1, MAX_CAPACITY).optional(),
+  /** page_reporting_delay_ms (linux-next only). */
   delayMs: nonNegative().optional(),
   budgetDivisor: intAtLeast(1).optional(),
   /** When the balloon driver registers, seconds after boot. */
@@ -117,6 +119,8 @@ export const HostSchema = z.strictObject({
 // --- workloads (the specs of src/workloads) ---
 
 const tickMs = () => positive().optional();
+/** How a workload's faults see transparent huge pages (src/workloads/mapping.ts). */
+const thpMode = () => oneOf(['never', 'always', 'madvise']).optional();
 
 export const MemhogSchema = z.strictObject({
   kind: z.literal('memhog'),
@@ -127,6 +131,8 @@ export const MemhogSchema = z.strictObject({
   freeRateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
   tickMs: tickMs(),
+  thp: thpMode(),
+  exitAfterFree: bool().optional(),
 });
 
 export const ChurnSchema = z.strictObject({
@@ -148,6 +154,8 @@ export const FragmentSchema = z.strictObject({
   rateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
   tickMs: tickMs(),
+  thp: thpMode(),
+  exitAfterFree: bool().optional(),
 });
 
 export const PageCacheSchema = z.strictObject({
@@ -169,10 +177,17 @@ export const BurstSchema = z.strictObject({
   count: intAtLeast(1),
   rateMiBps: positive().optional(),
   cpu: cpuIndex().optional(),
+  thp: thpMode(),
 });
 
-export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema], {
-  error: 'expected a workload with kind "memhog", "churn", "fragment", "pagecache" or "burst"',
+export const WritesSchema = z.strictObject({
+  kind: z.literal('writes'),
+  writes: z.array(z.strictObject({ atS: nonNegative(), pages: intAtLeast(1) }), { error: 'expected an array of {"atS", "pages"}' }),
+  cpu: cpuIndex().optional(),
+});
+
+export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema, WritesSchema], {
+  error: 'expected a workload with kind "memhog", "churn", "fragment", "pagecache", "burst" or "writes"',
 });
 
 // --- guests ---
@@ -214,10 +229,37 @@ export const GuestSchema = z.strictObject({
   if (g.policy !== undefined && g.policies !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['policies'], message: 'expected "policy" or "policies", not both' });
   }
+  // A reporting knob the policy's kernel lacks is refused, naming the kernel that added it.
+  const policies: Array<[Array<string | number>, unknown]> = g.policies
+    ? g.policies.map((p, i) => [['policies', i], p])
+    : [[['policy'], g.policy]];
+  for (const [where, p] of policies) {
+    // Only values that passed their own field's check: a bad one is reported there, once.
+    const r = ReportingPolicySchema.safeParse(p);
+    const name = r.success ? (r.data.profile ?? g.profile) : undefined;
+    if (!r.success || (name !== undefined && !(PROFILE_NAMES as readonly string[]).includes(name))) continue;
+    const profile = getProfile(name ?? 'linux-6.1');
+    const { order, sysfsOrder, capacity, delayMs } = r.data;
+    const refuse = (path: Array<string | number>, message: string | null) => {
+      if (message) ctx.addIssue({ code: 'custom', path: [...where, ...path], message });
+    };
+    if (order !== undefined) refuse(['order'], orderRefusal(profile, order));
+    if (sysfsOrder !== undefined) {
+      const why = knobRefusal(profile, 'order');
+      refuse(['sysfsOrder'], why);
+      if (!why) refuse(['sysfsOrder', 'order'], orderRefusal(profile, sysfsOrder.order));
+    }
+    if (capacity !== undefined) refuse(['capacity'], knobRefusal(profile, 'capacity'));
+    if (delayMs !== undefined) refuse(['delayMs'], knobRefusal(profile, 'delayMs'));
+  }
   const cpus = g.cpus ?? 2;
   (g.workloads ?? []).forEach((w, i) => {
     if (w.cpu !== undefined && w.cpu >= cpus) {
       ctx.addIssue({ code: 'custom', path: ['workloads', i, 'cpu'], message: `expected a cpu of this ${cpus}-cpu guest (0..${cpus - 1})` });
+    }
+    // A folio needs THP in the guest (transparent_hugepage is never, or THP not built: guest.thp false).
+    if ('thp' in w && w.thp !== undefined && w.thp !== 'never' && g.thp === false) {
+      ctx.addIssue({ code: 'custom', path: ['workloads', i, 'thp'], message: `expected "never": this guest has THP off ("thp": false)` });
     }
   });
 });

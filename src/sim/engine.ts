@@ -6,7 +6,13 @@ import { NR_ORDERS } from '../core/types.js';
 
 export interface SimulationSpec {
   guests: GuestRunSpec[];
+  /** Simulated time at which the run ends, seconds. */
   durationS: number;
+  /**
+   * Simulated time at which it starts (default 0): a run from recorded guest states (GuestRunSpec.startState)
+   * starts at the moment they were captured, so workload and marker times stay those of the recording.
+   */
+  startS?: number;
   /** Sampling interval, ms (default 50, like rss.csv). */
   sampleMs?: number;
   seed?: number;
@@ -86,8 +92,10 @@ export class Simulation {
   start(): void {
     if (this.started) return;
     this.started = true;
+    const t0 = (this.spec.startS ?? 0) * 1000;
+    this.clock.runUntil(t0);
     this.guests.forEach((g) => g.start());
-    this.clock.schedule(0, () => this.sample());
+    this.clock.schedule(t0, () => this.sample());
   }
 
   /** Run until `untilMs` (default: the end). Waits for devices that answer with promises. */
@@ -139,6 +147,7 @@ export class Simulation {
         hostRssKib: hc.rssPages * 4, discardedPages: hc.discardedPages, lockAcquisitions: rm?.lockAcquisitions ?? 0,
         pageOps: g.pageOps(),
         reportingOrder: g.reporting ? g.reporting.order : -1,
+        thpFaults: g.workloadCount('thpFaults'), thpFallbacks: g.workloadCount('thpFallbacks'),
       };
       if (g.hinting) Object.assign(metrics, Object.fromEntries(Object.entries(g.hinting.metrics).map(([k, v]) => [`hint.${k}`, v])));
       const p = g.spec.policy;

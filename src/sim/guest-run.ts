@@ -3,6 +3,7 @@
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest, type GuestSpec } from '../core/config.js';
 import { SimError } from '../core/errors.js';
+import { orderRefusal } from '../core/profiles.js';
 import { QemuHost, hostShiftOf, type QemuHostOptions } from '../host/qemu.js';
 import { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from '../host/devices.js';
 import type { ReportingDevice } from '../reporting/device.js';
@@ -10,7 +11,7 @@ import { PageReporting, type ReportingOptions } from '../reporting/worker.js';
 import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
 import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
 import type { Clock } from './clock.js';
-import type { ProfileName } from '../core/types.js';
+import type { GuestStartState, ProfileName } from '../core/types.js';
 
 export type PolicySpec =
   | { kind: 'none' }
@@ -38,6 +39,12 @@ export interface GuestRunSpec {
   host?: QemuHostOptions;
   /** init_on_alloc: allocations zero (touch) their pages. Default true, as in the reference guest. */
   initOnAlloc?: boolean;
+  /**
+   * Start from this recorded state instead of a clean boot (a real guest's /proc files or kpageflags dump, built
+   * by src/importers/start-state.ts). A registration time before the simulation's start means the device
+   * registered before the state was captured.
+   */
+  startState?: GuestStartState;
   workloads?: WorkloadSpec[];
 }
 
@@ -63,6 +70,9 @@ export class GuestRun {
     if (policy.kind === 'reporting') {
       this.reporting = new PageReporting(this.guest, clock, policy);
       this.reporting.guestId = id;
+      // A write the kernel would refuse is refused now, not from inside the run.
+      const why = policy.sysfsOrder ? orderRefusal(this.reporting.profile, policy.sysfsOrder.order) : null;
+      if (why) throw new SimError('BAD_CONFIG', why, { field: 'sysfsOrder', value: policy.sysfsOrder!.order, profile: this.reporting.profile.name });
     } else if (policy.kind === 'hinting') {
       this.hinting = new FreePageHinting(this.guest, clock, {
         use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs,
@@ -70,6 +80,13 @@ export class GuestRun {
         hostPages: backing === 'thp' ? 512 : 1,
       });
     }
+    // Work runs on cpus the guest has (a 1-cpu guest has only cpu 0).
+    (spec.workloads ?? []).forEach((w, i) => {
+      const cpu = w.cpu ?? 0;
+      if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.guest.config.cpus)) {
+        throw new SimError('BAD_CPU', `workloads[${i}].cpu: ${cpu} is not a cpu of this ${this.guest.config.cpus}-cpu guest`, { field: `workloads[${i}].cpu`, value: cpu });
+      }
+    });
     this.workloads = (spec.workloads ?? []).map((w) => createWorkload(w));
   }
 
@@ -83,21 +100,32 @@ export class GuestRun {
     }
   }
 
-  /** t = 0: boot frees all memory; the device registers (or hinting starts); workloads are scheduled. */
+  /**
+   * The simulation starts (t = 0, or the recorded state's time): boot frees all memory, or the recorded state is
+   * laid out; the device registers (or hinting starts); workloads are scheduled.
+   */
   start(): void {
-    this.guest.boot();
+    const now = this.clock.now();
+    if (this.spec.startState) this.guest.applyStartState(this.spec.startState);
+    else this.guest.boot();
     this.guest.takeNotifications();
     const policy = this.spec.policy;
     if (this.reporting && this.device) {
       const at = policy.kind === 'reporting' ? (policy.registerAtS ?? 0) * 1000 : 0;
-      this.clock.schedule(at, () => {
-        const r = this.reporting!.register(this.device!);
-        if (r !== 0) throw new SimError('DEVICE', `register failed: ${r}`, { status: r });
-      });
-      if (policy.kind === 'reporting' && policy.sysfsOrder) {
-        const { atS, order } = policy.sysfsOrder;
-        this.clock.schedule(atS * 1000, () => this.reporting!.setOrder(order));
+      const orderWrite = policy.kind === 'reporting' ? policy.sysfsOrder : undefined;
+      if (at < now) {
+        // Registered before the recorded state was captured (and any order write before it was made too).
+        const r = this.reporting.registeredAt(this.device, at);
+        if (r !== 0) throw new SimError('DEVICE', `register failed: ${String(r)}`, { status: r });
+        if (orderWrite && orderWrite.atS * 1000 < now) this.reporting.setOrder(orderWrite.order);
+      } else {
+        this.clock.schedule(at, () => {
+          // Nothing unregisters here, so register() answers at once.
+          const r = this.reporting!.register(this.device!);
+          if (r !== 0) throw new SimError('DEVICE', `register failed: ${String(r)}`, { status: r });
+        });
       }
+      if (orderWrite && orderWrite.atS * 1000 >= now) this.clock.schedule(orderWrite.atS * 1000, () => this.reporting!.setOrder(orderWrite.order));
     }
     this.hinting?.start();
     this.workloads.forEach((w, i) => w.start({ guest: this.guest, clock: this.clock, seed: (this.seed + i * 7919) >>> 0 }));
@@ -120,5 +148,10 @@ export class GuestRun {
 
   pageOps(): number {
     return this.workloads.reduce((a, w) => a + w.pageOps, 0);
+  }
+
+  /** A count summed over the workloads (see Workload.counts). */
+  workloadCount(name: string): number {
+    return this.workloads.reduce((a, w) => a + (w.counts?.()[name] ?? 0), 0);
   }
 }

@@ -1,5 +1,6 @@
-// Fragmentation (E4): touch N MiB, give back every k-th page (MADV_DONTNEED), hold, then free the rest.
-import { freeMany, PfnList } from './ops.js';
+// Fragmentation (E4): touch N MiB, give back every k-th page (MADV_DONTNEED), hold, then free the rest. With
+// THP the MADV_DONTNEED frees nothing of a folio (see AnonMapping.dontneedEvery): the hold keeps it whole.
+import { AnonMapping, type ThpMode } from './mapping.js';
 import { type Workload, type WorkloadContext, pagesPerTick, processExit, touchPages } from './workload.js';
 
 export interface FragmentSpec {
@@ -14,18 +15,25 @@ export interface FragmentSpec {
   tickMs?: number;
   /** The process exits after its last free, freeing its order-1 page-table root (default true; see processExit). */
   exitAfterFree?: boolean;
+  /** How faults see transparent huge pages (default 'never': 4 KiB pages); see ThpMode. */
+  thp?: ThpMode;
 }
 
 export class Fragment implements Workload {
   readonly kind = 'fragment';
   pageOps = 0;
-  readonly pfns = new PfnList();
+  mapping: AnonMapping | null = null;
   exitAt = -1;
 
   constructor(readonly spec: FragmentSpec) {}
 
   markers(): Record<string, number> {
     return { exit: this.exitAt };
+  }
+
+  counts(): Record<string, number> {
+    const m = this.mapping;
+    return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
   }
 
   start(ctx: WorkloadContext): void {
@@ -36,18 +44,15 @@ export class Fragment implements Workload {
     const cpu = s.cpu ?? 0;
     const total = Math.round((s.mib * 2 ** 20) / 4096);
     const exit = s.exitAfterFree === false ? () => {} : processExit(ctx, s.startS * 1000, cpu, (t) => (this.exitAt = t));
-    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), cpu, this.pfns,
+    const mapping = (this.mapping = new AnonMapping(guest, cpu, (s.thp ?? 'never') !== 'never'));
+    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), mapping,
       (asked) => (this.pageOps += asked), (now) => {
         // Every k-th page of the mapping goes back now; the others when the hold ends.
-        const holes = new PfnList();
-        const rest = new PfnList();
-        for (let i = 0; i < this.pfns.length; i++) (i % s.every === 0 ? holes : rest).push(this.pfns.data[i]!);
-        freeMany(guest, holes.data, 0, holes.length, 0, cpu);
-        this.pageOps += holes.length;
+        this.pageOps += mapping.dontneedEvery(s.every);
         clock.schedule(now + s.holdS * 1000, () => {
-          freeMany(guest, rest.data, 0, rest.length, 0, cpu);
-          this.pageOps += rest.length;
-          this.pfns.clear();
+          this.pageOps += mapping.free(0, mapping.entries);
+          mapping.clear();
+          mapping.freePageTables();
           exit(clock.now());
         });
       });

@@ -4,11 +4,12 @@ import { Churn, type ChurnSpec } from './churn.js';
 import { Fragment, type FragmentSpec } from './fragment.js';
 import { PageCache, type PageCacheSpec } from './pagecache.js';
 import { Burst, type BurstSpec } from './burst.js';
+import { Writes, type WritesSpec } from './writes.js';
 import type { Workload } from './workload.js';
 
-export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec;
+export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec | WritesSpec;
 export type { Workload, WorkloadContext } from './workload.js';
-export { Memhog, Churn, Fragment, PageCache, Burst };
+export { Memhog, Churn, Fragment, PageCache, Burst, Writes };
 
 export function createWorkload(spec: WorkloadSpec): Workload {
   switch (spec.kind) {
@@ -17,5 +18,6 @@ export function createWorkload(spec: WorkloadSpec): Workload {
     case 'fragment': return new Fragment(spec);
     case 'pagecache': return new PageCache(spec);
     case 'burst': return new Burst(spec);
+    case 'writes': return new Writes(spec);
   }
 }

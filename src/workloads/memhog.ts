@@ -1,6 +1,6 @@
-// memhog: a process maps and touches N MiB of 4 KiB pages at a rate, holds them, then frees them all
-// (munmap), as E2 of ../shared/real-kernel did.
-import { freeMany, PfnList } from './ops.js';
+// memhog: a process maps and touches N MiB at a rate, holds them, then frees them all (munmap), as E2 of
+// ../shared/real-kernel did (4 KiB pages) and E2t (THP folios, `thp`).
+import { AnonMapping, type ThpMode } from './mapping.js';
 import { type Workload, type WorkloadContext, every, pagesPerTick, processExit, touchPages } from './workload.js';
 
 export interface MemhogSpec {
@@ -18,13 +18,14 @@ export interface MemhogSpec {
   tickMs?: number;
   /** The process exits after its last free, freeing its order-1 page-table root (default true; see processExit). */
   exitAfterFree?: boolean;
+  /** How faults see transparent huge pages (default 'never': 4 KiB pages); see ThpMode. */
+  thp?: ThpMode;
 }
 
 export class Memhog implements Workload {
   readonly kind = 'memhog';
   pageOps = 0;
-  readonly pfns = new PfnList();
-  allocFailed = 0;
+  mapping: AnonMapping | null = null;
   allocDoneAt = -1;
   freeStartAt = -1;
   freeDoneAt = -1;
@@ -36,6 +37,15 @@ export class Memhog implements Workload {
     return { allocDone: this.allocDoneAt, freeStart: this.freeStartAt, freeDone: this.freeDoneAt, exit: this.exitAt };
   }
 
+  get allocFailed(): number {
+    return this.mapping?.failedPages ?? 0;
+  }
+
+  counts(): Record<string, number> {
+    const m = this.mapping;
+    return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
+  }
+
   start(ctx: WorkloadContext): void {
     const s = this.spec;
     const { guest, clock } = ctx;
@@ -44,23 +54,25 @@ export class Memhog implements Workload {
     const total = Math.round((s.mib * 2 ** 20) / 4096);
     const freePerTick = pagesPerTick(s.freeRateMiBps ?? 1000, tick);
     const exit = s.exitAfterFree === false ? () => {} : processExit(ctx, s.startS * 1000, cpu, (t) => (this.exitAt = t));
-    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), cpu, this.pfns,
-      (asked, got) => {
-        this.allocFailed += asked - got;
-        this.pageOps += asked;
-      },
+    const mapping = (this.mapping = new AnonMapping(guest, cpu, (s.thp ?? 'never') !== 'never'));
+    touchPages(ctx, s.startS * 1000, tick, total, pagesPerTick(s.rateMiBps ?? 400, tick), mapping,
+      (asked) => (this.pageOps += asked),
       (now) => {
         this.allocDoneAt = now;
         let freed = 0;
         every(clock, now + s.holdS * 1000, tick, (t) => {
           if (this.freeStartAt < 0) this.freeStartAt = t;
-          const m = Math.min(freePerTick, this.pfns.length - freed);
-          freeMany(guest, this.pfns.data, freed, freed + m, 0, cpu);
-          this.pageOps += m;
-          freed += m;
-          if (freed < this.pfns.length) return true;
+          // munmap frees in address order; a folio goes whole, so a tick frees at least one entry.
+          let pages = 0;
+          let to = freed;
+          while (to < mapping.entries && pages < freePerTick) pages += 1 << mapping.orderAt(to++);
+          mapping.free(freed, to);
+          this.pageOps += pages;
+          freed = to;
+          if (freed < mapping.entries) return true;
           this.freeDoneAt = t;
-          this.pfns.clear();
+          mapping.clear();
+          mapping.freePageTables();
           exit(t);
           return false;
         });

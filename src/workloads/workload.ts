@@ -2,7 +2,7 @@
 import type { Clock } from '../sim/clock.js';
 import type { WasmGuest } from '../core/guest.js';
 import { MigrateType } from '../core/types.js';
-import { allocMany, type PfnList } from './ops.js';
+import type { AnonMapping } from './mapping.js';
 
 export interface WorkloadContext {
   guest: WasmGuest;
@@ -18,6 +18,8 @@ export interface Workload {
   readonly pageOps: number;
   /** Times (ms) of the process's phases so far, -1 for phases not reached. */
   markers?(): Record<string, number>;
+  /** Event counts of the process (THP faults and fallbacks, pages it could not get). */
+  counts?(): Record<string, number>;
 }
 
 /** Run `fn(dtMs)` every tickMs from startMs until it returns false. */
@@ -34,18 +36,20 @@ export function pagesPerTick(rateMiBps: number, tickMs: number): number {
 }
 
 /**
- * A process touching `total` order-0 MOVABLE pages at `perTick` pages a tick from `startMs` (mmap + first touch);
- * the pfns collect in `out`; `count(asked, got)` after each tick, `done(now)` after the last one.
+ * A process touching `total` pages of an anonymous mapping at `perTick` pages a tick from `startMs` (mmap + first
+ * touch, 4 KiB pages or THP folios as the mapping says); `count(asked)` after each tick, `done(now)` after the
+ * last one.
  */
 export function touchPages(
-  ctx: WorkloadContext, startMs: number, tickMs: number, total: number, perTick: number, cpu: number,
-  out: PfnList, count: (asked: number, got: number) => void, done: (nowMs: number) => void,
+  ctx: WorkloadContext, startMs: number, tickMs: number, total: number, perTick: number, mapping: AnonMapping,
+  count: (asked: number) => void, done: (nowMs: number) => void,
 ): void {
   let asked = 0;
   every(ctx.clock, startMs, tickMs, (now) => {
     const n = Math.min(perTick, total - asked);
-    count(n, allocMany(ctx.guest, n, 0, MigrateType.MOVABLE, cpu, out));
     asked += n;
+    mapping.touch(n, asked === total);
+    count(n);
     if (asked < total) return true;
     done(now);
     return false;

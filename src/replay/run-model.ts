@@ -1,0 +1,243 @@
+// What a recorded run did, read from its own files, in the terms a simulation needs: the guest (memory, cpus,
+// THP), when the balloon registered and the reporting order was written, when the state was captured, and the
+// workload's timeline, every cycle of it.
+//
+// Sources, in order of trust (each run folder is recorded the same way, ../shared/real-kernel/README.md):
+// - serial.log `@T` markers: init_start (the experiment's parameters: exp, mib, hold, thp, rorder, ...),
+//   balloon_loaded, rorder_set, settle_done, and each cycle's alloc_start / alloc_done / frag_start / frag_done /
+//   free_start / free_done; `@I` lines: nproc, thp_enabled, page_reporting_order_effective;
+// - meta.json: `smp` and `mem_mib` (QEMU's -smp and -m), the kernel command line (`append`: EXP=, MIB=, THP=);
+// - guest/trace.txt kprobes: `prnotify` (a free reaching the reporting order) carries the task and cpu, so the
+//   frees of a cycle tell which cpu the workload freed on, and a burst of them from another task on that cpu
+//   right after the free tells that the next process flushed the cpu's per-cpu lists (see processExit).
+// What is missing is inferred with a warning, never a reason to refuse the run.
+import type { Run } from '../importers/run.js';
+import type { FtraceEvent } from '../importers/ftrace.js';
+import type { ThpMode } from '../workloads/mapping.js';
+
+export interface RunCycle {
+  /** Guest seconds of the cycle's markers. */
+  allocStart: number;
+  allocDone: number;
+  fragStart?: number;
+  fragDone?: number;
+  freeStart: number;
+  freeDone: number;
+  mib: number;
+  thp: ThpMode;
+  /** The cpu the workload freed on (from prnotify), if the trace tells. */
+  cpu?: number;
+  /** A burst of prnotify from another task on that cpu right after the free: its per-cpu lists were flushed. */
+  flushedAfter?: boolean;
+}
+
+export type RunKind = 'idle' | 'memhog' | 'fragment';
+
+export interface RunModel {
+  name: string;
+  /** The experiment as the guest script named it (init_start exp=, or EXP= on the kernel command line). */
+  exp: string;
+  kind: RunKind;
+  /** init_start's key=value fields. */
+  params: Record<string, string>;
+  memMiB: number | undefined;
+  cpus: number | undefined;
+  /** THP in the guest (transparent_hugepage enabled is not `never`): raises the watermarks, allows folios. */
+  guestThp: boolean;
+  /** Guest seconds the balloon registered (balloon_loaded). */
+  register: number | undefined;
+  /** page_reporting_order writes through sysfs (rorder_set value=). */
+  orderWrites: Array<{ t: number; order: number }>;
+  /** The order in force after the balloon and any write, as the guest printed it. */
+  effectiveOrder: number | undefined;
+  /** Guest seconds the `pre` snapshot was taken (settle_done: the script snapshots right after settling). */
+  preTime: number | undefined;
+  /** Guest seconds of the `held` snapshot (the `snap held` marker). */
+  heldTime: number | undefined;
+  /**
+   * Files the guest wrote while recording (its /proc snapshots at `snap` markers and after settling, its
+   * kpageflags dumps at `kpf_start`): the page cache they leave stays allocated. Pages from meta.json's file
+   * sizes where it lists them.
+   */
+  writes: Array<{ t: number; pages: number; what: string }>;
+  /** End of the idle phase (the last moment the run is comparable; dumps follow). */
+  idleEnd: number | undefined;
+  cycles: RunCycle[];
+  /** Fragment runs: every k-th page is given back (the guest script frees every other page). */
+  every: number;
+  /** t_host - t_guest, seconds. */
+  clockOffset: number;
+  warnings: string[];
+}
+
+/** `@T` markers in time order: name, key=value fields, and the raw words after the name. */
+interface Marker { t: number; name: string; fields: Record<string, string>; args: string[] }
+
+function markers(run: Run): Marker[] {
+  const out: Marker[] = [];
+  for (const l of run.serial()) {
+    const r = l.record;
+    if (r?.kind !== 'T' || !r.fields[0]) continue;
+    const fields: Record<string, string> = {};
+    for (const f of r.fields.slice(1)) {
+      const eq = f.indexOf('=');
+      if (eq > 0) fields[f.slice(0, eq)] = f.slice(eq + 1);
+    }
+    out.push({ t: r.tGuest, name: r.fields[0], fields, args: r.fields.slice(1) });
+  }
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** `@I key value...` lines as key → rest. */
+function infoLines(run: Run): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of run.serial()) {
+    const m = /^@I (\S+) ?(.*)$/.exec(l.text);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** t_host - t_guest from the `@` records (median), else summary.json's offset. */
+function clockOffset(run: Run): number | undefined {
+  const d = run.serial().filter((l) => l.record).map((l) => l.tHost - l.record!.tGuest).sort((a, b) => a - b);
+  if (d.length) return d[Math.floor(d.length / 2)]!;
+  return run.summary?.clock_offset_host_minus_guest_s;
+}
+
+const num = (v: unknown): number | undefined => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+};
+
+function thpOf(v: string | undefined): ThpMode {
+  // The guest script maps with MADV_HUGEPAGE for thp=huge and MADV_NOHUGEPAGE for thp=nohuge.
+  return v === 'huge' || v === 'madvise' ? 'madvise' : v === 'always' ? 'always' : 'never';
+}
+
+function kindOf(exp: string, cycles: RunCycle[]): RunKind {
+  if (/^frag/.test(exp) || cycles.some((c) => c.fragStart !== undefined)) return 'fragment';
+  return cycles.length ? 'memhog' : 'idle';
+}
+
+export function describeRun(run: Run): RunModel {
+  const warnings: string[] = [];
+  const ms = markers(run);
+  const info = infoLines(run);
+  const first = (name: string) => ms.find((m) => m.name === name);
+  const init = first('init_start');
+  const append = String(run.meta?.['append'] ?? run.summary?.['append'] ?? info['cmdline'] ?? '');
+  const cmd = (key: string) => new RegExp(`\\b${key}=(\\S+)`).exec(append)?.[1];
+  const params: Record<string, string> = { ...(init?.fields ?? {}) };
+  const exp = (params['exp'] ?? cmd('EXP') ?? '').toLowerCase();
+  if (!init) warnings.push(`${run.name}: serial.log has no init_start marker; parameters from the kernel command line`);
+
+  const memMiB = num(run.meta?.['mem_mib']) ?? num(run.summary?.mem_mib);
+  const cpus = num(run.meta?.['smp']) ?? num(info['nproc']) ?? num(run.summary?.smp);
+  const thpEnabled = info['thp_enabled'] ?? String(run.summary?.['thp_guest'] ?? '');
+  const guestThp = !/\[never\]/.test(thpEnabled);
+  const mibParam = num(params['mib']) ?? num(cmd('MIB'));
+  const thpParam = params['thp'] ?? cmd('THP')?.toLowerCase();
+
+  // Cycles: each alloc_start opens one; the markers up to the next alloc_start belong to it.
+  const cycles: RunCycle[] = [];
+  let open: Partial<RunCycle> | null = null;
+  const close = () => {
+    if (!open) return;
+    const c = open;
+    if (c.allocStart !== undefined && c.allocDone !== undefined && c.freeStart !== undefined && c.freeDone !== undefined) {
+      cycles.push(c as RunCycle);
+    } else warnings.push(`${run.name}: cycle at ${c.allocStart?.toFixed(3)} s lacks ${['allocDone', 'freeStart', 'freeDone'].filter((k) => (c as Record<string, unknown>)[k] === undefined).join(', ')}; left out`);
+    open = null;
+  };
+  for (const m of ms) {
+    if (m.name === 'alloc_start') {
+      close();
+      open = { allocStart: m.t, mib: num(m.fields['mib']) ?? mibParam ?? 0, thp: thpOf(m.fields['thp'] ?? thpParam) };
+    } else if (open) {
+      if (m.name === 'alloc_done') open.allocDone = m.t;
+      else if (m.name === 'frag_start') open.fragStart = m.t;
+      else if (m.name === 'frag_done') open.fragDone = m.t;
+      else if (m.name === 'free_start') open.freeStart = m.t;
+      else if (m.name === 'free_done') {
+        open.freeDone = m.t;
+        close();
+      }
+    }
+  }
+  close();
+  for (const c of cycles) {
+    if (!(c.mib > 0)) {
+      warnings.push(`${run.name}: cycle at ${c.allocStart.toFixed(3)} s: no size (mib=); taken as 0`);
+    }
+  }
+
+  const orderWrites = ms.filter((m) => m.name === 'rorder_set' && num(m.fields['value']) !== undefined)
+    .map((m) => ({ t: m.t, order: num(m.fields['value'])! }));
+  const effectiveOrder = num(info['page_reporting_order_effective']) ?? num(run.summary?.page_reporting_order_effective);
+  const register = first('balloon_loaded')?.t ?? num(run.summary?.markers_guest_s['balloon_loaded']);
+  if (register === undefined) warnings.push(`${run.name}: no balloon_loaded marker; the balloon is taken as registered at the start`);
+  const settle = first('settle_done')?.t;
+  const preTime = settle ?? (cycles[0] ? cycles[0].allocStart : undefined);
+  const offset = clockOffset(run);
+  if (offset === undefined) warnings.push(`${run.name}: no clock offset (no @ records, no summary.json); host times taken as guest times`);
+
+  const model: RunModel = {
+    name: run.name, exp, kind: kindOf(exp, cycles), params, memMiB, cpus, guestThp, register, orderWrites,
+    effectiveOrder, preTime, heldTime: ms.find((m) => m.name === 'snap' || m.name === 'snap_held')?.t,
+    writes: recorderWrites(run, ms, preTime, memMiB),
+    idleEnd: first('idle_end')?.t, cycles, every: num(params['every']) ?? num(cmd('EVERY')) ?? 2,
+    clockOffset: offset ?? 0, warnings,
+  };
+  if (run.trace) cpusFromNotifies(model, run.trace.events());
+  return model;
+}
+
+/** Pages of page cache a file of this many bytes leaves. */
+const pagesOf = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+
+function recorderWrites(run: Run, ms: Marker[], preTime: number | undefined, memMiB: number | undefined): RunModel['writes'] {
+  const files = (run.meta?.['guest_files'] ?? {}) as Record<string, number>;
+  const snapshotPages = (tag: string) => {
+    const named = Object.entries(files).filter(([f]) => f.startsWith(`${tag}.`) && !f.startsWith(`${tag}.bin`));
+    // Without a file list: the five /proc files of a snapshot, one page each.
+    return named.length ? named.reduce((a, [, b]) => a + pagesOf(b), 0) : 5;
+  };
+  const out: RunModel['writes'] = [];
+  if (preTime !== undefined) out.push({ t: preTime, pages: snapshotPages('pre'), what: 'pre snapshot' });
+  let kpf = 0;
+  for (const m of ms) {
+    if (m.name === 'snap') {
+      const tag = m.args[0] ?? 'held';
+      out.push({ t: m.t, pages: snapshotPages(tag), what: `${tag} snapshot` });
+    } else if (m.name === 'kpf_start') {
+      // The dump (8 bytes a pfn) and the zoneinfo saved beside it.
+      const bytes = Number(m.fields['bytes']) || (memMiB ?? 1024) * 256 * 8;
+      out.push({ t: m.t, pages: pagesOf(bytes) + 1, what: `kpageflags dump ${kpf++}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * The cpu each cycle freed on, and whether another task flushed that cpu's per-cpu lists right after: from
+ * the prnotify kprobe, which fires in the freeing task on its cpu whenever a free reaches the reporting order.
+ */
+export function cpusFromNotifies(model: RunModel, events: Iterable<FtraceEvent>): void {
+  const notifies: Array<{ t: number; cpu: number; task: string }> = [];
+  for (const e of events) if (e.event === 'prnotify') notifies.push({ t: e.ts, cpu: e.cpu, task: e.task });
+  for (const c of model.cycles) {
+    // The free's own notifies: during the munmap (a little slack for the last batch's drain).
+    const during = notifies.filter((n) => n.t >= c.freeStart && n.t <= c.freeDone + 0.002);
+    if (!during.length) continue;
+    const votes = new Map<string, number>();
+    for (const n of during) votes.set(`${n.cpu} ${n.task}`, (votes.get(`${n.cpu} ${n.task}`) ?? 0) + 1);
+    const [cpu, task] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]![0].split(' ');
+    c.cpu = Number(cpu);
+    // After the free: the next process on that cpu frees a small high-order page and flushes the lists, which
+    // shows as notifies from another task within a moment of free_done.
+    const next = model.cycles[model.cycles.indexOf(c) + 1];
+    const until = Math.min(c.freeDone + 0.5, next ? next.allocStart : Infinity);
+    c.flushedAfter = notifies.some((n) => n.t > c.freeDone && n.t <= until && n.cpu === c.cpu && n.task !== task);
+  }
+}

@@ -1,0 +1,94 @@
+// prsim replay and prsim fidelity as a user runs them: one JSON schema whatever the run, the simulator's
+// reports in the real reports.csv format, bad input as exit 2 with a prsim: line.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { fidelityCommand, replayCommand } from '../src/replay/cli.js';
+import { parseReportsCsv } from '../src/importers/csv.js';
+import type { RunComparison } from '../src/replay/format.js';
+import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'prsim-replay-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function run(f: (a: string[]) => Promise<number>, ...args: string[]) {
+  const out: string[] = [], err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
+  vi.spyOn(console, 'error').mockImplementation((s: unknown) => void err.push(String(s)));
+  const code = await f(args);
+  vi.restoreAllMocks();
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_REAL})`, () => {
+  it('--json: a trace run, a workload run and an idle boot share one schema', async () => {
+    const keys = (o: object) => Object.keys(o).sort();
+    const docs: RunComparison[] = [];
+    for (const r of ['E5_trace256', 'E4_frag512', 'E1_idle_boot']) {
+      const res = await run(replayCommand, REAL + r, '--json');
+      expect(res.code).toBe(0);
+      docs.push(JSON.parse(res.stdout));
+    }
+    expect(docs.map((d) => d.kind)).toEqual(['trace', 'workload', 'idle']);
+    for (const d of docs) {
+      expect(keys(d)).toEqual(keys(docs[0]!).filter((k) => k !== 'mode' || d.kind === 'trace'));
+      expect(keys(d.real)).toEqual(keys(d.sim));
+      for (const p of d.sim.passes) expect(keys(p)).toEqual(['blocks', 'bytes', 'calls', 'pass', 't']);
+      for (const r of d.sim.reports.slice(0, 3)) expect(keys(r)).toEqual(['batch', 'order', 'pass', 'pfn', 'slot', 't']);
+    }
+    const w = docs[1]!.sim.afterFree!;
+    expect(keys(w)).toEqual(['blocks', 'blocksByOrder', 'bytes', 'calls', 'dropMiB', 'from', 'passes', 'steps', 't50', 't90', 'to']);
+    expect(docs[2]!.real.afterFree).toBeNull();
+    expect(docs[2]!.sim.boot!.passes).toBe(docs[2]!.real.boot!.passes);
+  });
+
+  it('--reports-csv writes the simulator\'s reports in reports.csv\'s format, which reads back', async () => {
+    const file = join(tmp, 'sim-reports.csv');
+    const res = await run(replayCommand, REAL + 'E2_memhog512_r1', '--json', '--reports-csv', file);
+    expect(res.code).toBe(0);
+    const c: RunComparison = JSON.parse(res.stdout);
+    const rows = parseReportsCsv(readFileSync(file, 'utf8'), file);
+    expect(rows.length).toBe(c.sim.reports.length);
+    expect(rows.map((r) => [r.pass, r.batch, r.idx, r.pfn, r.order])).toEqual(c.sim.reports.map((r) => [r.pass, r.batch, r.slot, r.pfn, r.order]));
+    expect(rows[0]!.tHost - rows[0]!.tGuest).toBeCloseTo(c.clockOffset, 5);
+    // The header is the real file's.
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(readFileSync(REAL + 'E2_memhog512_r1/reports.csv', 'utf8').split(/\r?\n/)[0]);
+  });
+
+  it('the text form names the run, the windows and every cycle', async () => {
+    const res = await run(replayCommand, REAL + 'E7_cycles256x4');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^E7_cycles256x4: memhog 256 MiB x4 cycles/);
+    expect(res.stdout.match(/^ {2}cycle \d/gm)!.length).toBe(4);
+    expect(res.stdout).toMatch(/after the last free/);
+  });
+
+  it('bad input is exit 2 with a prsim: line', async () => {
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, 'x');
+    for (const [args, msg] of [
+      [[file], /not a folder/],
+      [[join(tmp, 'nope')], /no such folder/],
+      [[REAL + 'E2_memhog512_r1', '--mode', 'forced'], /needs a run with a kmem trace/],
+      [[REAL + 'E2_memhog512_r1', '--order', '3'], /--order and --capacity replay recorded allocator traffic/],
+      [[REAL + 'E5_trace256', '--order', '12'], /--order must be an integer 0..10/],
+      [[REAL + 'E2_memhog512_r1', '--reports-csv', join(tmp, 'no', 'x.csv')], /no folder/],
+      [[REAL + 'E2_memhog512_r1', '--flush', 'maybe'], /--flush must be trace, on or off/],
+    ] as Array<[string[], RegExp]>) {
+      const res = await run(replayCommand, ...args);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(/^prsim: replay: /);
+      expect(res.stderr).toMatch(msg);
+    }
+  });
+
+  it('prsim fidelity prints one row per run folder and how many are within tolerance', async () => {
+    const res = await run(fidelityCommand, REAL);
+    expect(res.code).toBe(0);
+    const rows = res.stdout.split('\n').filter((l) => /^E\d/.test(l));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(res.stdout).toMatch(new RegExp(`\\d+ of ${rows.length} runs within tolerance`));
+  });
+});
