@@ -96,12 +96,12 @@ describe('a sweep into its folder', () => {
 
   it('a multi-guest point is one row with a summary per guest, and its host total adds them up', async () => {
     const raw = sweepScenario();
-    raw.guests[0].policies = ['none', 'linux-6.1'];
+    raw.guests[0].policies = ['none', { kind: 'reporting', profile: 'linux-next' }];
     delete raw.guests[0].policy;
     raw.sweep = { 'policy.capacity': [8, 32] };
     const r = await sweep(raw, { threads: 0 });
     expect(r.rows).toHaveLength(2);
-    expect(r.rows.map((x) => x.summaries.map((s) => s.policy))).toEqual([['none', 'reporting linux-6.1'], ['none', 'reporting linux-6.1']]);
+    expect(r.rows.map((x) => x.summaries.map((s) => s.policy))).toEqual([['none', 'reporting linux-next'], ['none', 'reporting linux-next']]);
     const last = r.rows[0]!.hostRssMiB[10]!;
     expect(last).toBeCloseTo(r.rows[0]!.summaries[0]!.finalRssMiB + r.rows[0]!.summaries[1]!.finalRssMiB, 9);
   });
