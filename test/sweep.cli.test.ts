@@ -143,6 +143,14 @@ describe('bad flags', () => {
     });
   }
 
+  it('a folder or file that cannot be written is named, exit 2', async () => {
+    const under = join(scenario, 'sub');
+    expect(await prsim(memoryIo(tmp), 'sweep', scenario, '--out', under)).toEqual({ code: 2, stdout: '', stderr: `prsim: ${under}: cannot write (a part of the path is not a folder)\n` });
+    const csv = join(tmp, 'no', 'such', 'a.csv');
+    const r = await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--csv', csv);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: ${csv}: cannot write (no such folder)\n` });
+  });
+
   it('--merge takes no scenario, and a folder that is not a sweep is named', async () => {
     expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--merge', tmp)).stderr).toBe(`prsim: sweep --merge ${tmp}: takes no scenario (the folder holds its own)\n`);
     expect((await prsim(memoryIo(tmp), 'sweep', '--merge', 'nowhere')).stderr).toBe(`prsim: --merge ${join(tmp, 'nowhere')}: no such folder\n`);

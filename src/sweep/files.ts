@@ -3,6 +3,14 @@
 // each line starts and whether the last one was cut short.
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { SimError } from '../core/errors.js';
+
+/** A file-system error on a path the user gave, as bad input (exit 2) naming the path. */
+export function pathError(path: string, e: unknown): SimError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : code === 'ENOSPC' ? 'no space left' : (e as Error).message;
+  return new SimError('BAD_CONFIG', `${path}: cannot write (${why})`, { path, code });
+}
 
 /** Write every byte of `text` (a short write is continued, never silently dropped). */
 export function writeAll(fd: number, text: string): void {
@@ -18,7 +26,11 @@ export class AtomicFile {
 
   constructor(readonly path: string) {
     this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
-    this.fd = openSync(this.tmp, 'w');
+    try {
+      this.fd = openSync(this.tmp, 'w');
+    } catch (e) {
+      throw pathError(path, e);
+    }
   }
 
   write(text: string): void {

@@ -9,7 +9,7 @@ import { SimError } from '../core/errors.js';
 import { gridSize } from '../scenario/grid.js';
 import { parseScenario, parseScenarioJson } from '../scenario/load.js';
 import type { SweepGrid } from '../scenario/schema.js';
-import { forEachLine, writeFileAtomic } from './files.js';
+import { forEachLine, pathError, writeFileAtomic } from './files.js';
 import { scenarioHash } from './hash.js';
 import { parseRow } from './row.js';
 import { shardFileName, shardSize, type Shard } from './shard.js';
@@ -65,7 +65,11 @@ function checkSame(dir: string, what: string, ours: string, theirs: unknown): vo
 /** Make `dir` the folder of this sweep, or check that it already is (never mixes rows of two sweeps). */
 export function prepareFolder(dir: string, def: SweepDef): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new SimError('BAD_CONFIG', `--out ${dir}: not a folder`, { dir });
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw pathError(dir, e);
+  }
   const metaPath = join(dir, 'sweep.json');
   if (existsSync(metaPath)) {
     const meta = readJson(metaPath) as Partial<Meta>;
