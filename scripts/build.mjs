@@ -9,8 +9,8 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', format: 'esm',
   external: ['node:*'] });
-if (existsSync('src/sim/sweep-worker.ts')) {
-  await build({ ...common, entryPoints: ['src/sim/sweep-worker.ts'], outfile: 'dist/sweep-worker.js', platform: 'node', format: 'esm',
+if (existsSync('src/sweep/worker.ts')) {
+  await build({ ...common, entryPoints: ['src/sweep/worker.ts'], outfile: 'dist/sweep-worker.js', platform: 'node', format: 'esm',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
 }
 if (existsSync('src/web/main.ts')) {

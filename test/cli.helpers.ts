@@ -15,7 +15,7 @@ export async function bundleCli(): Promise<{ dir: string; cli: string; worker: s
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   };
   await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: join(dir, 'cli.js') });
-  await build({ ...common, entryPoints: ['src/sim/sweep-worker.ts'], outfile: join(dir, 'sweep-worker.js') });
+  await build({ ...common, entryPoints: ['src/sweep/worker.ts'], outfile: join(dir, 'sweep-worker.js') });
   return { dir, cli: join(dir, 'cli.js'), worker: join(dir, 'sweep-worker.js') };
 }
 
@@ -34,4 +34,13 @@ export function smallScenario(): Record<string, any> {
       ],
     }],
   };
+}
+
+/** smallScenario on one linux-next guest with an 8-point grid (order × capacity × guest size). */
+export function sweepScenario(): Record<string, any> {
+  const raw = smallScenario();
+  delete raw.guests[0].policies;
+  raw.guests[0].policy = { kind: 'reporting', profile: 'linux-next' };
+  raw.sweep = { 'policy.order': [0, 9], 'policy.capacity': [8, 32], 'guest.memMiB': [96, 128] };
+  return raw;
 }

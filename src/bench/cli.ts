@@ -10,6 +10,7 @@ import { w2 } from './w2.js';
 import { w1Instructions, w1Once } from './instructions.js';
 import { UsageError } from '../cli/usage-error.js';
 import { w3, w3Scaled, REAL_KERNEL } from './w3.js';
+import { sweepScaling } from './sweep-scaling.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
@@ -26,7 +27,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: prsim bench [--quick] [--only w1,w2,w3] [--instructions] [--json]\n\nRuns the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model\nand a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB.\n--instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).');
+    console.log('usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--json]\n\nRuns the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model\nand a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB, and sweep throughput with N shards on N cores.\n--instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).');
     return 0;
   }
   // The child of --instructions: one W1 run under callgrind.
@@ -124,6 +125,16 @@ export async function benchCommand(args: string[]): Promise<number> {
     const big = await w3Scaled();
     log(`W3 scaled (64 GiB guest, 48 GiB memhog): ${big.result.pageOps} page ops in ${fmt(big.result.wallMs / 1000)} s wall = ${(big.pageOpsPerWallSecond / 1e6).toFixed(2)} M page ops per wall s (end to end)`);
     out.w3Scaled = { pageOps: big.result.pageOps, wallMs: big.result.wallMs, pageOpsPerWallSecond: big.pageOpsPerWallSecond };
+  }
+  if (want('sweep')) {
+    const r = await sweepScaling(process.argv[1]!, { points: values.quick ? 48 : 240, runs: values.quick ? 1 : 3 });
+    log(`Sweep throughput, N shards on N cores (${r.points} points of a ${r.guestMiB} MiB guest over ${r.durationS} s, one prsim process per shard, median of ${values.quick ? 1 : 3}):`);
+    for (const x of r.rows) {
+      const cpu = x.coresUsed !== null ? ` (the shards got ${fmt(x.coresUsed)} cores; ${fmt(x.pointsPerCpuS!)} points per CPU-second)` : '';
+      log(`  ${x.shards} shard${x.shards === 1 ? ' ' : 's'}: ${fmt(x.medianWallS)} s wall, ${fmt(x.pointsPerS)} points/s, ${fmt(x.ratio)}x one shard${cpu}; merged rows ${x.identical ? 'identical to one shard' : 'DIFFER'}`);
+      if (!x.identical) process.exitCode = 1;
+    }
+    out.sweep = r;
   }
   if (values.json) console.log(JSON.stringify(out, null, 2));
   return Number(process.exitCode ?? 0);

@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_COMPARE } from '../scenario/policies.js';
 import { parseScenario, readScenarioFile } from '../scenario/load.js';
-import { runScenarioSpec } from '../sim/sweep.js';
+import { runScenarioSpec } from '../sweep/pool.js';
 import { endStateBuddyinfo } from '../report/buddyinfo.js';
 import { timeSeriesCsv } from '../report/csv.js';
+import { runFleetView, TABLE_MAX_GUESTS } from '../report/fleet.js';
 import { htmlReport } from '../report/html.js';
 import { comparisonTable } from '../report/table.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
@@ -34,6 +35,8 @@ options:
   --seed <n>                          override the scenario's seed
   --duration <s>                      override the simulated duration
   --threads <n>                       worker threads (default: every core; 0 runs in this thread)
+  --per-guest                         one column per guest however many (past ${TABLE_MAX_GUESTS} guests the table
+                                      is the fleet view: distributions per policy, host total over time)
 `;
 
 export async function runCommand(args: string[], io: Io, mode: 'run' | 'compare'): Promise<number> {
@@ -46,6 +49,7 @@ export async function runCommand(args: string[], io: Io, mode: 'run' | 'compare'
     seed: { type: 'string' },
     duration: { type: 'string' },
     threads: { type: 'string' },
+    'per-guest': { type: 'boolean' },
   }, 1);
   if (v.help) {
     io.out(RUN_USAGE);
@@ -71,7 +75,7 @@ export async function runCommand(args: string[], io: Io, mode: 'run' | 'compare'
   else if (format === 'buddyinfo') io.out(endStateBuddyinfo(result.guests));
   else {
     io.out(`${title}: ${spec.durationS} s simulated, seed ${result.seed}, ${result.guests.length} guest${result.guests.length === 1 ? '' : 's'} (${file})\n\n`);
-    io.out(comparisonTable(summaries));
+    io.out(summaries.length > TABLE_MAX_GUESTS && !v['per-guest'] ? runFleetView(result, summaries) : comparisonTable(summaries));
   }
   if (v.csv) {
     writeFileSync(resolve(io.cwd, v.csv), timeSeriesCsv(result));

@@ -1,37 +1,208 @@
-// prsim sweep <scenario>: run the scenario's `sweep` grid on every core and print one row per grid point.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseScenario, readScenarioFile } from '../scenario/load.js';
-import { runSweep } from '../sim/sweep.js';
-import { sweepCsv } from '../report/csv.js';
-import { sweepTable } from '../report/table.js';
+// prsim sweep: run a scenario's `sweep` grid (streamed into a folder of rows, resumable, one shard of it if
+// asked), merge a folder of shards, or write the launcher of a sharded sweep for Slurm or Kubernetes.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readScenarioFile } from '../scenario/load.js';
+import { k8sManifests } from '../sweep/emit-k8s.js';
+import { slurmFiles } from '../sweep/emit-slurm.js';
+import { AtomicFile, writeFileAtomic } from '../sweep/files.js';
+import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
+import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
+import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
+import { runSweepToFolder, type SweepProgress } from '../sweep/run.js';
+import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
-import type { Io } from './io.js';
+import { processIo, type Io } from './io.js';
 import { applyOverrides } from './overrides.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
 import { UsageError } from './usage-error.js';
 
 export const SWEEP_USAGE = `usage: prsim sweep <scenario> [options]
+       prsim sweep --merge <dir> [--json | --format csv | --csv <file>] [--output <file>]
+       prsim sweep <scenario> --emit slurm|k8s --shards <n> --out <dir> [launcher options]
 
 Run every point of the scenario's "sweep" grid, e.g.
   "sweep": { "policy.order": [0, 5, 9], "policy.capacity": [16, 32], "guest.memMiB": [1024, 2048] }
-in parallel (one worker thread per core) and print one row per grid point.
+on every core. Each point's row is written the moment it finishes, as a line of JSON in
+<dir>/rows-K-of-N.jsonl (--out <dir>; without it, a temporary folder removed at the end); the table,
+JSON and CSV outputs are made from the rows in point order. A killed sweep keeps its rows: run it again
+with --resume. Past 100 lines the table becomes the fleet view (distributions per policy).
 
-options:
+output:
   --format table|json|csv   stdout: the table (default), the rows as JSON, or as CSV
   --json                    same as --format json
-  --csv <file>              write the rows as CSV
+  --csv <file>              also write the rows as CSV (one line per point and guest, every figure)
+  --output <file>           write stdout's output to <file> instead (the file appears whole or not at all)
+  --per-guest               the full table, one line per point and guest, however many
+rows, shards and merging:
+  --out <dir>               keep the rows in <dir> (JSON Lines), with scenario.json and sweep.json
+  --resume                  skip the points already in <dir>; a last line cut short by a crash is redone
+  --shard K/N               run only the points with index % N == K (K from 0); needs --out
+  --shard auto/N            K from SLURM_ARRAY_TASK_ID (Slurm job array) or JOB_COMPLETION_INDEX
+                            (Kubernetes Indexed Job)
+  --merge <dir>             merge the rows files of <dir> into the output of the unsharded sweep; names
+                            any missing point (exit 2) and any point found twice
+launchers (write files into --out <dir> and print how to start them; nothing runs here):
+  --emit slurm              sweep.sbatch (a job array, one shard per task), merge.sbatch, submit.sh
+  --emit k8s                k8s-sweep.yaml (ConfigMap + Indexed Job), k8s-merge.yaml (the merge Job)
+  --shards <n>              how many shards (array tasks, completion indexes)
+  --parallelism <n>         shards running at once (default: all)
+  --cpus-per-task <n>       cores per shard, each a worker thread (default 1)
+  --prsim <command>         prsim on the nodes (slurm default: this node and this cli.js; k8s: prsim)
+  --sbatch=<option>         slurm: an extra #SBATCH option, repeatable (--sbatch=--partition=batch)
+  --image <image>           k8s: the container image, with prsim on its PATH
+  --pvc <claim>             k8s: the PersistentVolumeClaim that holds the sweep folder (ReadWriteMany)
+  --namespace <ns>          k8s: the namespace of the objects
+run:
   --seed <n>                override the scenario's seed
   --duration <s>            override the simulated duration
   --threads <n>             worker threads (default: every core; 0 runs in this thread)
 `;
+
+const duration = (ms: number): string => {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+};
+
+/** "1,234/16,000 points  12.3/s  5m20s left" for the progress bar. */
+function progressNote(p: SweepProgress, startedMs: number): string {
+  const ran = p.done - p.resumed;
+  const elapsed = performance.now() - startedMs;
+  const rate = ran / Math.max(elapsed / 1000, 1e-3);
+  const left = rate > 0 ? `${duration(((p.total - p.done) / rate) * 1000)} left` : '';
+  return `${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} points  ${rate < 10 ? rate.toFixed(2) : Math.round(rate).toLocaleString('en-US')}/s  ${left}`;
+}
+
+/**
+ * stdout as a sink that can be waited on: a pipe takes the output only as fast as its reader does, and without
+ * waiting for it every row would pile up in memory. A reader that went away (EPIPE: `| head`) ends the output.
+ */
+function stdoutSink(io: Io): Sink & { wait(): Promise<void> | null; closed: boolean } {
+  if (io !== processIo) return { write: (t) => io.out(t), wait: () => null, closed: false };
+  const sink = {
+    closed: false,
+    write: (t: string) => { if (!sink.closed) process.stdout.write(t); },
+    wait: (): Promise<void> | null => (process.stdout.writableNeedDrain && !sink.closed ? new Promise((r) => process.stdout.once('drain', r)) : null),
+  };
+  process.stdout.once('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    sink.closed = true;
+    process.stdout.emit('drain');
+  });
+  return sink;
+}
+
+/** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv. */
+async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string | undefined; output?: string | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
+  const idx = indexFolder(dir);
+  const note = duplicateNote(idx);
+  if (note) io.err(`prsim: ${dir}: ${note}\n`);
+  const files: AtomicFile[] = [];
+  const stdout = stdoutSink(io);
+  try {
+    let out: Sink = stdout;
+    if (o.output) {
+      const f = new AtomicFile(resolve(io.cwd, o.output));
+      files.push(f);
+      out = f;
+    }
+    let csv: Sink | undefined;
+    if (o.csv) {
+      const f = new AtomicFile(resolve(io.cwd, o.csv));
+      files.push(f);
+      csv = f;
+    }
+    const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
+    for (const { text, row } of rowsInOrder(idx)) {
+      output.add(text, row);
+      const drained = stdout.wait();
+      if (drained) await drained;
+      if (stdout.closed && !csv) break;
+    }
+    output.end();
+    for (const f of files) f.commit();
+  } catch (e) {
+    for (const f of files) f.abort();
+    throw e;
+  }
+  if (o.output) io.err(`prsim: wrote ${o.output}\n`);
+  if (o.csv) io.err(`prsim: wrote ${o.csv}\n`);
+  return { rows: idx.rows, def: idx.def };
+}
+
+function defaultPrsim(kind: 'slurm' | 'k8s'): string[] {
+  const script = process.argv[1];
+  if (kind === 'slurm' && script && /\.(m?js)$/.test(script)) return [process.execPath, resolve(script)];
+  return ['prsim'];
+}
+
+function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Record<string, string | boolean | string[] | undefined>): number {
+  const shards = intOption('shards', v['shards'] as string | undefined, 1, 1_000_000);
+  if (shards === undefined) throw new UsageError(`sweep --emit ${kind}: how many shards? (--shards N)`);
+  const parallelism = intOption('parallelism', v['parallelism'] as string | undefined, 1, 1_000_000);
+  const cpusPerTask = intOption('cpus-per-task', v['cpus-per-task'] as string | undefined, 1, 1024) ?? 1;
+  const prsimText = v['prsim'] as string | undefined;
+  const prsim = prsimText !== undefined ? prsimText.trim().split(/\s+/).filter(Boolean) : defaultPrsim(kind);
+  if (!prsim.length) throw new UsageError(`--prsim: expected a command, got '${prsimText}'`);
+  // Everything is checked before anything is written.
+  let files: Array<[string, string, boolean]>;
+  let next: string;
+  if (kind === 'slurm') {
+    const f = slurmFiles(def, { dir, shards, cpusPerTask, prsim, ...(parallelism !== undefined ? { parallelism } : {}), sbatch: (v['sbatch'] as string[] | undefined) ?? [] });
+    files = [['sweep.sbatch', f['sweep.sbatch'], true], ['merge.sbatch', f['merge.sbatch'], true], ['submit.sh', f['submit.sh'], true]];
+    next = `submit the ${shards}-task array and the merge after it:\n  sh ${join(dir, 'submit.sh')}\n` +
+      `or by hand:\n  jid=$(sbatch --parsable ${join(dir, 'sweep.sbatch')})\n  sbatch --dependency=afterok:\${jid%%;*} ${join(dir, 'merge.sbatch')}\n` +
+      `the merged rows land in ${join(dir, 'merged.json')} and merged.csv; prsim sweep --merge ${dir} prints the table\n`;
+  } else {
+    const image = v['image'] as string | undefined;
+    const claim = v['pvc'] as string | undefined;
+    if (!image) throw new UsageError('sweep --emit k8s: which container image? (--image REGISTRY/prsim:TAG, with prsim on its PATH)');
+    if (!claim) throw new UsageError('sweep --emit k8s: which volume holds the rows? (--pvc CLAIM, a PersistentVolumeClaim every pod can mount)');
+    const namespace = v['namespace'] as string | undefined;
+    const m = k8sManifests(def, { shards, cpusPerTask, image, claim, prsim, ...(parallelism !== undefined ? { parallelism } : {}), ...(namespace ? { namespace } : {}) });
+    files = [['k8s-sweep.yaml', m.sweep, false], ['k8s-merge.yaml', m.merge, false]];
+    const ns = namespace ? ` -n ${namespace}` : '';
+    next = `run the ${shards} shards, wait for them, then merge:\n` +
+      `  kubectl${ns} apply -f ${join(dir, 'k8s-sweep.yaml')}\n` +
+      `  kubectl${ns} wait --for=condition=complete --timeout=24h job/${m.name}\n` +
+      `  kubectl${ns} apply -f ${join(dir, 'k8s-merge.yaml')}\n` +
+      `  kubectl${ns} wait --for=condition=complete --timeout=1h job/${m.name}-merge\n` +
+      `the merged rows land in ${m.folder}/merged.json and merged.csv on the volume ${claim}\n`;
+  }
+  if (shards > def.points) io.err(`prsim: ${shards} shards for ${def.points} grid points: ${shards - def.points} shards will have nothing to run\n`);
+  prepareFolder(dir, def);
+  for (const [name, text, exec] of files) {
+    writeFileAtomic(join(dir, name), text);
+    if (exec) chmodSync(join(dir, name), 0o755);
+  }
+  io.out(`wrote ${files.map(([name]) => join(dir, name)).join(', ')}\n\n${next}`);
+  return 0;
+}
 
 export async function sweepCommand(args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parse('sweep', args, {
     format: { type: 'string' },
     json: { type: 'boolean' },
     csv: { type: 'string' },
+    output: { type: 'string' },
+    'per-guest': { type: 'boolean' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    shard: { type: 'string' },
+    merge: { type: 'string' },
+    emit: { type: 'string' },
+    shards: { type: 'string' },
+    parallelism: { type: 'string' },
+    'cpus-per-task': { type: 'string' },
+    prsim: { type: 'string' },
+    sbatch: { type: 'string', multiple: true },
+    image: { type: 'string' },
+    pvc: { type: 'string' },
+    namespace: { type: 'string' },
     seed: { type: 'string' },
     duration: { type: 'string' },
     threads: { type: 'string' },
@@ -40,28 +211,63 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     io.out(SWEEP_USAGE);
     return 0;
   }
-  if (!positionals[0]) throw new UsageError('sweep: which scenario? (e.g. prsim sweep scenarios/sweep-order.json)');
   const format = v.json ? 'json' : choiceOption('format', v.format, ['table', 'json', 'csv'] as const) ?? 'table';
+  const outputs = { csv: v.csv, output: v.output, perGuest: v['per-guest'] ?? false };
+
+  if (v.merge !== undefined) {
+    if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
+    const dir = resolve(io.cwd, v.merge);
+    const t0 = performance.now();
+    const { rows, def } = await writeOutput(dir, io, format, outputs);
+    io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    return 0;
+  }
+
+  if (!positionals[0]) throw new UsageError('sweep: which scenario? (e.g. prsim sweep scenarios/sweep-order.json)');
   const threads = intOption('threads', v.threads, 0, 1024);
   const overrides = { seed: intOption('seed', v.seed, 0, 2 ** 32 - 1), durationS: positiveOption('duration', v.duration) };
-
   const { path, file } = resolveScenario(positionals[0], io.cwd);
   const raw = applyOverrides(readScenarioFile(path, file), overrides);
-  const loaded = { file, raw, ...parseScenario(raw, file) };
-  const bar = new ProgressBar(io, `sweep ${loaded.scenario.name ?? file}`);
-  const table = await runSweep(loaded, { ...(threads !== undefined ? { threads } : {}), onProgress: (f) => bar.update(f) });
-  bar.done();
+  const def = sweepDef(file, raw);
 
-  if (format === 'json') io.out(JSON.stringify(table) + '\n');
-  else if (format === 'csv') io.out(sweepCsv(table));
-  else {
-    io.out(`${loaded.scenario.name ?? file}: ${table.points} grid points over ${table.parameters.join(' × ')} (${file})\n\n`);
-    io.out(sweepTable(table));
+  if (v.emit !== undefined) {
+    const kind = choiceOption('emit', v.emit, ['slurm', 'k8s'] as const)!;
+    if (!v.out) throw new UsageError(`sweep --emit ${kind}: which folder? (--out DIR: the launcher, the scenario and later the rows go there)`);
+    return emit(kind, def, resolve(io.cwd, v.out), io, v);
   }
-  if (v.csv) {
-    writeFileSync(resolve(io.cwd, v.csv), sweepCsv(table));
-    io.err(`prsim: wrote ${v.csv}\n`);
+  for (const k of ['shards', 'image', 'pvc', 'namespace', 'prsim', 'sbatch', 'parallelism', 'cpus-per-task'] as const) {
+    if (v[k] !== undefined) throw new UsageError(`--${k} is for --emit slurm|k8s`);
   }
-  io.err(`prsim: ${table.rows.length} runs in ${(table.wallMs / 1000).toFixed(2)} s wall\n`);
-  return 0;
+
+  const shard = v.shard !== undefined ? parseShard(v.shard) : undefined;
+  if (shard && !v.out) throw new UsageError('--shard: where do the rows go? (--out DIR, a folder every shard can reach; merge it with --merge DIR)');
+  if (shard && (v.json || v.format || v.csv || v.output || v['per-guest'])) {
+    throw new UsageError('--shard writes only its rows to --out; print or save the results with prsim sweep --merge DIR once every shard is done');
+  }
+  if (v.resume && !v.out) throw new UsageError('--resume: which folder? (--out DIR of the sweep to continue)');
+
+  const dir = v.out ? resolve(io.cwd, v.out) : mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
+  try {
+    const started = performance.now();
+    const label = `sweep ${def.name ?? file}${shard && shard.n > 1 ? ` shard ${shard.k}/${shard.n}` : ''}`;
+    const bar = new ProgressBar(io, label);
+    const r = await runSweepToFolder(def, {
+      out: dir, resume: v.resume ?? false, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}),
+      onProgress: (p) => bar.update(p.fraction, progressNote(p, started)),
+    });
+    bar.done();
+    if (r.truncatedLine !== null) io.err(`prsim: ${r.rowsFile}: line ${r.truncatedLine} was cut short (a crash while it was written): dropped, its point ran again\n`);
+    const rate = r.ran / Math.max(r.wallMs / 1000, 1e-3);
+    const resumed = r.resumed ? `, ${r.resumed.toLocaleString('en-US')} already done` : '';
+    const summary = `${r.ran.toLocaleString('en-US')} points (${r.runs.toLocaleString('en-US')} runs) in ${(r.wallMs / 1000).toFixed(2)} s wall, ${rate.toFixed(2)} points/s${resumed}`;
+    if (shard && shard.n > 1) {
+      io.err(`prsim: shard ${shard.k}/${shard.n}: ${summary}; rows in ${join(dir, shardFileName(shard))} (prsim sweep --merge ${dir} once every shard is done)\n`);
+      return 0;
+    }
+    await writeOutput(dir, io, format, outputs);
+    io.err(`prsim: ${summary}\n`);
+    return 0;
+  } finally {
+    if (!v.out) rmSync(dir, { recursive: true, force: true });
+  }
 }

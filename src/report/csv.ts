@@ -1,6 +1,6 @@
-// CSV writers: the time series of a run (one row per sample, columns per guest) and the rows of a sweep.
+// CSV writers: the time series of a run (one row per sample, columns per guest) and guest summaries (the rows
+// of a sweep are written by src/sweep/output.ts with these cells).
 import type { SimulationResult, Sample } from '../sim/engine.js';
-import type { SweepTable } from '../sim/sweep.js';
 import type { GuestSummary } from './summary.js';
 
 export function csvCell(v: unknown): string {
@@ -8,7 +8,7 @@ export function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\n';
+export const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\n';
 
 /** Columns per guest, named `<guest>:<series>` (guest names hold dots: linux-6.1). */
 export const SERIES: Array<[string, (s: Sample) => number]> = [
@@ -40,7 +40,7 @@ export function timeSeriesCsv(result: SimulationResult): string {
   return out;
 }
 
-const SUMMARY_KEYS: Array<keyof GuestSummary> = [
+export const SUMMARY_KEYS: Array<keyof GuestSummary> = [
   'pagesReported', 'mibReported', 'reportCalls', 'reportErrors', 'passes', 'lowestOrderReported', 'finalRssMiB',
   'peakRssMiB', 'lastFreeS', 't50S', 't90S', 'refaults', 'refaultMiB', 'allocFailures', 'allocFailuresInFlight',
   'isolationFailures', 'inflightPeakMiB', 'pagesHinted', 'hintLostDataPages',
@@ -48,10 +48,4 @@ const SUMMARY_KEYS: Array<keyof GuestSummary> = [
 
 export function summaryCsv(summaries: GuestSummary[]): string {
   return csvLine(['guest', 'policy', ...SUMMARY_KEYS]) + summaries.map((s) => csvLine([s.name, s.policy, ...SUMMARY_KEYS.map((k) => s[k])])).join('');
-}
-
-/** One row per grid point (and guest): the parameters, then every summary figure. */
-export function sweepCsv(t: SweepTable): string {
-  return csvLine(['point', ...t.parameters, 'guest', 'policy', ...SUMMARY_KEYS]) +
-    t.rows.map((r) => csvLine([r.point, ...t.parameters.map((p) => r.params[p]), r.guest, r.policy, ...SUMMARY_KEYS.map((k) => r.summary[k])])).join('');
 }

@@ -1,6 +1,5 @@
 // Plain-text tables for the terminal: the policies side by side (one column per guest), and sweep rows (one
-// row per grid point). Numbers are right-aligned; a missing figure prints as "-".
-import type { SweepTable } from '../sim/sweep.js';
+// row per grid point, laid out by src/sweep/output.ts). Numbers are right-aligned; a missing figure prints as "-".
 import type { GuestSummary } from './summary.js';
 
 export function formatTable(header: string[], rows: string[][], alignLeft: number[] = [0]): string {
@@ -60,15 +59,3 @@ export const SWEEP_COLUMNS: Array<[string, (s: GuestSummary) => string]> = [
   ['refaults', (s) => fmtInt(s.refaults)],
   ['alloc fail in flight', (s) => fmtInt(s.allocFailuresInFlight)],
 ];
-
-const showParam = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-
-export function sweepTable(t: SweepTable): string {
-  const multiGuest = t.rows.length > t.points;
-  const header = ['#', ...t.parameters, ...(multiGuest ? ['guest'] : []), ...SWEEP_COLUMNS.map(([h]) => h)];
-  const rows = t.rows.map((r) => [
-    String(r.point), ...t.parameters.map((p) => showParam(r.params[p])), ...(multiGuest ? [r.guest] : []),
-    ...SWEEP_COLUMNS.map(([, f]) => f(r.summary)),
-  ]);
-  return formatTable(header, rows, multiGuest ? [t.parameters.length + 1] : []);
-}

@@ -19,13 +19,38 @@ export interface GridPoint {
 
 const TOP_LEVEL = new Set(['durationS', 'sampleMs', 'seed', 'hostMiB', 'name', 'description', 'guests']);
 
-/** Every combination; the last parameter varies fastest (like nested loops written in file order). */
-export function expandGrid(grid: SweepGrid): GridPoint[] {
-  let points: Array<Record<string, ParamValue>> = [{}];
-  for (const [key, values] of Object.entries(grid)) {
-    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+/** How many points the grid has (the product of its value counts). Throws when that is not an exact integer. */
+export function gridSize(grid: SweepGrid, file = 'scenario'): number {
+  let n = 1;
+  for (const values of Object.values(grid)) n *= values.length;
+  if (!Number.isSafeInteger(n)) {
+    throw new ScenarioError(file, [{ path: 'sweep', message: `the grid has ${n.toExponential(2)} points, more than ${Number.MAX_SAFE_INTEGER} can be counted`, showValue: false }]);
   }
-  return points.map((params, index) => ({ index, params }));
+  return n;
+}
+
+/**
+ * Point `index` of the grid, made from the index alone (mixed-radix digits, the last parameter fastest, like
+ * nested loops written in file order), so a sweep of any size never holds its grid.
+ */
+export function gridPoint(grid: SweepGrid, index: number): GridPoint {
+  const entries = Object.entries(grid);
+  const params: Record<string, ParamValue> = {};
+  let rest = index;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const [key, values] = entries[i]!;
+    params[key] = values[rest % values.length];
+    rest = Math.floor(rest / values.length);
+  }
+  // Keys in the order of the sweep section.
+  const ordered: Record<string, ParamValue> = {};
+  for (const [key] of entries) ordered[key] = params[key];
+  return { index, params: ordered };
+}
+
+/** Every combination, in index order (small grids and tests; sweeps use gridPoint). */
+export function expandGrid(grid: SweepGrid): GridPoint[] {
+  return Array.from({ length: gridSize(grid) }, (_, i) => gridPoint(grid, i));
 }
 
 export function splitPath(path: string): Array<string | number> {

@@ -1,11 +1,11 @@
-// A sweep worker thread: takes one job at a time from the pool (src/sim/sweep.ts), runs it on its own wasm
+// A sweep worker thread: takes one job at a time from the pool (src/sweep/pool.ts), runs it on its own wasm
 // instance and posts the result back. Progress goes out at most every 100 ms of wall time.
 import { parentPort } from 'node:worker_threads';
 import { SimError } from '../core/errors.js';
-import { runJob, type FromWorker, type ToWorker } from './sweep.js';
+import { runJob, type FromWorker, type ToWorker } from './pool.js';
 
 const port = parentPort;
-if (!port) throw new Error('sweep-worker.js runs as a worker thread (see src/sim/sweep.ts)');
+if (!port) throw new Error('sweep-worker.js runs as a worker thread (see src/sweep/pool.ts)');
 
 port.on('message', async ({ id, spec, samples }: ToWorker) => {
   let last = 0;
