@@ -11,6 +11,7 @@ import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
 import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
 import type { Clock } from './clock.js';
 import type { ProfileName } from '../core/types.js';
+import { applyStartState, type StartState } from './start-state.js';
 
 export type PolicySpec =
   | { kind: 'none' }
@@ -39,6 +40,8 @@ export interface GuestRunSpec {
   /** init_on_alloc: allocations zero (touch) their pages. Default true, as in the reference guest. */
   initOnAlloc?: boolean;
   workloads?: WorkloadSpec[];
+  /** Start in this recorded state (free lists, pageblock types) instead of booting. */
+  startState?: StartState;
 }
 
 export class GuestRun {
@@ -85,7 +88,8 @@ export class GuestRun {
 
   /** t = 0: boot frees all memory; the device registers (or hinting starts); workloads are scheduled. */
   start(): void {
-    this.guest.boot();
+    if (this.spec.startState) applyStartState(this.guest, this.spec.startState);
+    else this.guest.boot();
     this.guest.takeNotifications();
     const policy = this.spec.policy;
     if (this.reporting && this.device) {
