@@ -3,7 +3,7 @@
 // written into the scenario document, which then goes through the same schema as `prsim run`. A value the schema
 // refuses is left out (the rest still runs) and named in a message; the document is what "copy as scenario JSON"
 // gives, so `prsim run` of it gives the page's figures.
-import { parseScenario } from '../scenario/load.js';
+import { parseScenario } from '../scenario/parse.js';
 import { ScenarioError, type ScenarioIssue } from '../scenario/errors.js';
 import { POLICY_SHORTHANDS } from '../scenario/policies.js';
 import type { ScenarioFile } from '../scenario/schema.js';

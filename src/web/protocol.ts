@@ -4,6 +4,7 @@ import type { StartState } from '../sim/start-state.js';
 import type { SimulationResult } from '../sim/engine.js';
 import type { GuestSummary } from '../report/summary.js';
 import type { PfnState } from '../core/types.js';
+import type { DroppedFile, Imported } from './import.js';
 
 /** Speeds offered: simulated seconds per wall second, or 'max' (as fast as the worker runs). */
 export const SPEEDS = [1, 2, 5, 10, 25, 'max'] as const;
@@ -57,7 +58,9 @@ export type ToWorker =
   | { type: 'ack'; gen: number; seq: number }
   | { type: 'view'; gen: number; view: MapView }
   | { type: 'inspect'; gen: number; guest: number; pfn: number; id: number }
-  | { type: 'export'; gen: number; id: number };
+  | { type: 'export'; gen: number; id: number }
+  /** Build a guest from dropped files (answered with 'imported'). */
+  | { type: 'import'; id: number; files: DroppedFile[] };
 
 export interface ReportingParams {
   order: number;
@@ -119,6 +122,8 @@ export interface GuestFrame {
   state: string;
   /** Reporting order in force (-1 without reporting). */
   order: number;
+  /** Workload phase times (ms) so far, as in GuestResult.markers. */
+  markers: Record<string, number>;
   /** Passes ended and report() calls made since the previous frame. */
   passes: PassInfo[];
   calls: CallInfo[];
@@ -154,4 +159,6 @@ export type FromWorker =
   | { type: 'status'; gen: number; playing: boolean; speed: Speed }
   | { type: 'inspect'; gen: number; id: number; guest: number; state: PfnState | null; error?: string }
   | { type: 'export'; gen: number; id: number; data: ExportData }
+  | { type: 'imported'; id: number; ok: true; imported: Imported }
+  | { type: 'imported'; id: number; ok: false; message: string }
   | { type: 'error'; message: string };

@@ -11,9 +11,10 @@
 import { Simulation, type SimulationResult, type SimulationSpec } from '../sim/engine.js';
 import type { GuestRun } from '../sim/guest-run.js';
 import { hostShiftOf } from '../host/qemu.js';
-import { parseScenario } from '../scenario/load.js';
+import { parseScenario } from '../scenario/parse.js';
 import { summarize } from '../report/summary.js';
 import { MIGRATE_TYPES, NR_ORDERS } from '../core/types.js';
+import { importFiles } from './import.js';
 import { clampView, emptyStats, encodePages, mapLayout, overviewView, renderView, type MapLayout, type MapStats, type MapView } from './memmap.js';
 import {
   type CallInfo, type ExportData, type FrameMessage, type FromWorker, type GuestFrame, type GuestInfo, type PassInfo,
@@ -178,10 +179,12 @@ function frame(r: Run, reason: FrameMessage['reason']): void {
     const map = new Uint8Array(r.view.cols * r.view.rows);
     renderView(r.perPage[i]!, g.guest.config.maxPfn, r.view, map);
     transfer.push(samples.buffer, map.buffer);
+    const res = sim.result().guests[0]!;
     return {
       samples, map,
       pages: Array.from(stats.pages), freeReported: Array.from(stats.freeReported), freeUnreported: Array.from(stats.freeUnreported),
-      metrics: sim.result().guests[0]!.metrics,
+      metrics: res.metrics,
+      markers: res.markers,
       state: g.reporting?.state ?? '',
       order: g.reporting ? g.reporting.order : -1,
       passes, calls,
@@ -358,6 +361,13 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => guarded(() => {
     case 'export':
       if (!run || m.gen !== gen) return;
       post({ type: 'export', gen, id: m.id, data: exportData(run) });
+      break;
+    case 'import':
+      try {
+        post({ type: 'imported', id: m.id, ok: true, imported: importFiles(m.files) });
+      } catch (e) {
+        post({ type: 'imported', id: m.id, ok: false, message: e instanceof Error ? e.message : String(e) });
+      }
       break;
   }
 });
