@@ -210,7 +210,7 @@ export function lineChart(o: LineChartOptions): string {
   const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
   const xLo = o.xMin ?? (xs.length ? Math.min(...xs) : 0);
   const xHi = Math.max(o.xMax ?? (xs.length ? Math.max(...xs) : 1), xLo + 1e-9);
-  const yTicks = niceTicks(0, Math.max(1e-9, o.yMin ?? 0, ...ys), H < 240 ? 4 : 5);
+  const yTicks = niceTicks(0, Math.max(o.yMin ?? 1, ...ys), H < 240 ? 4 : 5);
   const yHi = yTicks[yTicks.length - 1]!;
   const yTickText = yTicks.map(fmtTick);
   const left = 22 + yLabelRoom(yTickText);

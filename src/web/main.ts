@@ -115,8 +115,8 @@ function policiesOf(doc: Record<string, unknown>): [string, string] {
 }
 
 /** Validate the URL settings against the chosen scenario, refresh the controls, and (re)start the run. */
-function configure(play: boolean): void {
-  extraProblems = [];
+function configure(play: boolean, carry: typeof extraProblems = []): void {
+  extraProblems = [...carry];
   const want = params.get('scenario');
   if (want !== null && !catalogue.some((e) => e.id === want && !e.error)) {
     extraProblems.push({ key: 'scenario', value: want, message: `expected one of ${catalogue.filter((e) => !e.error).map((e) => e.id).join(', ')}` });
@@ -662,11 +662,25 @@ speedSel.addEventListener('change', () => {
   send({ type: 'speed', speed });
 });
 
-/** A setting changed: write it into the URL and start again. */
+/**
+ * A setting changed: write it into the URL and start again. A value the schema refuses is named, and the value
+ * in force before stays (a typed -5 does not reset the seed to the scenario's).
+ */
 function setParam(key: string, value: string): void {
+  const prev = params.get(key);
   if (value === '') params.delete(key);
   else params.set(key, value);
-  configure(playing || done);
+  let carry: typeof extraProblems = [];
+  try {
+    const trial = buildExperiment(entryOf(params.get('scenario')), params);
+    carry = trial.problems.filter((p) => p.key === key);
+  } catch { /* configure() shows it */ }
+  if (carry.length) {
+    if (prev === null) params.delete(key);
+    else params.set(key, prev);
+    carry = carry.map((p) => ({ ...p, message: `${p.message}; kept ${prev === null ? 'the scenario\'s value' : prev}` }));
+  }
+  configure(playing || done, carry);
 }
 scenarioSel.addEventListener('change', () => {
   for (const k of [...params.keys()]) if (/^w\d+\./.test(k) || k === 'duration') params.delete(k);
