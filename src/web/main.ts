@@ -215,7 +215,8 @@ function paramsText(g: GuestInfo, order: number): string {
   return `no reporting · ${g.cpus} CPUs`;
 }
 
-const frameLog: Array<{ wall: number; tMs: number; reason: string; states: string[]; holdMs: number }> = [];
+/** Every frame's arrival, kind and reporting states (read by the browser tests). */
+const frameLog: Array<{ wall: number; tMs: number; reason: string; states: string[]; rssKib: number[]; holdMs: number }> = [];
 (window as unknown as { __frames: typeof frameLog }).__frames = frameLog;
 
 function onFrame(m: FrameMessage): void {
@@ -235,7 +236,7 @@ function onFrame(m: FrameMessage): void {
     tr.calls.push(...g.calls);
     tr.frame = g;
   });
-  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), holdMs: m.holdMs });
+  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), rssKib: m.guests.map((g) => g.metrics['hostRssKib'] ?? 0), holdMs: m.holdMs });
   if (frameLog.length > 2000) frameLog.splice(0, 1000);
   latest = m;
   playing = m.playing;
