@@ -273,9 +273,24 @@ describe('the map', () => {
       }
     }
     expect([...seen].sort()).toEqual(['allocated', 'free']);
-    // The per-cpu lists hold pages during the hold: find one through the legend count and a pixel of its colour.
+    // The per-cpu lists hold pages during the hold: the legend counts them; hover one found by its colours.
     expect(await page.$eval('#legend tr[data-code="6"] td[data-pages]', (td) => Number((td as HTMLElement).dataset['pages']))).toBeGreaterThan(0);
     await page.click('#zoom-fit');
+    await page.waitForFunction(() => /rows 0\.\.511/.test(document.getElementById('map-scale')!.textContent!));
+    const pcp = colorOf(MapCode.PCP);
+    const at = await page.evaluate((cols) => {
+      const c = document.getElementById('map-0') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4) {
+        if (cols.some(([r, g, b]) => d[i] === r && d[i + 1] === g && d[i + 2] === b)) return { x: (i / 4) % c.width, y: Math.floor(i / 4 / c.width) };
+      }
+      return null;
+    }, [pcp.color, pcp.alt!].map((h) => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)]));
+    expect(at).not.toBeNull();
+    await canvas.scrollIntoViewIfNeeded();
+    const c = (await canvas.boundingBox())!;
+    await page.mouse.move(c.x + ((at!.x + 0.5) * c.width) / 512, c.y + ((at!.y + 0.5) * c.height) / 512);
+    await page.waitForFunction(() => /per-cpu list of cpu \d \((Movable|Unmovable|Reclaimable) list\), order \d block at pfn \d+/.test(document.getElementById('mapinfo-0')!.textContent!));
     await page.waitForFunction(() => /a cell is one 4 KiB page, a row one 2 MiB pageblock; rows 0\.\.511/.test(document.getElementById('map-scale')!.textContent!));
     await page.close();
     expect(s.errors).toEqual([]);
