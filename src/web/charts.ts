@@ -25,6 +25,14 @@ export class LiveChart {
     this.plot.append(this.tip, this.cursor);
     this.plot.addEventListener('mousemove', (ev) => this.hover(ev));
     this.plot.addEventListener('mouseleave', () => this.hide());
+    // Redrawn at its new width whenever its box changes (window size, a scroll bar, a panel opening).
+    let width = 0;
+    new ResizeObserver(() => {
+      if (this.plot.clientWidth !== width && this.svg) {
+        width = this.plot.clientWidth;
+        this.draw();
+      }
+    }).observe(this.plot);
   }
 
   draw(): void {

@@ -707,11 +707,6 @@ document.addEventListener('keydown', (ev) => {
   else if (ev.key === '-') { if (zoom.zoom(-1)) sendView(); }
   else if (ev.key === '0') { zoom.fit(); sendView(); }
 });
-let resizeTimer: ReturnType<typeof setTimeout> | null = null;
-window.addEventListener('resize', () => {
-  if (resizeTimer) clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => charts.forEach((c) => c.draw()), 100);
-});
 
 /** The catalogue: every scenarios/*.json the build copied beside the page, validated by the CLI's schema. */
 async function loadCatalogue(): Promise<CatalogueEntry[]> {

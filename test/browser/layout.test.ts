@@ -23,7 +23,6 @@ describe('layout', () => {
       await page.click('#experiment > summary');
       await page.click('#data > summary');
       await page.click('#copy-json');
-      await page.waitForTimeout(200); // charts redraw after the panels change the layout
       const measure = () => page.evaluate(() => {
         const out: Box[] = [];
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

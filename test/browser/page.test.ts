@@ -24,6 +24,19 @@ afterAll(async () => {
 
 const colorOf = (code: number) => MAP_LEGEND.find((l) => l.code === code)!;
 
+/**
+ * Move the mouse onto pixel (x, y) of a map canvas. A synthetic event with fractional coordinates (a PointerEvent:
+ * MouseEvent rounds them): real mouse positions are whole CSS pixels,
+ * and on a 512-pixel map drawn 510 CSS px wide some rows are hit by no whole pixel.
+ */
+async function hoverPixel(page: Page, id: string, x: number, y: number): Promise<void> {
+  await page.evaluate(({ id, x, y }) => {
+    const c = document.getElementById(id) as HTMLCanvasElement;
+    const r = c.getBoundingClientRect();
+    c.dispatchEvent(new PointerEvent('mousemove', { clientX: r.left + ((x + 0.5) * r.width) / c.width, clientY: r.top + ((y + 0.5) * r.height) / c.height, bubbles: true }));
+  }, { id, x, y });
+}
+
 /** The scenario JSON the page copies. */
 async function copiedScenario(page: Page): Promise<string> {
   await page.click('#experiment > summary');
@@ -122,10 +135,25 @@ describe('watching a pass', () => {
     const page = await openPage(s, 'scenario=memhog&a=none&b=linux-6.1&w0.startS=0.5&w0.mib=256&w0.holdS=0.3&duration=8&speed=1');
     const inflight = colorOf(MapCode.INFLIGHT);
     await page.waitForSelector('#state-1[data-state="ACTIVE"]', { timeout: 60_000 });
+    // Pause there: the simulation itself is stopped inside the pass, between two report() calls.
+    await page.click('#play');
+    await waitState(page, 'paused');
+    expect(await page.textContent('#state-1')).toBe('ACTIVE');
     const px = await canvasColors(page, 'map-1', [inflight.color, inflight.alt!]);
     expect(px[inflight.color]! + px[inflight.alt!]!).toBeGreaterThan(1000);
-    expect(await page.textContent('#state-1')).toBe('ACTIVE');
-    // The pass goes on: wait until it has ended (IDLE, or REQUESTED when its budget ran out).
+    // Hover an in-flight page: the map says what it is.
+    const at = await page.evaluate((cols) => {
+      const c = document.getElementById('map-1') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4) if (cols.some(([r, g, b]) => d[i] === r && d[i + 1] === g && d[i + 2] === b)) return { x: (i / 4) % c.width, y: Math.floor(i / 4 / c.width) };
+      return null;
+    }, [inflight.color, inflight.alt!].map((h) => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)]));
+    await hoverPixel(page, 'map-1', at!.x, at!.y);
+    await page.waitForFunction(() => /in flight \(isolated for a report\), order (9|10) block at pfn \d+/.test(document.getElementById('mapinfo-1')!.textContent!));
+    await page.locator('main').screenshot({ path: join(ROOT, 'docs', 'screenshot-pass.png') });
+    await page.mouse.move(0, 0);
+    // On again: the pass goes on and ends (IDLE, or REQUESTED when its budget ran out).
+    await page.click('#play');
     await page.waitForSelector('#state-1:not([data-state="ACTIVE"])', { timeout: 60_000 });
     await page.click('#play'); // pause
     const frames = await page.evaluate(() => (window as unknown as { __frames: Array<{ wall: number; reason: string; states: string[]; rssKib: number[]; holdMs: number }> }).__frames);
@@ -275,8 +303,10 @@ describe('the map', () => {
     expect([...seen].sort()).toEqual(['allocated', 'free']);
     // The per-cpu lists hold pages during the hold: the legend counts them; hover one found by its colours.
     expect(await page.$eval('#legend tr[data-code="6"] td[data-pages]', (td) => Number((td as HTMLElement).dataset['pages']))).toBeGreaterThan(0);
+    const before = Number(await page.getAttribute('body', 'data-frames'));
     await page.click('#zoom-fit');
     await page.waitForFunction(() => /rows 0\.\.511/.test(document.getElementById('map-scale')!.textContent!));
+    await page.waitForFunction((n) => Number(document.body.dataset['frames']) > n, before);
     const pcp = colorOf(MapCode.PCP);
     const at = await page.evaluate((cols) => {
       const c = document.getElementById('map-0') as HTMLCanvasElement;
@@ -287,9 +317,7 @@ describe('the map', () => {
       return null;
     }, [pcp.color, pcp.alt!].map((h) => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)]));
     expect(at).not.toBeNull();
-    await canvas.scrollIntoViewIfNeeded();
-    const c = (await canvas.boundingBox())!;
-    await page.mouse.move(c.x + ((at!.x + 0.5) * c.width) / 512, c.y + ((at!.y + 0.5) * c.height) / 512);
+    await hoverPixel(page, 'map-0', at!.x, at!.y);
     await page.waitForFunction(() => /per-cpu list of cpu \d \((Movable|Unmovable|Reclaimable) list\), order \d block at pfn \d+/.test(document.getElementById('mapinfo-0')!.textContent!));
     await page.waitForFunction(() => /a cell is one 4 KiB page, a row one 2 MiB pageblock; rows 0\.\.511/.test(document.getElementById('map-scale')!.textContent!));
     await page.close();
