@@ -33,19 +33,30 @@ export function captureStartState(g: WasmGuest): StartState {
 }
 
 /**
- * Lay the state on a guest fresh from construction (every present page allocated). The host holds every page
- * except those of Reported blocks (discarded when they were reported).
+ * Lay the state on a guest fresh from construction (every present page allocated). The host holds the pages in
+ * use and none of the free ones: a snapshot does not say which free pages the guest ever touched, and after boot
+ * most free memory is either untouched or reported (so discarded), as after a fresh boot here.
  */
 export function applyStartState(g: WasmGuest, s: StartState): void {
   for (const [pb, mt] of s.pageblockMt) g.setPageblockMt(pb * PAGEBLOCK_PAGES, mt);
   for (const [pfn, order, mt, reported] of s.freeBlocks) g.placeFreeBlock(pfn, order, mt, true, reported === 1);
+  // Touch the present pages between free blocks: those in use.
+  const free = s.freeBlocks.map(([pfn, order]) => [pfn, pfn + 2 ** order] as const).sort((a, b) => a[0] - b[0]);
+  let k = 0;
   for (const z of g.config.zones) {
+    const gaps = [...z.holes, [z.endPfn, z.endPfn] as [number, number]];
     let start = z.startPfn;
-    for (const [a, b] of [...z.holes, [z.endPfn, z.endPfn] as [number, number]]) {
-      if (a > start) g.touch(start, a - start);
-      start = b;
+    for (const [a, b] of gaps) {
+      // [start, a) is present: touch what no free block covers.
+      let p = start;
+      while (k < free.length && free[k]![1] <= p) k++;
+      for (let j = k; j < free.length && free[j]![0] < a && p < a; j++) {
+        const [fs, fe] = free[j]!;
+        if (fs > p) g.touch(p, Math.min(fs, a) - p);
+        p = Math.max(p, fe);
+      }
+      if (p < a) g.touch(p, a - p);
+      start = Math.max(start, b);
     }
   }
-  // The host model keeps partial host pages resident, as QEMU does.
-  for (const [pfn, order, , reported] of s.freeBlocks) if (reported) g.discard(pfn, 2 ** order);
 }

@@ -39,7 +39,7 @@ export const MAP_LEGEND: Array<{ code: MapCode; label: string; color: string; al
   { code: MapCode.FREE_RESIDENT, label: 'free, still resident on host', color: '#E69F00' },
   { code: MapCode.FREE, label: 'free, not resident', color: '#3a3f47' },
   { code: MapCode.REPORTED, label: 'free + Reported', color: '#009E73' },
-  { code: MapCode.INFLIGHT, label: 'in flight (isolated for report)', color: '#D55E00', alt: '#F0E442' },
+  { code: MapCode.INFLIGHT, label: 'in flight (isolated for report)', color: '#D55E00', alt: '#FFFFFF' },
   { code: MapCode.PCP, label: 'on a per-cpu list', color: '#CC79A7', alt: '#000000' },
   { code: MapCode.HOLE, label: 'hole / not present', color: '#0d1117' },
 ];

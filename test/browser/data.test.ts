@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { zipSync } from 'fflate';
-import { openPage, prsim, SHARED, startSession, value, waitState, type Session } from './browser.js';
+import { openPage, prsim, ROOT, SHARED, startSession, value, waitState, type Session } from './browser.js';
 
 const E2 = join(SHARED, 'E2_memhog512_r1');
 const E5 = join(SHARED, 'E5_trace256');
@@ -91,6 +91,7 @@ describe.skipIf(!have)(`your own data (needs ${SHARED})`, () => {
     const d = await page.$eval('#fig-rss svg path[data-series^="E2"]', (p) => p.getAttribute('d')!);
     expect(d.split(/[ML]/).filter(Boolean).length).toBeGreaterThan(50);
     expect(await value(page, 'rss-1')).toBeLessThan((await value(page, 'rss-0')) / 2);
+    await page.locator('#fig-rss').screenshot({ path: join(ROOT, 'docs', 'screenshot-real-rss.png') });
     await page.close();
     expect(s.errors).toEqual([]);
   });

@@ -301,6 +301,15 @@ describe('the map', () => {
       }
     }
     expect([...seen].sort()).toEqual(['allocated', 'free']);
+    // Drag pans the zoomed map: other rows come into view.
+    const rowsBefore = await page.textContent('#map-scale');
+    const frames0 = Number(await page.getAttribute('body', 'data-frames'));
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height * 0.8);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height * 0.2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => Number(document.body.dataset['frames']) > n, frames0);
+    expect(await page.textContent('#map-scale')).not.toBe(rowsBefore);
     // The per-cpu lists hold pages during the hold: the legend counts them; hover one found by its colours.
     expect(await page.$eval('#legend tr[data-code="6"] td[data-pages]', (td) => Number((td as HTMLElement).dataset['pages']))).toBeGreaterThan(0);
     const before = Number(await page.getAttribute('body', 'data-frames'));
