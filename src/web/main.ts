@@ -207,16 +207,17 @@ function onReady(m: Extract<FromWorker, { type: 'ready' }>): void {
 }
 
 function paramsText(g: GuestInfo, order: number): string {
+  const guest = `${pagesText(g.managedPages)} managed, ${g.cpus} CPUs`;
   if (g.reporting) {
     const r = g.reporting;
-    return `order ${order >= 0 && order < 255 ? order : r.order} · capacity ${r.capacity} · delay ${r.delayMs} ms · budget ÷${r.budgetDivisor} · ${g.device} · ${g.cpus} CPUs`;
+    return `order ${order >= 0 && order < 255 ? order : r.order} · capacity ${r.capacity} · delay ${r.delayMs} ms · budget ÷${r.budgetDivisor} · ${g.device} · ${guest}`;
   }
-  if (g.hinting) return `hinting v13, ${g.hinting.use} · min order ${g.hinting.minOrder} · every ${g.hinting.intervalMs} ms · ${g.cpus} CPUs`;
-  return `no reporting · ${g.cpus} CPUs`;
+  if (g.hinting) return `hinting v13, ${g.hinting.use} · min order ${g.hinting.minOrder} · every ${g.hinting.intervalMs} ms · ${guest}`;
+  return `no reporting · ${guest}`;
 }
 
 /** Every frame's arrival, kind and reporting states (read by the browser tests). */
-const frameLog: Array<{ wall: number; tMs: number; reason: string; states: string[]; rssKib: number[]; holdMs: number }> = [];
+const frameLog: Array<{ wall: number; tMs: number; reason: string; states: string[]; rssKib: number[]; holdMs: number; view: MapView }> = [];
 (window as unknown as { __frames: typeof frameLog }).__frames = frameLog;
 
 function onFrame(m: FrameMessage): void {
@@ -236,7 +237,7 @@ function onFrame(m: FrameMessage): void {
     tr.calls.push(...g.calls);
     tr.frame = g;
   });
-  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), rssKib: m.guests.map((g) => g.metrics['hostRssKib'] ?? 0), holdMs: m.holdMs });
+  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), rssKib: m.guests.map((g) => g.metrics['hostRssKib'] ?? 0), holdMs: m.holdMs, view: m.view });
   if (frameLog.length > 2000) frameLog.splice(0, 1000);
   latest = m;
   playing = m.playing;

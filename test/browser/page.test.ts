@@ -54,7 +54,7 @@ describe('the page and prsim run', () => {
     await waitState(page, 'paused');
     expect(await page.textContent('#problems')).toBe('');
     // The settings are what runs: the policy line says so, and the URL keeps them.
-    expect(await page.textContent('#params-1')).toMatch(/^order 7 · capacity 16 · delay 1500 ms · budget ÷16 · slow \(3 ms\) · 4 CPUs/);
+    expect(await page.textContent('#params-1')).toMatch(/^order 7 · capacity 16 · delay 1500 ms · budget ÷16 · slow \(3 ms\) · 7\d\d MiB managed, 4 CPUs$/);
     const json = await copiedScenario(page);
     const doc = JSON.parse(json);
     expect(doc.guests[0]).toMatchObject({ memMiB: 768, cpus: 4, device: { kind: 'slow', latencyMs: 3 } });
@@ -274,6 +274,48 @@ describe('settings', () => {
   });
 });
 
+describe('controls', () => {
+  it('step runs to the next thing to see or one slice; speed, pause and reset drive the worker', async () => {
+    const page = await openPage(s, 'scenario=memhog&a=none&b=linux-6.1&speed=1&autoplay=0');
+    await waitState(page, 'paused');
+    const frames = async () => Number(await page.getAttribute('body', 'data-frames'));
+    const step = async () => {
+      const f = await frames();
+      await page.click('#step');
+      await page.waitForFunction((n) => Number(document.body.dataset['frames']) > n, f);
+    };
+    // ×1: nothing happens before the first pass at 2 s, so a step is one 100 ms slice.
+    await step();
+    expect(await tNow(page)).toBe(100);
+    // ×25: a slice is 2.5 s, but the step stops at the first pass's first report() call.
+    await page.selectOption('#speed', '25');
+    await step();
+    expect(await tNow(page)).toBe(2000);
+    expect(await page.textContent('#state-1')).toBe('ACTIVE');
+    await step();
+    expect(await page.textContent('#state-1')).toBe('ACTIVE');
+    expect(await value(page, 'report-calls-1')).toBe(2);
+    // Play, pause: time moves, then stops.
+    await page.selectOption('#speed', '10');
+    await page.click('#play');
+    await waitState(page, 'running');
+    await page.waitForFunction(() => Number(document.getElementById('time')!.dataset['t']) >= 5000, null, { timeout: 60_000 });
+    await page.click('#play');
+    await waitState(page, 'paused');
+    const paused = await tNow(page);
+    const f = await frames();
+    await page.waitForTimeout(500);
+    expect(await tNow(page)).toBe(paused);
+    expect(await frames()).toBe(f);
+    // Reset: t = 0 and one sample again.
+    await page.click('#reset');
+    await page.waitForFunction(() => document.getElementById('time')!.dataset['t'] === '0');
+    expect(new URL(page.url()).searchParams.get('speed')).toBe('10');
+    await page.close();
+    expect(s.errors).toEqual([]);
+  });
+});
+
 describe('the map', () => {
   it('zooms to single pages and says what a page is: order, head, migratetype, Reported, per-cpu list', async () => {
     const page = await openPage(s, 'scenario=memhog&a=linux-6.1&b=linux-6.1&speed=max&autoplay=0');
@@ -312,10 +354,14 @@ describe('the map', () => {
     expect(await page.textContent('#map-scale')).not.toBe(rowsBefore);
     // The per-cpu lists hold pages during the hold: the legend counts them; hover one found by its colours.
     expect(await page.$eval('#legend tr[data-code="6"] td[data-pages]', (td) => Number((td as HTMLElement).dataset['pages']))).toBeGreaterThan(0);
-    const before = Number(await page.getAttribute('body', 'data-frames'));
     await page.click('#zoom-fit');
     await page.waitForFunction(() => /rows 0\.\.511/.test(document.getElementById('map-scale')!.textContent!));
-    await page.waitForFunction((n) => Number(document.body.dataset['frames']) > n, before);
+    // The map drawn is the overview once the last frame is of that view.
+    await page.waitForFunction(() => {
+      const f = (window as unknown as { __frames: Array<{ view: { k: number; row0: number; cols: number } }> }).__frames;
+      const v = f[f.length - 1]!.view;
+      return v.k === 1 && v.row0 === 0 && v.cols === 512 && Number(document.body.dataset['frames']) === f.length;
+    });
     const pcp = colorOf(MapCode.PCP);
     const at = await page.evaluate((cols) => {
       const c = document.getElementById('map-0') as HTMLCanvasElement;
