@@ -15,13 +15,13 @@ const HELP: Record<string, string> = {
   duration: 'simulated seconds', seed: 'workload random stream', mem: 'guest RAM, MiB (replaces the exact zone table)',
   cpus: 'guest CPUs', backing: 'host page backing guest RAM', device: 'the reporting device',
   'device.latencyMs': 'extra ms per report()', 'device.every': 'every k-th report() fails',
-  order: 'page_reporting_order', capacity: 'blocks per report()', delayMs: 'delay before a pass', budgetDivisor: 'budget = nr_free / (capacity × this)',
+  order: 'page_reporting_order set before register (6.1\'s register() overwrites it with the device\'s order or 9)', capacity: 'blocks per report()', delayMs: 'delay before a pass', budgetDivisor: 'budget = nr_free / (capacity × this)',
   registerAtS: 'balloon registers at', use: 'discard or migration', minOrder: 'smallest order hinted', intervalMs: 'between hint walks',
   hostDelayMs: 'host discards after',
 };
 
 const DEFAULTS: Record<string, string> = {
-  order: '9 (6.1: device or 9)', capacity: '32', delayMs: '2000', budgetDivisor: '16', registerAtS: '0',
+  order: '9', capacity: '32', delayMs: '2000', budgetDivisor: '16', registerAtS: '0',
   use: 'discard', minOrder: '9', intervalMs: '2000', hostDelayMs: '0', backing: 'thp', device: 'virtio-balloon',
   'device.latencyMs': '5', 'device.every': '3',
 };
@@ -39,7 +39,7 @@ function input(key: string, label: string, value: string | null, placeholder: st
 export function formHtml(doc: Record<string, unknown>, params: URLSearchParams, policies: [string, string], imported: boolean): string {
   const g = ((doc['guests'] as unknown[])[0] ?? {}) as Record<string, unknown>;
   const v = (k: string) => params.get(k);
-  const guestSize = imported ? 'from your data' : g['memMiB'] !== undefined ? String(g['memMiB']) : 'the scenario\'s zones';
+  const guestSize = imported ? 'your data' : g['memMiB'] !== undefined ? String(g['memMiB']) : 'file\'s zones';
   let html = `<fieldset><legend>Run</legend>
 ${input('duration', 'duration (s)', v('duration'), String(doc['durationS'] ?? ''))}
 ${input('seed', 'seed', v('seed'), String(doc['seed'] ?? 1))}</fieldset>
