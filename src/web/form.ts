@@ -5,9 +5,18 @@ import { BurstSchema, ChurnSchema, FragmentSchema, MemhogSchema, PageCacheSchema
 import { DEVICE_KINDS, HINTING_KNOBS, REPORTING_KNOBS } from './experiment.js';
 import { escapeXml } from '../report/svg.js';
 
-const WORKLOAD_FIELDS: Record<string, string[]> = Object.fromEntries(
+/** The choices of an enum field (through .optional()), or undefined for any other field. */
+export function choicesOf(field: unknown): string[] | undefined {
+  let t = field as { unwrap?: () => unknown; options?: unknown[] } | undefined;
+  while (t && typeof t.unwrap === 'function') t = t.unwrap() as typeof t;
+  return Array.isArray(t?.options) ? t.options.map(String) : undefined;
+}
+
+/** Every field of each workload kind, from the schema itself (a field added there shows up here, enums as lists). */
+const WORKLOAD_FIELDS: Record<string, Array<{ name: string; choices: string[] | undefined }>> = Object.fromEntries(
   [MemhogSchema, ChurnSchema, FragmentSchema, PageCacheSchema, BurstSchema].map((s) => [
-    String(s.shape.kind.value), Object.keys(s.shape).filter((k) => k !== 'kind'),
+    String(s.shape.kind.value),
+    Object.entries(s.shape as Record<string, unknown>).filter(([k]) => k !== 'kind').map(([name, t]) => ({ name, choices: choicesOf(t) })),
   ]),
 );
 
@@ -62,7 +71,7 @@ ${dev === 'failing' ? input('device.every', 'fail every', v('device.every'), DEF
   workloads.forEach((w, i) => {
     const fields = WORKLOAD_FIELDS[String(w['kind'])] ?? [];
     html += `<fieldset><legend>Workload ${i}: ${escapeXml(String(w['kind']))}</legend>
-${fields.map((f) => input(`w${i}.${f}`, f, v(`w${i}.${f}`), w[f] === undefined ? 'default' : String(w[f]))).join('\n')}</fieldset>`;
+${fields.map((f) => input(`w${i}.${f.name}`, f.name, v(`w${i}.${f.name}`), w[f.name] === undefined ? 'default' : String(w[f.name]), f.choices)).join('\n')}</fieldset>`;
   });
   return html;
 }
