@@ -15,8 +15,9 @@ if (existsSync('src/sim/sweep-worker.ts')) {
 }
 if (existsSync('src/web/main.ts')) {
   mkdirSync('dist/web', { recursive: true });
-  await build({ ...common, entryPoints: ['src/web/main.ts'], outfile: 'dist/web/main.js', platform: 'browser', format: 'esm' });
-  await build({ ...common, entryPoints: ['src/web/worker.ts'], outfile: 'dist/web/worker.js', platform: 'browser', format: 'esm' });
+  // Minified: the page pulls in zod (the scenario schema) and fflate, which would otherwise triple its size.
+  await build({ ...common, entryPoints: ['src/web/main.ts'], outfile: 'dist/web/main.js', platform: 'browser', format: 'esm', minify: true });
+  await build({ ...common, entryPoints: ['src/web/worker.ts'], outfile: 'dist/web/worker.js', platform: 'browser', format: 'esm', minify: true });
   copyFileSync('src/web/index.html', 'dist/web/index.html');
   // The page's catalogue is the CLI's: every scenarios/*.json, validated by the same schema when the page loads.
   mkdirSync('dist/web/scenarios', { recursive: true });
