@@ -131,8 +131,10 @@ describe('the page and prsim run', () => {
 
 describe('watching a pass', () => {
   it('at ×1 stops at each state change and report() call: ACTIVE with in-flight pages on the map, held >= 300 ms, then the RSS step', async () => {
-    // memhog of 256 MiB at 0.5 s, freed at once; the first pass (2 s after register) reports it.
-    const page = await openPage(s, 'scenario=memhog&a=none&b=linux-6.1&w0.startS=0.5&w0.mib=256&w0.holdS=0.3&duration=8&speed=1');
+    // memhog of 256 MiB at 0.5 s, freed at once; the first pass (2 s after register) reports it. A budget divisor
+    // of 1 lets that pass take the whole order-10 list in about ten report() calls, so there is a pass to watch
+    // after pausing in it (a pause may land one frame late).
+    const page = await openPage(s, 'scenario=memhog&a=none&b=linux-6.1&b.budgetDivisor=1&w0.startS=0.5&w0.mib=256&w0.holdS=0.3&duration=8&speed=1');
     const inflight = colorOf(MapCode.INFLIGHT);
     await page.waitForSelector('#state-1[data-state="ACTIVE"]', { timeout: 60_000 });
     // Pause there: the simulation itself is stopped inside the pass, between two report() calls.
