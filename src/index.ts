@@ -24,6 +24,7 @@ export { parsePagetypeinfo, formatPagetypeinfo } from './importers/pagetypeinfo.
 export { decodeKpageflags } from './importers/kpageflags.js';
 export { parseFtraceText, parseFtraceLine } from './importers/ftrace.js';
 export { guestFromProc } from './importers/start-state.js';
+export { captureStartState, applyStartState, type StartState } from './sim/start-state.js';
 // Node only (they read files):
 export { loadRun } from './importers/run.js';
 export { replayTrace } from './replay/trace-replay.js';

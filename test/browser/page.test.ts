@@ -235,6 +235,7 @@ describe('charts', () => {
     const svgFile = await downloadText(page, '#fig-now button[data-save="svg"]');
     expect(svgFile.text).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svgFile.text).toContain('Free and Reported now');
+    expect((await downloadText(page, '#fig-passes button[data-save="svg"]')).text).toMatch(/^<svg [^>]*aria-label="reporting passes"/);
     const png = await downloadText(page, '#fig-orders button[data-save="png"]');
     expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     // The HTML report of the comparison, and the JSON.
