@@ -5,16 +5,16 @@ import { buildExperiment, DEFAULT_POLICIES, DEFAULT_SCENARIO, PAGE_POLICIES, pol
 import { parseScenario } from '../scenario/parse.js';
 import { formHtml } from './form.js';
 import { MAP_LEGEND, MapCode, cellPfn, type MapView } from './memmap.js';
-import { MapZoom, cellAt, drawMap, swatchCss } from './mapview.js';
-import { LiveChart, indexAt, passText, svgToPng, timelinePasses, timelineSvg } from './charts.js';
-import { barChart, escapeXml, lineChart, seriesStyle, type Series } from '../report/svg.js';
+import { MapZoom, cellAt, drawMap, mapInfoText, swatchCss } from './mapview.js';
+import { passText, svgToPng, timelinePasses } from './charts.js';
+import { pageCharts, newTrack, type Curve, type Track } from './page-charts.js';
+import { escapeXml } from '../report/svg.js';
 import { timeSeriesCsv } from '../report/csv.js';
 import { htmlReport } from '../report/html.js';
-import { MIGRATE_NAMES, type PfnState } from '../core/types.js';
 import { filesFromDrop, filesFromInput } from './files.js';
 import type { Imported } from './import.js';
 import {
-  type CallInfo, type ExportData, type FrameMessage, type FromWorker, type GuestFrame, type GuestInfo, type PassInfo, type Speed, type ToWorker,
+  type ExportData, type FrameMessage, type FromWorker, type GuestFrame, type GuestInfo, type Speed, type ToWorker,
   SPEEDS, SAMPLE_STRIDE, S,
 } from './protocol.js';
 
@@ -44,18 +44,7 @@ let latest: FrameMessage | null = null;
 let zoom = new MapZoom(1, 512, 262144);
 let view: MapView = zoom.view();
 
-interface Track {
-  t: number[];
-  rss: number[];
-  now: number[];
-  cum: number[];
-  passes: PassInfo[];
-  calls: CallInfo[];
-  frame: GuestFrame | null;
-  markers: Array<[number, string]>;
-}
 let tracks: Track[] = [];
-const newTrack = (): Track => ({ t: [], rss: [], now: [], cum: [], passes: [], calls: [], frame: null, markers: [] });
 
 const worker = new Worker('./worker.js', { type: 'module' });
 const send = (m: ToWorker) => worker.postMessage(m);
@@ -335,6 +324,7 @@ function lastPass(): void {
 }
 
 // --- charts ---
+let realCurve: Curve | null = null;
 function marksOf(): Array<[number, string]> {
   const doc = built?.doc;
   const g = (doc?.['guests'] as Array<Record<string, unknown>> | undefined)?.[0];
@@ -344,84 +334,9 @@ function marksOf(): Array<[number, string]> {
   for (const [k, v] of Object.entries(tracks[0]?.frame?.markers ?? {})) if (k.endsWith('.freeStart')) out.push([v / 1000, 'free']);
   return out;
 }
-
-const seriesFor = (pick: (tr: Track) => number[], note?: (g: GuestInfo) => string | null): Series[] =>
-  tracks.map((tr, i) => {
-    const n = note?.(infos[i]!);
-    const ys = pick(tr);
-    return { name: `${'AB'[i]} ${infos[i]!.name}${n ? ` ${n}` : ''}`, ...seriesStyle(i), points: n ? [] : tr.t.map((t, k): [number, number] => [t, ys[k]!]) };
-  });
-
-const timeReadout = (pick: (tr: Track) => number[], unit: string) => (x: number): string | null => {
-  const lines = tracks.map((tr, i) => {
-    const k = indexAt(tr.t, x);
-    if (k < 0) return '';
-    return `<span style="color:${seriesStyle(i).color}">■</span> ${'AB'[i]} ${escapeXml(infos[i]!.name)}: <b>${pick(tr)[k]!.toFixed(1)} ${unit}</b>`;
-  }).filter(Boolean);
-  if (realCurve && pick === pickRss) {
-    const k = indexAt(realCurve.points.map((p) => p[0]), x);
-    if (k >= 0) lines.push(`real: <b>${realCurve.points[k]![1].toFixed(1)} ${unit}</b>`);
-  }
-  const k0 = tracks[0] ? indexAt(tracks[0].t, x) : -1;
-  return lines.length ? `t = ${(k0 >= 0 ? tracks[0]!.t[k0]! : x).toFixed(2)} s<br>${lines.join('<br>')}` : null;
-};
-const pickRss = (tr: Track) => tr.rss;
-let realCurve: { name: string; points: Array<[number, number]> } | null = null;
-
-const charts: LiveChart[] = [
-  new LiveChart($('fig-rss'), (w) => {
-    const series = seriesFor(pickRss);
-    if (realCurve) series.push({ name: realCurve.name, color: '#f0f6fc', dash: '1 3', width: 2, points: realCurve.points.filter(([t]) => t <= durationS) });
-    return lineChart({ title: 'Host RSS of guest RAM', xLabel: 'simulated time (s)', yLabel: 'MiB', series, width: w, height: 270,
-      xMin: 0, xMax: durationS, marks: marksOf(), now: tMs / 1000, theme: 'dark', id: 'rss' });
-  }, timeReadout(pickRss, 'MiB')),
-  new LiveChart($('fig-now'), (w) => lineChart({
-    title: 'Free and Reported now (not resident)', xLabel: 'simulated time (s)', yLabel: 'MiB',
-    series: seriesFor((tr) => tr.now, (g) => (g.kind === 'hinting' ? '(hinting sets no flag)' : g.kind === 'none' ? '(none)' : null)),
-    width: w, height: 270, xMin: 0, xMax: durationS, now: tMs / 1000, theme: 'dark', id: 'now',
-  }), timeReadout((tr) => tr.now, 'MiB')),
-  new LiveChart($('fig-cum'), (w) => lineChart({
-    title: infos.some((g) => g.kind === 'hinting') ? 'Reported (or hinted) since boot: running total' : 'Reported since boot: running total',
-    xLabel: 'simulated time (s)', yLabel: 'MiB in total', series: seriesFor((tr) => tr.cum),
-    width: w, height: 270, xMin: 0, xMax: durationS, now: tMs / 1000, theme: 'dark', id: 'cum',
-  }), timeReadout((tr) => tr.cum, 'MiB')),
-  new LiveChart($('fig-orders'), (w) => barChart({
-    title: 'Free memory per order now: Reported (solid) and not (hatched)',
-    xLabel: 'order (a block is 2^order pages)', yLabel: 'MiB (log)', log: true,
-    categories: Array.from({ length: 11 }, (_, o) => String(o)),
-    series: tracks.flatMap((tr, i) => [
-      { name: `${'AB'[i]} Reported`, color: seriesStyle(i).color, values: (tr.frame?.freeReported ?? []).map((p) => p / MiB_PAGES) },
-      { name: `${'AB'[i]} not reported`, color: seriesStyle(i).color, fill: 'hatched' as const, values: (tr.frame?.freeUnreported ?? []).map((p) => p / MiB_PAGES) },
-    ]),
-    width: w, height: 270, theme: 'dark', id: 'orders',
-  }), (x) => {
-    const o = Math.floor(x);
-    if (o < 0 || o > 10) return null;
-    return `order ${o} (${(2 ** o * 4).toLocaleString('en-US')} KiB blocks)<br>` + tracks.map((tr, i) => {
-      const rep = (tr.frame?.freeReported[o] ?? 0) / MiB_PAGES, un = (tr.frame?.freeUnreported[o] ?? 0) / MiB_PAGES;
-      return `${'AB'[i]} ${escapeXml(infos[i]!.name)}: Reported <b>${rep.toFixed(2)}</b> MiB, not <b>${un.toFixed(2)}</b> MiB`;
-    }).join('<br>');
-  }),
-  new LiveChart($('fig-passes'), (w) => timelineSvg(w, durationS, tracks.map((tr, i) => ({
-    name: infos[i]!.name,
-    passes: timelinePasses(tr.passes, tr.calls),
-    note: infos[i]!.kind === 'reporting' ? 'no pass yet' : infos[i]!.kind === 'hinting' ? 'hinting: walks, not passes' : 'no reporting',
-  })), tMs / 1000), (x) => {
-    const out = tracks.map((tr, i) => {
-      const ps = timelinePasses(tr.passes, tr.calls);
-      // The pass nearest the mouse, within a few pixels' worth of time.
-      const tol = durationS / 150;
-      let best: (typeof ps)[number] | null = null;
-      for (const p of ps) {
-        const s = p.start / 1000, e = (p.end ?? p.start) / 1000;
-        const d = x < s ? s - x : x > e ? x - e : 0;
-        if (d <= tol && (!best || d < Math.abs(x - best.start / 1000))) best = p;
-      }
-      return best ? passText(`${'AB'[i]} ${infos[i]!.name}`, best) : '';
-    }).filter(Boolean);
-    return out.length ? out.join('<br>') : null;
-  }),
-];
+const charts = pageCharts({
+  tracks: () => tracks, infos: () => infos, durationS: () => durationS, nowS: () => tMs / 1000, real: () => realCurve, marks: marksOf,
+}, (id) => $(id));
 for (const c of charts) {
   c.fig.querySelectorAll<HTMLButtonElement>('button[data-save]').forEach((b) => b.addEventListener('click', async () => {
     const name = `prsim-${c.fig.dataset['chart']}`;
@@ -476,26 +391,6 @@ function sendView(): void {
   view = zoom.view();
   $('map-scale').textContent = zoom.describe();
   send({ type: 'view', gen, view });
-}
-
-function mapInfoText(g: GuestInfo, pfn: number, k: number, code: number, s: PfnState | null): string {
-  const zone = g.zones.find((z) => pfn >= z.startPfn && pfn < z.endPfn)?.name ?? 'no zone';
-  const label = MAP_LEGEND.find((l) => l.code === code)?.label ?? '?';
-  const cell = k > 1 ? `pages ${pfn}–${pfn + k - 1} (cell of ${k}, mostly ${label}); first page: ` : '';
-  let what = '';
-  if (s) {
-    const mt = (n: number) => (n >= 0 ? MIGRATE_NAMES[n] ?? String(n) : '?');
-    const block = `order ${s.order} block at pfn ${s.head}`;
-    switch (s.kind) {
-      case 'free': what = `<b>free</b>, ${block}${s.reported ? ', <b>Reported</b>' : ', not reported'}`; break;
-      case 'allocated': what = `<b>allocated</b>, ${block} (${mt(s.mt)})`; break;
-      case 'inflight': what = `<b>in flight</b> (isolated for a report), ${block}`; break;
-      case 'pcp': what = `<b>per-cpu list</b> of cpu ${s.cpu} (${mt(s.mt)} list), ${block}`; break;
-      default: what = '<b>hole</b> (not present)';
-    }
-    what += ` · pageblock ${Math.floor(pfn / 512)} (${mt(s.pageblockMt)})`;
-  } else what = label;
-  return `${cell}pfn <b>${pfn}</b> (0x${pfn.toString(16)}) · ${zone} · ${what}`;
 }
 
 $('zoom-in').addEventListener('click', () => zoom.zoom(1) && sendView());

@@ -2,6 +2,8 @@
 // view onto a canvas (cells scaled up, in-flight and per-cpu cells in a checker of two colours), and the mouse:
 // wheel and buttons zoom about a point, drag pans, hover names the cell.
 import { MAP_COLS, MAP_LEGEND, cellPfn, type MapView } from './memmap.js';
+import { MIGRATE_NAMES, type PfnState } from '../core/types.js';
+import type { GuestInfo } from './protocol.js';
 
 const rgba = (hex: string) => {
   const n = parseInt(hex.slice(1), 16);
@@ -123,4 +125,25 @@ export function cellAt(canvas: HTMLCanvasElement, v: MapView, ev: MouseEvent): {
 /** A CSS background for a legend swatch: the colour, or the checker of two. */
 export function swatchCss(color: string, alt?: string): string {
   return alt ? `repeating-conic-gradient(${color} 0 25%, ${alt} 0 50%) 0 0 / 6px 6px` : color;
+}
+
+/** What the hover line says about a page: its zone, its block (kind, order, head, migratetype, Reported, cpu). */
+export function mapInfoText(g: GuestInfo, pfn: number, k: number, code: number, s: PfnState | null): string {
+  const zone = g.zones.find((z) => pfn >= z.startPfn && pfn < z.endPfn)?.name ?? 'no zone';
+  const label = MAP_LEGEND.find((l) => l.code === code)?.label ?? '?';
+  const cell = k > 1 ? `pages ${pfn}–${pfn + k - 1} (cell of ${k}, mostly ${label}); first page: ` : '';
+  let what = '';
+  if (s) {
+    const mt = (n: number) => (n >= 0 ? MIGRATE_NAMES[n] ?? String(n) : '?');
+    const block = `order ${s.order} block at pfn ${s.head}`;
+    switch (s.kind) {
+      case 'free': what = `<b>free</b>, ${block}${s.reported ? ', <b>Reported</b>' : ', not reported'}`; break;
+      case 'allocated': what = `<b>allocated</b>, ${block} (${mt(s.mt)})`; break;
+      case 'inflight': what = `<b>in flight</b> (isolated for a report), ${block}`; break;
+      case 'pcp': what = `<b>per-cpu list</b> of cpu ${s.cpu} (${mt(s.mt)} list), ${block}`; break;
+      default: what = '<b>hole</b> (not present)';
+    }
+    what += ` · pageblock ${Math.floor(pfn / 512)} (${mt(s.pageblockMt)})`;
+  } else what = label;
+  return `${cell}pfn <b>${pfn}</b> (0x${pfn.toString(16)}) · ${zone} · ${what}`;
 }
