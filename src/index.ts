@@ -23,7 +23,7 @@ export { parseBuddyinfo, formatBuddyinfo } from './importers/buddyinfo.js';
 export { parsePagetypeinfo, formatPagetypeinfo } from './importers/pagetypeinfo.js';
 export { decodeKpageflags } from './importers/kpageflags.js';
 export { parseFtraceText, parseFtraceLine } from './importers/ftrace.js';
-export { guestFromProc } from './importers/start-state.js';
+export { guestFromProc, startStateFromProc, configFromProc, type StartStateInput } from './importers/start-state.js';
 // Node only (they read files):
 export { loadRun } from './importers/run.js';
 export { replayTrace } from './replay/trace-replay.js';

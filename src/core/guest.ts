@@ -147,6 +147,36 @@ export class WasmGuest implements Allocator {
     }
   }
 
+  /**
+   * This guest's state as a GuestStartState another guest can start from (applyStartState): every free list
+   * head to tail with Reported, the non-MOVABLE pageblocks, every per-cpu list head to tail.
+   */
+  startState(): GuestStartState {
+    const free: GuestStartState['free'] = [];
+    const pcp: NonNullable<GuestStartState['pcp']> = [];
+    this.config.zones.forEach((_, z) => {
+      for (let o = 0; o < NR_ORDERS; o++) {
+        for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+          for (const pfn of this.freeList(z, o, mt)) free.push({ pfn, order: o, mt, reported: this.pfnState(pfn).reported });
+        }
+      }
+      if (!this.config.pcp) return;
+      for (let c = 0; c < this.config.cpus; c++) {
+        this.pcpLists(c, z).forEach((pfns, p) => {
+          for (const pfn of pfns) pcp.push({ cpu: c, pfn, order: this.pcpIndexOrder(p) });
+        });
+      }
+    });
+    const pageblocks: Array<[number, number]> = [];
+    for (const z of this.config.zones) {
+      for (let pfn = z.startPfn; pfn < z.endPfn; pfn = (Math.floor(pfn / 512) + 1) * 512) {
+        const mt = this.getPageblockMt(pfn);
+        if (mt !== 1) pageblocks.push([pfn, mt]);
+      }
+    }
+    return { free, pageblocks, pcp };
+  }
+
   /** The ranges boot frees: present, not reserved (see managedRanges). */
   bootRanges(): Array<{ zone: number; start: number; end: number }> {
     return managedRanges(this.config);

@@ -1,9 +1,10 @@
 // The HTML report of a run: one self-contained file (inline CSS and SVG, no scripts, nothing fetched) with the
-// comparison table and three plots: host RSS over time per policy, free memory per order at the end, and
-// report() calls per second.
+// comparison table and plots: host RSS over time per policy, memory Reported right now (when the run has it:
+// the page does), the running total reported, free memory per order at the end (split into Reported and not
+// when known) and report() calls per second. Guests keep one colour, dash pattern and width across plots.
 import type { SimulationResult, GuestResult } from '../sim/engine.js';
 import { NR_ORDERS } from '../core/types.js';
-import { barChart, escapeXml, lineChart, PALETTE } from './svg.js';
+import { barChart, escapeXml, lineChart, seriesStyle, type BarSeries, type Series } from './svg.js';
 import type { GuestSummary } from './summary.js';
 import { comparisonTable } from './table.js';
 
@@ -13,36 +14,68 @@ export interface HtmlReportInput {
   file?: string;
   result: SimulationResult;
   summaries: GuestSummary[];
+  /** Figures a live run has (the page) beyond the result: per guest, free pages with Reported set at each sample,
+   *  and free pages by order at the end split into Reported and not; a recorded RSS curve to show beside. */
+  extra?: {
+    reportedNow?: number[][];
+    freeSplit?: Array<{ reported: number[]; unreported: number[] }>;
+    real?: { name: string; points: Array<[number, number]> };
+  };
 }
 
-const colorOf = (i: number) => PALETTE[i % PALETTE.length]!;
-// Two policies often coincide (5.7 and 6.1 free the same memory); dashes keep the one below visible.
-const dashedOf = (i: number) => i % 2 === 1;
+const styleOf = (i: number) => seriesStyle(i);
 
-function rssChart(guests: GuestResult[]): string {
+function rssChart(guests: GuestResult[], real?: { name: string; points: Array<[number, number]> }): string {
+  const series: Series[] = guests.map((g, i) => ({
+    name: g.name, ...styleOf(i),
+    points: g.samples.map((s): [number, number] => [s.t / 1000, s.rssKib / 1024]),
+  }));
+  if (real) series.push({ name: real.name, color: '#000000', dash: '1 3', width: 2, points: real.points });
+  return lineChart({ title: 'Host RSS of guest RAM', xLabel: 'simulated time (s)', yLabel: 'MiB resident on the host', series });
+}
+
+function reportedNowChart(guests: GuestResult[], reportedNow: number[][]): string {
   return lineChart({
-    title: 'Host RSS of guest RAM',
+    title: 'Free and Reported now (the host may have discarded it)',
     xLabel: 'simulated time (s)',
     yLabel: 'MiB',
     series: guests.map((g, i) => ({
-      name: g.name, color: colorOf(i), dashed: dashedOf(i),
-      points: g.samples.map((s): [number, number] => [s.t / 1000, s.rssKib / 1024]),
+      name: g.name, ...styleOf(i),
+      points: g.samples.map((s, k): [number, number] => [s.t / 1000, (reportedNow[i]?.[k] ?? 0) / 256]),
+    })),
+  });
+}
+
+function cumulativeChart(guests: GuestResult[]): string {
+  const hinting = guests.some((g) => g.policy === 'hinting');
+  return lineChart({
+    title: hinting ? 'Reported (or hinted) since boot, cumulative' : 'Reported since boot, cumulative',
+    xLabel: 'simulated time (s)',
+    yLabel: 'MiB, running total',
+    series: guests.map((g, i) => ({
+      name: g.name, ...styleOf(i),
+      points: g.samples.map((s): [number, number] => [s.t / 1000, s.pagesReported / 256]),
     })),
   });
 }
 
 /** Free MiB per order at the end, all zones (pages on per-cpu lists are not free blocks, as in buddyinfo). */
-function freeByOrderChart(guests: GuestResult[]): string {
-  return barChart({
-    title: 'Free memory per order at the end',
-    xLabel: 'order',
-    yLabel: 'MiB free (log scale)',
-    log: true,
-    categories: Array.from({ length: NR_ORDERS }, (_, o) => String(o)),
-    series: guests.map((g, i) => ({
-      name: g.name, color: colorOf(i),
+function freeByOrderChart(guests: GuestResult[], split?: Array<{ reported: number[]; unreported: number[] }>): string {
+  const categories = Array.from({ length: NR_ORDERS }, (_, o) => String(o));
+  const series: BarSeries[] = split
+    ? guests.flatMap((g, i) => [
+      { name: `${g.name}: Reported`, color: styleOf(i).color, values: split[i]!.reported.map((p) => p / 256) },
+      { name: `${g.name}: not reported`, color: styleOf(i).color, fill: 'hatched' as const, values: split[i]!.unreported.map((p) => p / 256) },
+    ])
+    : guests.map((g, i) => ({
+      name: g.name, color: styleOf(i).color,
       values: Array.from({ length: NR_ORDERS }, (_, o) => g.buddyinfo.reduce((a, z) => a + (z[o] ?? 0), 0) * 2 ** o / 256),
-    })),
+    }));
+  return barChart({
+    title: split ? 'Free memory per order at the end, Reported and not' : 'Free memory per order at the end',
+    xLabel: 'order (a block is 2^order pages of 4 KiB)',
+    yLabel: 'MiB free (log)',
+    log: true, categories, series, id: 'free-by-order',
   });
 }
 
@@ -73,7 +106,7 @@ function reportsChart(guests: GuestResult[]): string {
       const pts = reportsPerSecond(g);
       // A step chart holds each value over its second: close the last step at its end.
       if (pts.length) pts.push([pts[pts.length - 1]![0] + 1, pts[pts.length - 1]![1]]);
-      return { name: g.name, color: colorOf(i), dashed: dashedOf(i), points: pts };
+      return { name: g.name, ...styleOf(i), points: pts };
     }),
   });
 }
@@ -104,8 +137,9 @@ export function htmlReport(o: HtmlReportInput): string {
 <p class="meta">${escapeXml(meta)}</p>
 ${o.description ? `<p>${escapeXml(o.description)}</p>` : ''}
 <pre class="table">${escapeXml(comparisonTable(o.summaries))}</pre>
-<figure id="rss">${rssChart(r.guests)}</figure>
-<figure id="free-by-order">${freeByOrderChart(r.guests)}</figure>
+<figure id="rss">${rssChart(r.guests, o.extra?.real)}</figure>
+${o.extra?.reportedNow ? `<figure id="reported-now">${reportedNowChart(r.guests, o.extra.reportedNow)}</figure>\n` : ''}<figure id="reported-cumulative">${cumulativeChart(r.guests)}</figure>
+<figure id="free-by-order">${freeByOrderChart(r.guests, o.extra?.freeSplit)}</figure>
 <figure id="reports-per-second">${reportsChart(r.guests)}</figure>
 </body>
 </html>

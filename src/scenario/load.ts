@@ -1,10 +1,12 @@
 // Reading a scenario file: JSON → validated ScenarioFile → SimulationSpec. Node only (reads the file system);
-// parseScenario is the same without the file, for the web page and tests.
+// parse.ts is the same without the file, for the web page and tests.
 import { readFileSync } from 'node:fs';
 import type { SimulationSpec } from '../sim/engine.js';
-import { ScenarioError, issuesFromZod } from './errors.js';
-import { ScenarioSchema, type ScenarioFile } from './schema.js';
-import { scenarioToSpec } from './spec.js';
+import { ScenarioError } from './errors.js';
+import { parseScenario, parseScenarioJson } from './parse.js';
+import type { ScenarioFile } from './schema.js';
+
+export { parseScenario, parseScenarioJson };
 
 export interface LoadedScenario {
   /** The file name used in messages (as the user gave it). */
@@ -13,25 +15,6 @@ export interface LoadedScenario {
   raw: unknown;
   scenario: ScenarioFile;
   spec: SimulationSpec;
-}
-
-/** Validate a parsed JSON document. Throws ScenarioError naming `file`, each field path and value. */
-export function parseScenario(raw: unknown, file = 'scenario'): { scenario: ScenarioFile; spec: SimulationSpec } {
-  const r = ScenarioSchema.safeParse(raw);
-  if (!r.success) throw new ScenarioError(file, issuesFromZod(r.error, raw));
-  return { scenario: r.data, spec: scenarioToSpec(r.data, file) };
-}
-
-export function parseScenarioJson(text: string, file = 'scenario'): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    // One line whatever the engine's message looks like (Node 20 quotes the text around the error).
-    const msg = (e as Error).message.replace(/\s+/g, ' ');
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? `line ${text.slice(0, Number(pos[1])).split('\n').length}: ` : '';
-    throw new ScenarioError(file, [{ path: '', message: `${line}invalid JSON (${msg})`, showValue: false }]);
-  }
 }
 
 export function readScenarioFile(path: string, file = path): unknown {

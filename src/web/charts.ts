@@ -1,253 +1,194 @@
-// Small hand-written canvas charts (no dependencies): a time series chart and a grouped bar chart.
+// The page's charts: SVG from the same chart code as the HTML report (src/report/svg.ts), sized to their box and
+// redrawn as data arrives, with a readout of the values under the mouse. Each chart can be saved as SVG or PNG.
+import { escapeXml, seriesStyle, textWidth } from '../report/svg.js';
+import type { CallInfo, PassInfo } from './protocol.js';
 
-export interface Series {
-  label: string;
-  color: string;
-}
-
-const FONT = '11px ui-sans-serif, system-ui, -apple-system, "Segoe UI", sans-serif';
-const AXIS = '#8b949e';
-const GRID = 'rgba(139, 148, 158, 0.16)';
-const TEXT = '#c9d1d9';
-
-/** Size the backing store to the element's CSS size × devicePixelRatio; returns a context in CSS pixels. */
-function prepare(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; w: number; h: number } {
-  const dpr = Math.max(1, globalThis.devicePixelRatio || 1);
-  const w = Math.max(50, canvas.clientWidth || canvas.width);
-  const h = Math.max(50, canvas.clientHeight || canvas.height);
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  ctx.font = FONT;
-  return { ctx, w, h };
-}
-
-/** 1, 2, 2.5, 5 × 10^k at or above x. */
-export function niceCeil(x: number): number {
-  if (!(x > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x * 0.999999) return m * p;
-  return 10 * p;
-}
-
-export function formatCount(v: number): string {
-  const a = Math.abs(v);
-  if (a >= 1e9) return `${+(v / 1e9).toFixed(a >= 1e10 ? 0 : 1)}G`;
-  if (a >= 1e6) return `${+(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
-  if (a >= 1e3) return `${+(v / 1e3).toFixed(a >= 1e4 ? 0 : 1)}k`;
-  return `${+v.toFixed(a < 10 && a % 1 ? 1 : 0)}`;
-}
-
-const PAD = { l: 52, r: 12, t: 26, b: 24 };
-
-function legend(ctx: CanvasRenderingContext2D, series: Series[], w: number): void {
-  ctx.textBaseline = 'middle';
-  ctx.textAlign = 'left';
-  let x = w - PAD.r;
-  for (let i = series.length - 1; i >= 0; i--) {
-    const s = series[i]!;
-    const tw = ctx.measureText(s.label).width;
-    x -= tw;
-    ctx.fillStyle = TEXT;
-    ctx.fillText(s.label, x, 11);
-    x -= 14;
-    ctx.fillStyle = s.color;
-    ctx.fillRect(x, 7, 10, 8);
-    x -= 14;
-  }
-}
-
-/** A chart of values over simulated time, one line per series. */
-export class TimeChart {
-  private xs: number[][];
-  private ys: number[][];
-  xMaxS = 40;
-  nowS = 0;
-  marks: Array<[number, string]> = [];
+/** A chart on the page: a figure whose .plot holds the SVG; hover shows `readout(x)` at that x. */
+export class LiveChart {
+  svg = '';
+  private readonly plot: HTMLElement;
+  private readonly tip: HTMLElement;
+  private readonly cursor: HTMLElement;
 
   constructor(
-    readonly canvas: HTMLCanvasElement,
-    readonly title: string,
-    public series: Series[],
-    readonly opts: { yMax?: number; format?: (v: number) => string; unit?: string } = {},
+    readonly fig: HTMLElement,
+    private readonly render: (width: number) => string,
+    /** Text for the data x under the mouse (time in s, or a category index), or null for none. */
+    private readonly readout: (x: number) => string | null,
   ) {
-    this.xs = series.map(() => []);
-    this.ys = series.map(() => []);
-  }
-
-  reset(series: Series[], xMaxS: number, marks: Array<[number, string]>, yMax?: number): void {
-    this.series = series;
-    this.xs = series.map(() => []);
-    this.ys = series.map(() => []);
-    this.xMaxS = xMaxS;
-    this.marks = marks;
-    this.nowS = 0;
-    if (yMax !== undefined) this.opts.yMax = yMax;
-    this.canvas.dataset.points = '0';
-  }
-
-  push(i: number, tS: number, y: number): void {
-    this.xs[i]!.push(tS);
-    this.ys[i]!.push(y);
-  }
-
-  points(): number {
-    return this.xs.reduce((a, x) => a + x.length, 0);
+    this.plot = fig.querySelector('.plot') as HTMLElement;
+    this.tip = document.createElement('div');
+    this.tip.className = 'readout';
+    this.tip.setAttribute('role', 'status');
+    this.cursor = document.createElement('div');
+    this.cursor.className = 'cursor';
+    this.plot.append(this.tip, this.cursor);
+    this.plot.addEventListener('mousemove', (ev) => this.hover(ev));
+    this.plot.addEventListener('mouseleave', () => this.hide());
+    // Redrawn at its new width whenever its box changes (window size, a scroll bar, a panel opening).
+    let width = 0;
+    new ResizeObserver(() => {
+      if (this.plot.clientWidth !== width && this.svg) {
+        width = this.plot.clientWidth;
+        this.draw();
+      }
+    }).observe(this.plot);
   }
 
   draw(): void {
-    const { ctx, w, h } = prepare(this.canvas);
-    const fmt = this.opts.format ?? formatCount;
-    const pw = w - PAD.l - PAD.r, ph = h - PAD.t - PAD.b;
-    let yMax = this.opts.yMax ?? 0;
-    if (this.opts.yMax === undefined) for (const ys of this.ys) for (const y of ys) if (y > yMax) yMax = y;
-    yMax = this.opts.yMax ?? niceCeil(yMax || 1);
-    const X = (t: number) => PAD.l + (t / this.xMaxS) * pw;
-    const Y = (v: number) => PAD.t + ph - (v / yMax) * ph;
+    const width = Math.max(300, Math.floor(this.plot.clientWidth || 600));
+    const svg = this.render(width);
+    if (svg === this.svg) return;
+    this.svg = svg;
+    const old = this.plot.querySelector('svg');
+    const holder = document.createElement('div');
+    holder.innerHTML = svg;
+    const el = holder.firstElementChild!;
+    if (old) old.replaceWith(el);
+    else this.plot.prepend(el);
+  }
 
-    ctx.fillStyle = TEXT;
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'middle';
-    ctx.font = `600 ${FONT}`;
-    ctx.fillText(this.title + (this.opts.unit ? ` (${this.opts.unit})` : ''), 4, 11);
-    ctx.font = FONT;
-    legend(ctx, this.series, w);
+  private hide(): void {
+    this.tip.style.display = 'none';
+    this.cursor.style.display = 'none';
+  }
 
-    // grid and y ticks
-    ctx.strokeStyle = GRID;
-    ctx.lineWidth = 1;
-    ctx.fillStyle = AXIS;
-    ctx.textAlign = 'right';
-    for (let k = 0; k <= 4; k++) {
-      const v = (yMax * k) / 4;
-      const y = Math.round(Y(v)) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(PAD.l, y);
-      ctx.lineTo(PAD.l + pw, y);
-      ctx.stroke();
-      ctx.fillText(fmt(v), PAD.l - 6, y);
-    }
-    // x ticks (seconds)
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    const step = this.xMaxS > 60 ? 20 : this.xMaxS > 20 ? 5 : 2;
-    for (let t = 0; t <= this.xMaxS + 1e-9; t += step) ctx.fillText(`${t}s`, X(t), PAD.t + ph + 6);
-    // scenario marks
-    ctx.textBaseline = 'bottom';
-    for (const [t, label] of this.marks) {
-      const x = Math.round(X(t)) + 0.5;
-      ctx.strokeStyle = 'rgba(201, 209, 217, 0.28)';
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.moveTo(x, PAD.t);
-      ctx.lineTo(x, PAD.t + ph);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = AXIS;
-      ctx.fillText(label, x, PAD.t - 1);
-    }
-    // series
-    ctx.lineJoin = 'round';
-    this.series.forEach((s, i) => {
-      const xs = this.xs[i]!, ys = this.ys[i]!;
-      if (!xs.length) return;
-      ctx.strokeStyle = s.color;
-      ctx.lineWidth = 1.75;
-      ctx.beginPath();
-      ctx.moveTo(X(xs[0]!), Y(ys[0]!));
-      for (let k = 1; k < xs.length; k++) ctx.lineTo(X(xs[k]!), Y(ys[k]!));
-      ctx.stroke();
-    });
-    // now cursor
-    if (this.nowS > 0 && this.nowS < this.xMaxS) {
-      const x = Math.round(X(this.nowS)) + 0.5;
-      ctx.strokeStyle = 'rgba(255, 255, 255, 0.35)';
-      ctx.beginPath();
-      ctx.moveTo(x, PAD.t);
-      ctx.lineTo(x, PAD.t + ph);
-      ctx.stroke();
-    }
-    drawAxes(ctx, pw, ph);
-    this.canvas.dataset.points = String(this.points());
+  private hover(ev: MouseEvent): void {
+    const svg = this.plot.querySelector('svg');
+    if (!svg) return;
+    const [px0, py0, px1, py1] = (svg.getAttribute('data-plot') ?? '').split(' ').map(Number) as [number, number, number, number];
+    const [xLo, xHi] = (svg.getAttribute('data-domain') ?? '').split(' ').map(Number) as [number, number];
+    const r = svg.getBoundingClientRect();
+    const scale = r.width / Number(svg.getAttribute('width'));
+    const x = (ev.clientX - r.left) / scale;
+    if (!(x >= px0 && x <= px1)) return this.hide();
+    const text = this.readout(xLo + ((x - px0) / (px1 - px0)) * (xHi - xLo));
+    if (!text) return this.hide();
+    this.tip.innerHTML = text;
+    this.tip.style.display = 'block';
+    const plotBox = this.plot.getBoundingClientRect();
+    const left = ev.clientX - plotBox.left;
+    this.tip.style.left = `${Math.min(Math.max(4, left + 12), Math.max(4, plotBox.width - this.tip.offsetWidth - 4))}px`;
+    this.tip.style.top = `${py0 * scale + 4}px`;
+    this.cursor.style.display = 'block';
+    this.cursor.style.left = `${left}px`;
+    this.cursor.style.top = `${py0 * scale}px`;
+    this.cursor.style.height = `${(py1 - py0) * scale}px`;
   }
 }
 
-/** Grouped bars over categories (free memory per order), log y axis. */
-export class BarChart {
-  values: number[][];
-
-  constructor(
-    readonly canvas: HTMLCanvasElement,
-    readonly title: string,
-    public series: Series[],
-    readonly categories: string[],
-    readonly opts: { unit?: string; logMin?: number; logMax?: number } = {},
-  ) {
-    this.values = series.map(() => categories.map(() => 0));
+/** Index of the last element of ascending `xs` at or before x (-1 when none). */
+export function indexAt(xs: readonly number[], x: number): number {
+  let lo = 0, hi = xs.length - 1, best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
-
-  reset(series: Series[]): void {
-    this.series = series;
-    this.values = series.map(() => this.categories.map(() => 0));
-  }
-
-  draw(): void {
-    const { ctx, w, h } = prepare(this.canvas);
-    const pw = w - PAD.l - PAD.r, ph = h - PAD.t - PAD.b;
-    const lo = Math.log10(this.opts.logMin ?? 0.01);
-    const hi = Math.log10(this.opts.logMax ?? 1000);
-    const Y = (v: number) => PAD.t + ph - ((Math.min(hi, Math.max(lo, Math.log10(v))) - lo) / (hi - lo)) * ph;
-
-    ctx.fillStyle = TEXT;
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'middle';
-    ctx.font = `600 ${FONT}`;
-    ctx.fillText(this.title + (this.opts.unit ? ` (${this.opts.unit}, log)` : ''), 4, 11);
-    ctx.font = FONT;
-    legend(ctx, this.series, w);
-
-    ctx.strokeStyle = GRID;
-    ctx.fillStyle = AXIS;
-    ctx.textAlign = 'right';
-    for (let e = Math.ceil(lo); e <= hi; e++) {
-      const y = Math.round(Y(10 ** e)) + 0.5;
-      ctx.beginPath();
-      ctx.moveTo(PAD.l, y);
-      ctx.lineTo(PAD.l + pw, y);
-      ctx.stroke();
-      ctx.fillText(e >= 0 ? String(10 ** e) : (10 ** e).toFixed(-e), PAD.l - 6, y);
-    }
-    const n = this.categories.length;
-    const gw = pw / n;
-    const bw = Math.max(2, (gw * 0.78) / this.series.length);
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    this.categories.forEach((c, k) => {
-      const gx = PAD.l + k * gw + gw * 0.11;
-      this.series.forEach((s, i) => {
-        const v = this.values[i]![k]!;
-        if (v <= 0) return;
-        const y = Y(v);
-        ctx.fillStyle = s.color;
-        ctx.fillRect(gx + i * bw, y, bw - 1, PAD.t + ph - y);
-      });
-      ctx.fillStyle = AXIS;
-      ctx.fillText(c, PAD.l + (k + 0.5) * gw, PAD.t + ph + 6);
-    });
-    drawAxes(ctx, pw, ph);
-  }
+  return best;
 }
 
-/** The left and bottom axis lines of a plot area pw x ph inside PAD. */
-function drawAxes(ctx: CanvasRenderingContext2D, pw: number, ph: number): void {
-  ctx.strokeStyle = AXIS;
-  ctx.beginPath();
-  ctx.moveTo(PAD.l + 0.5, PAD.t);
-  ctx.lineTo(PAD.l + 0.5, PAD.t + ph + 0.5);
-  ctx.lineTo(PAD.l + pw, PAD.t + ph + 0.5);
-  ctx.stroke();
+/** A pass as the timeline shows it: ended, or still running (end undefined). */
+export interface TimelinePass { pass: number; start: number; end?: number; calls: CallInfo[]; pages: number; blocks: number }
+
+/** Passes of a guest from its ended passes and its report() calls (a running pass has calls but no record yet). */
+export function timelinePasses(passes: readonly PassInfo[], calls: readonly CallInfo[]): TimelinePass[] {
+  const byPass = new Map<number, CallInfo[]>();
+  for (const c of calls) byPass.set(c.pass, [...(byPass.get(c.pass) ?? []), c]);
+  const out: TimelinePass[] = passes.map((p) => ({ pass: p.pass, start: p.start, end: p.end, calls: byPass.get(p.pass) ?? [], pages: p.pages, blocks: p.blocks }));
+  const last = passes[passes.length - 1]?.pass ?? -1;
+  for (const [pass, cs] of byPass) {
+    if (pass > last) {
+      const ok = cs.filter((c) => c.status === 0);
+      out.push({ pass, start: cs[0]!.t, calls: cs, pages: ok.reduce((a, c) => a + c.pages, 0), blocks: ok.reduce((a, c) => a + c.blocks, 0) });
+    }
+  }
+  return out;
+}
+
+/** "order 10 × 64, order 9 × 2" for blocks by order. */
+export function ordersText(calls: readonly CallInfo[]): string {
+  const by = new Array<number>(11).fill(0);
+  for (const c of calls) if (c.status === 0) c.byOrder.forEach((n, o) => (by[o]! += n));
+  const parts = by.map((n, o) => [o, n] as const).filter(([, n]) => n > 0).reverse().map(([o, n]) => `order ${o} × ${n}`);
+  return parts.join(', ') || 'no blocks';
+}
+
+export function passText(name: string, p: TimelinePass): string {
+  const ms = p.end === undefined ? 'running' : `${Math.max(0, p.end - p.start).toFixed(1)} ms`;
+  const failed = p.calls.filter((c) => c.status !== 0).length;
+  return `<b>${escapeXml(name)}</b>, pass ${p.pass + 1}: starts ${(p.start / 1000).toFixed(3)} s (${ms}); ${p.calls.length} report() call${p.calls.length === 1 ? '' : 's'}${failed ? ` (${failed} failed)` : ''}; ${p.blocks} blocks (${ordersText(p.calls)}); ${(p.pages / 256).toFixed(1)} MiB`;
+}
+
+/**
+ * The pass timeline: a lane per guest, each pass a bar from its start (at least 3 px wide, since a pass takes
+ * milliseconds) with a tick per report() call. Same x scale and plot geometry attributes as the line charts.
+ */
+export function timelineSvg(
+  width: number, durationS: number, lanes: Array<{ name: string; passes: TimelinePass[]; note?: string }>, nowS: number,
+): string {
+  const W = width, laneH = 26;
+  const left = 12 + Math.max(...lanes.map((l) => textWidth('A')), 10);
+  const right = 12;
+  const top = 26;
+  const H = top + lanes.length * laneH + 40;
+  const pw = W - left - right;
+  const sx = (t: number) => left + (t / durationS) * pw;
+  let body = `<text x="${left}" y="18" font-size="14" font-weight="600" fill="#c9d1d9">Reporting passes (bar: a pass; tick: a report() call)</text>\n`;
+  if (textWidth('Reporting passes (bar: a pass; tick: a report() call)', 14) > W - left - 8) {
+    body = `<text x="${left}" y="18" font-size="14" font-weight="600" fill="#c9d1d9">Reporting passes</text>\n`;
+  }
+  lanes.forEach((lane, i) => {
+    const y = top + i * laneH;
+    const st = seriesStyle(i);
+    body += `<text x="4" y="${y + laneH / 2 + 4}" fill="#c9d1d9">${'AB'[i] ?? i}</text>\n`;
+    body += `<line x1="${left}" x2="${W - right}" y1="${y + laneH / 2}" y2="${y + laneH / 2}" stroke="#2a313a"/>\n`;
+    if (!lane.passes.length && lane.note) {
+      body += `<text x="${left + 6}" y="${y + laneH / 2 - 3}" font-size="11" fill="#8b949e">${escapeXml(lane.note)}</text>\n`;
+    }
+    for (const p of lane.passes) {
+      const x0 = sx(p.start / 1000);
+      const x1 = Math.max(x0 + 3, sx((p.end ?? p.start) / 1000));
+      body += `<rect x="${x0.toFixed(2)}" y="${y + 4}" width="${(x1 - x0).toFixed(2)}" height="${laneH - 8}" fill="${st.color}" fill-opacity="${p.end === undefined ? 0.45 : 0.9}" stroke="${st.color}" data-pass="${p.pass}" data-guest="${i}"/>\n`;
+      for (const c of p.calls) {
+        const cx = sx(c.t / 1000);
+        body += `<line x1="${cx.toFixed(2)}" x2="${cx.toFixed(2)}" y1="${y + 1}" y2="${y + laneH - 1}" stroke="${c.status === 0 ? '#f0f6fc' : '#ff4d6d'}" stroke-width="1"/>\n`;
+      }
+    }
+  });
+  const bottom = top + lanes.length * laneH;
+  const step = pw / durationS * 5 >= 34 ? 5 : pw / durationS * 10 >= 34 ? 10 : 20;
+  for (let t = 0; t <= durationS + 1e-9; t += step) {
+    body += `<line x1="${sx(t).toFixed(2)}" x2="${sx(t).toFixed(2)}" y1="${bottom}" y2="${bottom + 5}" stroke="#8b949e"/><text x="${sx(t).toFixed(2)}" y="${bottom + 17}" text-anchor="middle" fill="#8b949e">${t}</text>\n`;
+  }
+  body += `<text x="${(left + pw / 2).toFixed(2)}" y="${H - 6}" text-anchor="middle" fill="#c9d1d9">simulated time (s)</text>\n`;
+  if (nowS > 0 && nowS < durationS) body += `<line x1="${sx(nowS).toFixed(2)}" x2="${sx(nowS).toFixed(2)}" y1="${top}" y2="${bottom}" stroke="#c9d1d9" stroke-opacity="0.35"/>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12" role="img" aria-label="reporting passes" data-plot="${left} ${top} ${W - right} ${bottom}" data-domain="0 ${durationS} 0 ${lanes.length}">
+<rect width="${W}" height="${H}" fill="#161b22"/>\n${body}</svg>`;
+}
+
+/** An SVG string as a PNG (drawn at 2x on a canvas). */
+export async function svgToPng(svg: string): Promise<Blob> {
+  const w = Number(/width="(\d+(?:\.\d+)?)"/.exec(svg)?.[1] ?? 800);
+  const h = Number(/height="(\d+(?:\.\d+)?)"/.exec(svg)?.[1] ?? 300);
+  const img = new Image();
+  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  try {
+    await new Promise<void>((ok, fail) => {
+      img.onload = () => ok();
+      img.onerror = () => fail(new Error('the SVG could not be drawn'));
+      img.src = url;
+    });
+    const canvas = document.createElement('canvas');
+    canvas.width = w * 2;
+    canvas.height = h * 2;
+    const ctx = canvas.getContext('2d')!;
+    ctx.scale(2, 2);
+    ctx.drawImage(img, 0, 0, w, h);
+    return await new Promise<Blob>((ok, fail) => canvas.toBlob((b) => (b ? ok(b) : fail(new Error('no PNG'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }

@@ -1,12 +1,25 @@
 // The memory map the page draws, checked page by page against pfnState: walking block heads in the descriptor
-// view gives every pfn the kind of the block that holds it. Also: running a Simulation in slices, as the worker
-// does, gives the same run as one runSync.
+// view gives every pfn the kind of the block that holds it; its counts and the free split by order agree with
+// the allocator. Also: running a Simulation in slices, or one event time at a time as the worker does at a finite
+// speed, gives the same run as one runSync.
 import { describe, it, expect } from 'vitest';
-import { Simulation } from '../../src/sim/engine.js';
+import { readdirSync } from 'node:fs';
+import { Simulation, type SimulationSpec } from '../../src/sim/engine.js';
 import { hostShiftOf } from '../../src/host/qemu.js';
-import { scenarioSpec, SCENARIOS, POLICY_IDS } from '../../src/web/scenarios.js';
-import { encodePages, mapGeometry, reduceToPixels, MapCode } from '../../src/web/memmap.js';
+import { readScenario } from '../../src/scenario/load.js';
+import { encodePages, mapLayout, renderView, emptyStats, overviewView, clampView, cellPfn, MapCode, MAP_LEGEND } from '../../src/web/memmap.js';
 import { sliceMsOf } from '../../src/web/protocol.js';
+
+/** One guest of a catalogue scenario under a policy, as the page runs it (the scenario file, one guest a Simulation). */
+function scenarioSpec(name: string, policy: string, seed = 1): SimulationSpec {
+  const { spec } = readScenario(`scenarios/${name}.json`);
+  const guest = structuredClone(spec.guests[0]!);
+  guest.policy = policy === 'none' ? { kind: 'none' } : policy === 'hinting' ? { kind: 'hinting' } : { kind: 'reporting', profile: policy as 'linux-6.1' };
+  guest.name = policy;
+  return { ...spec, guests: [guest], seed };
+}
+const SCENARIO_NAMES = readdirSync('scenarios').filter((f) => f.endsWith('.json') && !f.startsWith('sweep')).map((f) => f.replace(/\.json$/, ''));
+const POLICY_IDS = ['none', 'linux-5.7', 'linux-6.1', 'linux-next', 'hinting'];
 
 function expected(sim: Simulation): Uint8Array {
   const g = sim.guests[0]!.guest;
@@ -62,25 +75,65 @@ describe('memory map', () => {
     }
   });
 
-  it('shrinks big guests to at most 512 × 1024 pixels, keeping the most common state', () => {
-    expect(mapGeometry(262_144)).toEqual({ maxPfn: 262_144, pagesPerPixel: 1, width: 512, height: 512 });
-    const big = mapGeometry(4 * 2 ** 20 - 3);
-    expect(big.pagesPerPixel).toBe(8);
-    expect(big.width * big.height).toBeLessThanOrEqual(512 * 1024);
-    const geo = mapGeometry(2 ** 20 * 2);
-    const pages = new Uint8Array(geo.maxPfn).fill(MapCode.FREE);
-    pages.fill(MapCode.ALLOCATED, 0, 3); // 3 of the first 4 pages
-    const px = new Uint8Array(geo.width * geo.height);
-    reduceToPixels(pages, geo, px);
-    expect(geo.pagesPerPixel).toBe(4);
-    expect(px[0]).toBe(MapCode.ALLOCATED);
-    expect(px[1]).toBe(MapCode.FREE);
+  it('counts pages by kind and free pages by order, Reported or not, as the allocator does', () => {
+    const sim = new Simulation(scenarioSpec('memhog', 'linux-6.1', 1));
+    for (const t of [3_000, 12_000, 40_000]) {
+      sim.runSync(t);
+      const run = sim.guests[0]!;
+      const g = run.guest;
+      const stats = emptyStats();
+      encodePages(g.pageDescriptors(), g.config.maxPfn, hostShiftOf(run.host.backing), new Uint8Array(g.config.maxPfn), stats);
+      const bi = g.buddyinfo();
+      for (let o = 0; o < 11; o++) {
+        const free = bi.reduce((a, z) => a + z[o]! * 2 ** o, 0);
+        expect(stats.freeReported[o]! + stats.freeUnreported[o]!, `t ${t} order ${o}`).toBe(free);
+      }
+      let reported = 0;
+      g.config.zones.forEach((_, z) => {
+        for (let o = 0; o < 11; o++) for (let mt = 0; mt < 6; mt++) for (const h of g.freeList(z, o, mt)) if (g.pfnState(h).reported) reported += 2 ** o;
+      });
+      expect(stats.pages[MapCode.REPORTED]).toBe(reported);
+      expect(stats.pages[MapCode.ALLOCATED]).toBe(g.allocatedPages());
+      expect(stats.pages.reduce((a, b) => a + b, 0)).toBe(g.config.maxPfn);
+    }
+  });
+
+  it('fits big guests in at most 512 rows of 512 cells; a zoomed view is page-exact; a cell keeps its most common state', () => {
+    expect(mapLayout(262_144)).toEqual({ maxPfn: 262_144, k0: 1, rows: 512 });
+    const big = mapLayout(16 * 2 ** 20 + 5);
+    expect(big.k0).toBe(128);
+    expect(big.rows).toBeLessThanOrEqual(512);
+    const l = mapLayout(2 ** 20 * 2);
+    expect(l.k0).toBe(8);
+    const pages = new Uint8Array(l.maxPfn).fill(MapCode.FREE);
+    pages.fill(MapCode.ALLOCATED, 0, 5); // 5 of the first 8 pages
+    pages[8 + 3] = MapCode.INFLIGHT;
+    const over = overviewView(l);
+    const out = new Uint8Array(over.cols * over.rows);
+    renderView(pages, l.maxPfn, over, out);
+    expect(out[0]).toBe(MapCode.ALLOCATED);
+    expect(out[1]).toBe(MapCode.FREE);
+    // Zoomed to pages: the cell of pfn 11 shows it alone.
+    const zoomed = clampView(l, { k: 1, row0: 0, col0: 0, cols: 32, rows: 16 });
+    expect(zoomed).toEqual({ k: 1, row0: 0, col0: 0, cols: 32, rows: 16 });
+    const z = new Uint8Array(32 * 16);
+    renderView(pages, l.maxPfn, zoomed, z);
+    expect([...z.subarray(0, 12)]).toEqual([4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 5]);
+    expect(cellPfn({ k: 1, row0: 3, col0: 100, cols: 32, rows: 16 }, 1, 2)).toBe(4 * 512 + 102);
+    // A view past the end is pulled back inside the guest.
+    expect(clampView(l, { k: 1, row0: 1e9, col0: 1e9, cols: 64, rows: 64 })).toEqual({ k: 1, row0: 4096 - 64, col0: 512 - 64, cols: 64, rows: 64 });
+  });
+
+  it('gives in-flight and per-cpu pages a second colour as well (a checker pattern), Okabe–Ito colours', () => {
+    const alt = MAP_LEGEND.filter((l) => l.alt).map((l) => l.code).sort();
+    expect(alt).toEqual([MapCode.INFLIGHT, MapCode.PCP].sort());
+    expect(new Set(MAP_LEGEND.map((l) => l.color)).size).toBe(MAP_LEGEND.length);
   });
 });
 
 describe('slices', () => {
   it('running in slices of every speed gives the run of one runSync', () => {
-    for (const scenario of SCENARIOS.map((s) => s.id)) {
+    for (const scenario of SCENARIO_NAMES) {
       for (const policy of POLICY_IDS) {
         const whole = new Simulation(scenarioSpec(scenario, policy, 7));
         whole.runSync();
@@ -95,6 +148,29 @@ describe('slices', () => {
         expect(b.metrics, `${scenario} ${policy}`).toEqual(a.metrics);
         expect(b.samples, `${scenario} ${policy}`).toEqual(a.samples);
       }
+    }
+  });
+
+  it('one event time at a time, recording every report() call (as the worker at a finite speed), gives the same run', () => {
+    for (const [scenario, policy] of [['memhog', 'linux-6.1'], ['fragment', 'linux-5.7'], ['memhog', 'hinting']] as const) {
+      const whole = new Simulation(scenarioSpec(scenario, policy, 3));
+      whole.runSync();
+      const spec = scenarioSpec(scenario, policy, 3);
+      const g = spec.guests[0]!;
+      if (g.policy.kind === 'reporting') g.policy = { ...g.policy, record: true };
+      const stepped = new Simulation(spec);
+      const end = stepped.spec.durationS * 1000;
+      stepped.start();
+      for (;;) {
+        const next = stepped.clock.peek();
+        if (!(next <= end)) break;
+        stepped.runSync(next);
+      }
+      stepped.runSync(end);
+      const a = whole.result().guests[0]!, b = stepped.result().guests[0]!;
+      expect(b.metrics, `${scenario} ${policy}`).toEqual(a.metrics);
+      expect(b.samples, `${scenario} ${policy}`).toEqual(a.samples);
+      if (policy !== 'hinting') expect(stepped.guests[0]!.reporting!.reports.length).toBe(a.metrics['reportCalls']);
     }
   });
 });

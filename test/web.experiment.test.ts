@@ -1,0 +1,59 @@
+// The page's experiment: URL settings written into a catalogue scenario and validated by the scenario schema; a
+// refused value is named by its URL key and left out, the rest still applies.
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { buildExperiment, jsonValue, type CatalogueEntry } from '../src/web/experiment.js';
+import { parseScenario } from '../src/scenario/parse.js';
+
+const entry = (id: string): CatalogueEntry => ({ id, file: `scenarios/${id}.json`, raw: JSON.parse(readFileSync(`scenarios/${id}.json`, 'utf8')) });
+
+describe('the experiment from URL settings', () => {
+  it('is the catalogue file with policies A and B when nothing else is set', () => {
+    const b = buildExperiment(entry('memhog'), new URLSearchParams('a=none&b=linux-6.1'));
+    expect(b.problems).toEqual([]);
+    const file = entry('memhog').raw;
+    const g = (file['guests'] as Array<Record<string, unknown>>)[0]!;
+    const { policies: _p, ...rest } = g;
+    expect(b.doc['guests']).toEqual([{ ...rest, policies: ['none', 'linux-6.1'] }]);
+    expect(b.spec.guests.map((x) => x.name)).toEqual(['none', 'linux-6.1']);
+    // Without a and b, the scenario's own first two policies (order0's carry their knobs).
+    const o = buildExperiment(entry('order0'), new URLSearchParams());
+    expect(o.spec.guests.map((x) => x.name)).toEqual(['linux-6.1', 'linux-6.1 order=0']);
+  });
+
+  it('writes each setting where the schema has it', () => {
+    const b = buildExperiment(entry('fragment'), new URLSearchParams('a=linux-next&a.order=3&a.budgetDivisor=4&b=hinting&b.minOrder=7&b.use=migration&mem=2048&cpus=3&backing=4k&device=failing&device.every=2&w0.every=4&seed=9&duration=20'));
+    expect(b.problems).toEqual([]);
+    const g = (b.doc['guests'] as Array<Record<string, unknown>>)[0]!;
+    expect(g['zones']).toBeUndefined();
+    expect(g).toMatchObject({ memMiB: 2048, cpus: 3, host: { backing: '4k' }, device: { kind: 'failing', every: 2 } });
+    expect(g['policies']).toEqual([{ kind: 'reporting', profile: 'linux-next', order: 3, budgetDivisor: 4 }, { kind: 'hinting', minOrder: 7, use: 'migration' }]);
+    expect((g['workloads'] as Array<Record<string, unknown>>)[0]!['every']).toBe(4);
+    expect(b.doc).toMatchObject({ seed: 9, durationS: 20 });
+    // The document is a scenario file prsim run accepts.
+    expect(parseScenario(JSON.parse(JSON.stringify(b.doc))).spec).toEqual(b.spec);
+  });
+
+  it('names every refused value by its URL key and applies the rest', () => {
+    const b = buildExperiment(entry('memhog'), new URLSearchParams('a=bogus&b=linux-6.1&b.order=12&b.capacity=0&seed=-3&w0.mib=abc&w0.holdS=1&cpus=0&zzz=1&device=slow&device.latencyMs=-1'));
+    const byKey = Object.fromEntries(b.problems.map((p) => [p.key, p]));
+    expect(Object.keys(byKey).sort()).toEqual(['a', 'b.capacity', 'b.order', 'cpus', 'device.latencyMs', 'seed', 'w0.mib', 'zzz'].sort());
+    expect(byKey['b.order']!.message).toMatch(/^expected integer 0\.\.11 \(scenario field guests\[0\]\.policies\[1\]\.order\)$/);
+    expect(byKey['seed']).toMatchObject({ value: '-3' });
+    expect(byKey['zzz']!.message).toBe('unknown setting');
+    expect(b.params.get('w0.holdS')).toBe('1');
+    expect(b.params.has('seed')).toBe(false);
+    const g = (b.doc['guests'] as Array<Record<string, unknown>>)[0]!;
+    expect((g['workloads'] as Array<Record<string, unknown>>)[0]!['holdS']).toBe(1);
+    expect(g['policies']).toEqual(['none', 'linux-6.1']);
+  });
+
+  it('reads URL values as the JSON values they stand for', () => {
+    expect(jsonValue('12')).toBe(12);
+    expect(jsonValue('-0.5')).toBe(-0.5);
+    expect(jsonValue('1e3')).toBe(1000);
+    expect(jsonValue('true')).toBe(true);
+    expect(jsonValue('4k')).toBe('4k');
+    expect(jsonValue('12abc')).toBe('12abc');
+  });
+});
