@@ -1,6 +1,8 @@
 // The experiment form: one input per URL setting (src/web/experiment.ts), its placeholder the value the scenario
 // gives when the setting is not set. Inputs are text so that any value can be typed and the schema's message shown
 // for a bad one; an empty input removes the setting.
+import { PROFILES } from '../core/profiles.js';
+import type { ProfileName } from '../core/types.js';
 import { BurstSchema, ChurnSchema, FragmentSchema, MemhogSchema, PageCacheSchema } from '../scenario/schema.js';
 import { DEVICE_KINDS, HINTING_KNOBS, REPORTING_KNOBS } from './experiment.js';
 import { escapeXml } from '../report/svg.js';
@@ -58,7 +60,10 @@ ${input('cpus', 'CPUs', v('cpus'), String(g['cpus'] ?? 2))}
 ${input('backing', 'host backing', v('backing'), DEFAULTS['backing']!, ['thp', '4k'])}</fieldset>`;
   policies.forEach((p, i) => {
     const key = i ? 'b' : 'a';
-    const knobs = p === 'none' ? [] : p === 'hinting' ? HINTING_KNOBS : REPORTING_KNOBS;
+    // Only the knobs the policy's kernel has (an order on 5.7, a capacity on 6.1 would be refused).
+    const profile = PROFILES[p as ProfileName];
+    const knobs = p === 'none' ? [] : p === 'hinting' ? HINTING_KNOBS
+      : REPORTING_KNOBS.filter((k) => !profile || !(k in profile.knobs) || profile.knobs[k as keyof typeof profile.knobs]);
     html += `<fieldset><legend>Policy ${'AB'[i]}: ${escapeXml(p)}</legend>${knobs.length ? '' : '<span style="font-size:12px;color:var(--dim)">no knobs</span>'}
 ${knobs.map((k) => input(`${key}.${k}`, k, v(`${key}.${k}`), DEFAULTS[k] ?? '', k === 'use' ? ['discard', 'migration'] : undefined)).join('\n')}</fieldset>`;
   });

@@ -274,12 +274,13 @@ describe('settings', () => {
     await page.waitForFunction(() => /seed=-5: .*kept 7/.test(document.getElementById('problems')!.textContent!));
     expect(new URL(page.url()).searchParams.get('seed')).toBe('7');
     expect(await page.inputValue('#seed')).toBe('7');
-    // The form writes the URL: B's capacity.
+    // The form writes the URL: B's budget divisor (6.1 has no capacity knob, so the form offers none).
     await page.click('#experiment > summary');
-    await page.fill('#f-b-capacity', '8');
-    await page.press('#f-b-capacity', 'Enter');
-    await page.waitForFunction(() => new URL(location.href).searchParams.get('b.capacity') === '8');
-    await page.waitForFunction(() => /capacity 8 /.test(document.getElementById('params-1')!.textContent!));
+    expect(await page.$('#f-b-capacity')).toBeNull();
+    await page.fill('#f-b-budgetDivisor', '8');
+    await page.press('#f-b-budgetDivisor', 'Enter');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('b.budgetDivisor') === '8');
+    await page.waitForFunction(() => /budget ÷8 /.test(document.getElementById('params-1')!.textContent!));
     await page.close();
     expect(s.errors).toEqual([]);
   });
