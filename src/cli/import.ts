@@ -1,15 +1,15 @@
 // prsim import <dir-or-file>: read real-kernel data (a run folder of ../shared/real-kernel, or one of its files)
 // and print what it holds; --format buddyinfo prints a snapshot back as /proc/buddyinfo text, --format zones the
 // zone table as scenario JSON (to paste into a scenario's "zones").
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { formatBuddyinfo, parseBuddyinfo } from '../importers/buddyinfo.js';
 import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson } from '../importers/csv.js';
 import { readFtraceFileSync } from '../importers/ftrace.js';
 import { decodeKpageflags } from '../importers/kpageflags.js';
 import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
 import { loadRun, type Run } from '../importers/run.js';
-import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
+import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
 import {
   buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,
 } from '../report/real-run.js';
@@ -75,6 +75,24 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
   return formatBuddyinfo(rows);
 }
 
+/**
+ * The memory map of the guest a trace came from, from the files recorded next to it: dmesg's memory ranges, else
+ * the spans of a zoneinfo's populated zones. A page event outside it is refused; none found, none checked.
+ */
+function memoryMapNear(path: string): Array<[number, number]> | undefined {
+  const dir = dirname(path);
+  const dmesg = join(dir, 'dmesg.txt');
+  if (existsSync(dmesg)) {
+    const ranges = memoryRangesFromDmesg(readFileSync(dmesg, 'utf8'));
+    if (ranges.length) return ranges;
+  }
+  const zoneinfo = ['pre.zoneinfo', 'kpf_pre.zoneinfo', ...readdirSync(dir).filter((f) => f.endsWith('.zoneinfo')).sort()]
+    .map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!zoneinfo) return undefined;
+  return populatedZones(parseZoneinfo(readFileSync(zoneinfo, 'utf8'), zoneinfo))
+    .filter((z) => z.startPfn !== undefined).map((z) => [z.startPfn!, z.startPfn! + z.spanned]);
+}
+
 /** One file, recognised by its name. */
 function importFile(path: string, format: Format): string {
   const name = basename(path);
@@ -122,7 +140,8 @@ function importFile(path: string, format: Format): string {
   if (/^kpageflags.*\.bin(\.gz)?$/.test(name)) return kpageflagsSummary(decodeKpageflags(readFileSync(path), { file: path })) + '\n';
   if (/^trace\.txt(\.gz)?$/.test(name)) {
     const counts = new Map<string, number>();
-    for (const ev of readFtraceFileSync(path)) {
+    const pfnRanges = memoryMapNear(path);
+    for (const ev of readFtraceFileSync(path, pfnRanges ? { pfnRanges } : {})) {
       const k = ev.event === 'other' ? ev.name : ev.event;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }

@@ -1,6 +1,4 @@
 // prsim sweep <scenario>: run the scenario's `sweep` grid on every core and print one row per grid point.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseScenario, readScenarioFile } from '../scenario/load.js';
 import { runSweep } from '../sim/sweep.js';
 import { sweepCsv } from '../report/csv.js';
@@ -8,6 +6,7 @@ import { sweepTable } from '../report/table.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
 import type { Io } from './io.js';
 import { applyOverrides } from './overrides.js';
+import { commitOutput, discardOutputs, prepareOutputs } from './output.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
 import { UsageError } from './usage-error.js';
@@ -48,20 +47,25 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   const { path, file } = resolveScenario(positionals[0], io.cwd);
   const raw = applyOverrides(readScenarioFile(path, file), overrides);
   const loaded = { file, raw, ...parseScenario(raw, file) };
-  const bar = new ProgressBar(io, `sweep ${loaded.scenario.name ?? file}`);
-  const table = await runSweep(loaded, { ...(threads !== undefined ? { threads } : {}), onProgress: (f) => bar.update(f) });
-  bar.done();
+  const outputs = prepareOutputs([{ flag: '--csv', given: v.csv }], [path], io.cwd);
+  try {
+    const bar = new ProgressBar(io, `sweep ${loaded.scenario.name ?? file}`);
+    const table = await runSweep(loaded, { ...(threads !== undefined ? { threads } : {}), onProgress: (f) => bar.update(f) });
+    bar.done();
 
-  if (format === 'json') io.out(JSON.stringify(table) + '\n');
-  else if (format === 'csv') io.out(sweepCsv(table));
-  else {
-    io.out(`${loaded.scenario.name ?? file}: ${table.points} grid points over ${table.parameters.join(' × ')} (${file})\n\n`);
-    io.out(sweepTable(table));
+    if (format === 'json') io.out(JSON.stringify(table) + '\n');
+    else if (format === 'csv') io.out(sweepCsv(table));
+    else {
+      io.out(`${loaded.scenario.name ?? file}: ${table.points} grid points over ${table.parameters.join(' × ')} (${file})\n\n`);
+      io.out(sweepTable(table));
+    }
+    if (outputs[0]) {
+      commitOutput(outputs[0], sweepCsv(table));
+      io.err(`prsim: wrote ${outputs[0].given}\n`);
+    }
+    io.err(`prsim: ${table.rows.length} runs in ${(table.wallMs / 1000).toFixed(2)} s wall\n`);
+    return 0;
+  } finally {
+    discardOutputs(outputs);
   }
-  if (v.csv) {
-    writeFileSync(resolve(io.cwd, v.csv), sweepCsv(table));
-    io.err(`prsim: wrote ${v.csv}\n`);
-  }
-  io.err(`prsim: ${table.rows.length} runs in ${(table.wallMs / 1000).toFixed(2)} s wall\n`);
-  return 0;
 }

@@ -94,6 +94,7 @@ export function splitFreeRun(
 export function decodeKpageflags(input: Uint8Array, opts: DecodeOptions = {}): KpageflagsBlocks {
   const file = opts.file ?? 'kpageflags';
   const bytes = gunzipIfNeeded(input, file);
+  if (bytes.length === 0) throw new ParseError(file, 0, 'empty: a kpageflags dump has 8 bytes for every pfn from 0', { field: 'length', value: 0 });
   if (bytes.length % BYTES_PER_PFN !== 0) {
     throw new ParseError(file, 0, `length ${bytes.length} is not a multiple of ${BYTES_PER_PFN} bytes`, { field: 'length', value: bytes.length });
   }

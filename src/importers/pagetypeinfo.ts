@@ -54,7 +54,7 @@ function counts(file: string, line: number, text: string, what: string, allowCap
   return text.trim().split(/\s+/).map((f, i) => {
     const capped = allowCap && f.startsWith('>');
     const digits = capped ? f.slice(1) : f;
-    if (!/^\d+$/.test(digits)) throw new ParseError(file, line, `${what} column ${i}: '${f}' is not a count`, { field: `${what}[${i}]`, value: f });
+    if (!/^\d+$/.test(digits) || !Number.isSafeInteger(Number(digits))) throw new ParseError(file, line, `${what} column ${i}: '${f}' is not a count`, { field: `${what}[${i}]`, value: f });
     return Number(digits);
   });
 }
@@ -104,6 +104,10 @@ export function parsePagetypeinfo(text: string, file = 'pagetypeinfo'): Pagetype
   }
   if (Number.isNaN(info.pageblockOrder)) throw new ParseError(file, 1, "no 'Page block order:' line", { field: 'Page block order' });
   if (Number.isNaN(info.pagesPerBlock)) throw new ParseError(file, 1, "no 'Pages per block:' line", { field: 'Pages per block' });
+  if (info.pageblockOrder > 30 || info.pagesPerBlock !== 2 ** info.pageblockOrder) {
+    throw new ParseError(file, 1, `Pages per block ${info.pagesPerBlock} is not 2^(Page block order ${info.pageblockOrder})`, { field: 'Pages per block', value: info.pagesPerBlock });
+  }
+  if (info.orders === 0) throw new ParseError(file, 1, `no '${FREE_HEADER}' table`, { field: 'free' });
   return info;
 }
 

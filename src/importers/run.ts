@@ -3,7 +3,7 @@
 // Node only: it reads the file system.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParseError } from '../core/errors.js';
+import { ParseError, SimError } from '../core/errors.js';
 import { type BuddyinfoRow, parseBuddyinfo } from './buddyinfo.js';
 import {
   type PassRow, type RamRow, type ReportRow, type RssRow, type RunSummary,
@@ -106,6 +106,8 @@ function parseSerial(text: string, file: string): SerialLine[] {
   return out;
 }
 
+const RUN_FILES = /^(serial\.log|summary\.json|meta\.json|rss\.csv|ram\.csv|reports\.csv|passes\.csv|kpageflags\.\w+\.blocks\.csv)$/;
+
 const PROC_KINDS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'vmstat', 'meminfo'] as const;
 
 /** Everything present in a run folder. Missing files leave their field undefined (or their map empty). */
@@ -117,6 +119,10 @@ export function loadRun(dir: string): Run {
   const guestDir = at('guest');
   const guestFiles = existsSync(guestDir) ? readdirSync(guestDir) : [];
   const rootFiles = readdirSync(dir);
+  // A folder with none of a run's files (empty, or the wrong folder) is not a run with everything missing.
+  if (!guestFiles.length && !rootFiles.some((f) => RUN_FILES.test(f))) {
+    throw new SimError('PARSE', `${dir}: not a run folder: it holds none of guest/, serial.log, summary.json, meta.json, rss.csv, ram.csv, reports.csv, passes.csv, kpageflags.*.blocks.csv`, { file: dir, field: 'folder' });
+  }
 
   const proc: Record<string, ProcSnapshot> = {};
   for (const f of guestFiles) {

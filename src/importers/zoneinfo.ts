@@ -139,6 +139,8 @@ export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
     }
   }
   finish();
+  if (!zones.length) throw new ParseError(file, 1, "no zones: expected 'Node N, zone NAME' blocks (the file is empty)", { field: 'header', value: '' });
+  checkZoneCounts(file, zones);
   for (const z of zones) {
     for (const p of z.pcp) {
       for (const f of ['count', 'high', 'batch'] as const) {
@@ -147,6 +149,37 @@ export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
     }
   }
   return { zones, nodeStats };
+}
+
+/**
+ * What every real zoneinfo satisfies, checked so an impossible file is refused at its line rather than becoming
+ * an impossible guest: managed <= present <= spanned, free <= managed, min <= low <= high, and the spans of
+ * populated zones of a node do not overlap.
+ */
+function checkZoneCounts(file: string, zones: ZoneinfoZone[]): void {
+  const fail = (z: ZoneinfoZone, field: string, value: number, message: string): never => {
+    throw new ParseError(file, z.line, `zone ${z.name}: ${message}`, { field, value, zone: z.name });
+  };
+  for (const z of zones) {
+    for (const f of ['spanned', 'present', 'managed', 'free', 'min', 'low', 'high'] as const) {
+      if (z[f] < 0) fail(z, f, z[f], `${f} ${z[f]} is negative`);
+    }
+    if (z.present > z.spanned) fail(z, 'present', z.present, `present ${z.present} is more than spanned ${z.spanned}`);
+    if (z.managed > z.present) fail(z, 'managed', z.managed, `managed ${z.managed} is more than present ${z.present}`);
+    if (z.free > z.managed) fail(z, 'free', z.free, `pages free ${z.free} is more than managed ${z.managed}`);
+    if (z.min > z.low || z.low > z.high) fail(z, 'min', z.min, `watermarks min ${z.min}, low ${z.low}, high ${z.high} are not in order`);
+    if (z.startPfn !== undefined && z.startPfn + z.spanned > 2 ** 40) fail(z, 'start_pfn', z.startPfn, `span [${z.startPfn}, ${z.startPfn + z.spanned}) is beyond 2^40 pfns (52-bit physical addresses)`);
+  }
+  const spans = zones.filter((z) => z.present > 0 && z.startPfn !== undefined);
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = spans[j]!, b = spans[i]!;
+      if (a.node !== b.node) continue;
+      if (b.startPfn! < a.startPfn! + a.spanned && a.startPfn! < b.startPfn! + b.spanned) {
+        fail(b, 'start_pfn', b.startPfn!, `[${b.startPfn}, ${b.startPfn! + b.spanned}) overlaps zone ${a.name} [${a.startPfn}, ${a.startPfn! + a.spanned}) (line ${a.line})`);
+      }
+    }
+  }
 }
 
 /** The zones that hold memory (present > 0); the kernel prints empty ones too (Normal, Movable, Device). */

@@ -8,7 +8,7 @@
 //   guests[1].cpus                            one guest
 import { ScenarioError, formatPath } from './errors.js';
 import { expandPolicyShorthand } from './policies.js';
-import type { SweepGrid } from './schema.js';
+import { MAX_GRID_POINTS, type SweepGrid } from './schema.js';
 
 export type ParamValue = unknown;
 export interface GridPoint {
@@ -20,7 +20,11 @@ export interface GridPoint {
 const TOP_LEVEL = new Set(['durationS', 'sampleMs', 'seed', 'hostMiB', 'name', 'description', 'guests']);
 
 /** Every combination; the last parameter varies fastest (like nested loops written in file order). */
-export function expandGrid(grid: SweepGrid): GridPoint[] {
+export function expandGrid(grid: SweepGrid, file = 'scenario'): GridPoint[] {
+  const size = Object.values(grid).reduce((n, values) => n * values.length, 1);
+  if (size > MAX_GRID_POINTS) {
+    throw new ScenarioError(file, [{ path: 'sweep', message: `expected at most ${MAX_GRID_POINTS} grid points, got ${size}`, showValue: false }]);
+  }
   let points: Array<Record<string, ParamValue>> = [{}];
   for (const [key, values] of Object.entries(grid)) {
     points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));

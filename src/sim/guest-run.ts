@@ -65,7 +65,7 @@ export class GuestRun {
       this.reporting.guestId = id;
     } else if (policy.kind === 'hinting') {
       this.hinting = new FreePageHinting(this.guest, clock, {
-        use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs,
+        use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs, stepMs: policy.stepMs,
         hostDelayMs: policy.hostDelayMs, migrationMs: policy.migrationMs,
         hostPages: backing === 'thp' ? 512 : 1,
       });
