@@ -58,7 +58,7 @@ const SYSTEM_MESSAGES: Record<string, string> = {
  * An error the operating system raised (Node marks them with an errno code and the syscall): what the user
  * asked for is not possible here. Its path, host or address makes the message.
  */
-function systemError(e: unknown): string | null {
+export function systemError(e: unknown): string | null {
   const x = e as { code?: unknown; syscall?: unknown; path?: unknown; dest?: unknown; hostname?: unknown; address?: unknown; port?: unknown } | null;
   if (!x || typeof x.code !== 'string' || !/^E[A-Z0-9_]+$/.test(x.code) || typeof x.syscall !== 'string') return null;
   const what = SYSTEM_MESSAGES[x.code] ?? (e as Error).message;

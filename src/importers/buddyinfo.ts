@@ -38,9 +38,6 @@ export function parseBuddyinfo(text: string, file = 'buddyinfo', orders = NR_ORD
     }
     const node = Number(m[1]);
     if (!Number.isSafeInteger(node)) throw new ParseError(file, i + 1, `node '${m[1]}' is not a node number`, { field: 'node', value: m[1] });
-    if (rows.some((r) => r.node === node && r.zone === m[2])) {
-      throw new ParseError(file, i + 1, `node ${node} zone ${m[2]} appears twice`, { field: 'zone', value: m[2] });
-    }
     rows.push({ node, zone: m[2]!, counts });
   }
   if (!rows.length) throw new ParseError(file, 1, 'no rows: the file is empty (a /proc/buddyinfo has a row per populated zone)', { field: 'row', value: '' });
