@@ -27,7 +27,8 @@ const call = fc.record({ m: fc.nat(), a: num, b: num, c: num, d: num, flag: fc.b
 interface World { g: WasmGuest; live: Array<[number, number]>; inflight: Array<[number, number]> }
 
 /** The method table: each entry makes one call from the drawn numbers (live blocks make the valid calls likely). */
-const METHODS: Array<[string, (w: World, x: fc.RecordValue<{ m: number; a: number; b: number; c: number; d: number; flag: boolean; k: number }>) => void]> = [
+interface Call { m: number; a: number; b: number; c: number; d: number; flag: boolean; k: number }
+const METHODS: Array<[string, (w: World, x: Call) => void]> = [
   ['alloc', (w, x) => {
     const p = w.g.alloc(x.a, x.b, x.flag ? { cpu: x.c } : { cpu: x.c, highestZone: x.d });
     if (p >= 0) w.live.push([p, x.a]);

@@ -128,3 +128,21 @@ describe('run folders', () => {
     expect(loadRun(empty).rss).toHaveLength(1);
   });
 });
+
+describe('prsim import --format zones', () => {
+  it('zones that make no guest are refused, not printed (a per-cpu batch of 0)', async () => {
+    const { main } = await import('../src/cli/prsim.js');
+    const { memoryIo } = await import('../src/cli/io.js');
+    const dir = mkdtempSync(join(tmp, 'zones-'));
+    const path = join(dir, 'pre.zoneinfo');
+    writeFileSync(path, read('E5_trace256/guest/pre.zoneinfo').replace(/batch:\s+63/g, 'batch: 0'));
+    const io = memoryIo(dir);
+    expect(await main(['import', path, '--format', 'zones'], io)).toBe(2);
+    expect(io.stdout).toBe('');
+    expect(io.stderr).toMatch(/^prsim: .*pre\.zoneinfo: these zones make no guest: zone DMA32: pcpBatch must be an integer >= 1, got 0\n$/);
+    const ok = memoryIo(dir);
+    writeFileSync(path, read('E5_trace256/guest/pre.zoneinfo'));
+    expect(await main(['import', path, '--format', 'zones'], ok)).toBe(0);
+    expect(JSON.parse(ok.stdout).zones).toHaveLength(2);
+  });
+});

@@ -16,6 +16,9 @@ import {
 import { prettyJson } from '../report/json.js';
 import { guestFromProc } from '../importers/start-state.js';
 import { buddyinfoText } from '../core/procfs.js';
+import { resolveGuest } from '../core/config.js';
+import { SimError } from '../core/errors.js';
+import { MAX_CPUS } from '../core/types.js';
 import { choiceOption, parse } from './args.js';
 import type { Io } from './io.js';
 import { UsageError } from './usage-error.js';
@@ -39,9 +42,17 @@ options:
 const FORMATS = ['summary', 'buddyinfo', 'zones', 'state'] as const;
 type Format = (typeof FORMATS)[number];
 
-function zonesJson(info: Zoneinfo, ranges?: Array<[number, number]>): string {
+function zonesJson(info: Zoneinfo, file: string, ranges?: Array<[number, number]>): string {
   const zones = zoneSpecsFromZoneinfo(info, ranges && ranges.length ? { memoryRanges: ranges } : {});
-  return prettyJson({ cpus: cpusFromZoneinfo(info), zones }) + '\n';
+  const cpus = cpusFromZoneinfo(info);
+  // Printed zones are meant for a scenario: they must make a guest, or the problem is named here, not there.
+  try {
+    resolveGuest({ zones, cpus: Math.min(Math.max(cpus, 1), MAX_CPUS) });
+  } catch (e) {
+    if (e instanceof SimError) throw new SimError(e.code, `${file}: these zones make no guest: ${e.message}`, { file, ...e.details });
+    throw e;
+  }
+  return prettyJson({ cpus, zones }) + '\n';
 }
 
 function importRun(dir: string, format: Format, tag: string | undefined): string {
@@ -52,7 +63,7 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
     const t = tag ?? 'pre';
     const zi = run.proc[t]?.zoneinfo;
     if (!zi) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
-    return zonesJson(zi, run.memoryRanges);
+    return zonesJson(zi, dir, run.memoryRanges);
   }
   if (format === 'state') {
     const t = tag ?? 'pre';
@@ -111,7 +122,7 @@ function importFile(path: string, format: Format): string {
     if (format === 'zones') {
       // The holes are exact when the run's dmesg sits next to the file.
       const dmesg = resolve(path, '..', 'dmesg.txt');
-      return zonesJson(info, existsSync(dmesg) ? memoryRangesFromDmesg(readFileSync(dmesg, 'utf8')) : undefined);
+      return zonesJson(info, path, existsSync(dmesg) ? memoryRangesFromDmesg(readFileSync(dmesg, 'utf8')) : undefined);
     }
     return zoneinfoSummary(info);
   }

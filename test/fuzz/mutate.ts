@@ -140,7 +140,10 @@ export function mutateBytes(rng: Rng, bytes: Uint8Array): { bytes: Uint8Array; w
   switch (op) {
     case 0: {
       const n = 1 + rng.int(64);
-      for (let i = 0; i < n; i++) b[rng.int(b.length)] ^= 1 << rng.int(8);
+      for (let i = 0; i < n; i++) {
+        const at = rng.int(b.length);
+        b[at] = b[at]! ^ (1 << rng.int(8));
+      }
       return { bytes: b, what: `${n} bits flipped` };
     }
     case 1: {
