@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
 import { main } from '../src/cli/prsim.js';
@@ -123,21 +123,27 @@ describe('fuzz: real-kernel files through prsim import', () => {
     const dir = mkdtempSync(join(tmp, 'trace-'));
     for (let i = 0; i < 200 * SCALE; i++) {
       const m = mutateText(rng, rng.pick(samples));
-      writeFileSync(join(dir, 'trace.txt'), m.text);
       if (rng.chance(0.5)) writeFileSync(join(dir, 'dmesg.txt'), dmesg);
       else rmSync(join(dir, 'dmesg.txt'), { force: true });
-      await cliCase('trace.txt', ['import', join(dir, 'trace.txt')], `trace seed ${SEED} case ${i}: ${m.what}`);
+      // Plain, or gzip'd (then sometimes with the compressed bytes damaged too).
+      const gz = rng.chance(0.3);
+      const name = gz ? 'trace.txt.gz' : 'trace.txt';
+      rmSync(join(dir, gz ? 'trace.txt' : 'trace.txt.gz'), { force: true });
+      const damaged = gz && rng.chance(0.5) ? mutateBytes(rng, gzipSync(m.text)) : null;
+      writeFileSync(join(dir, name), gz ? (damaged ? damaged.bytes : gzipSync(m.text)) : m.text);
+      await cliCase('trace.txt', ['import', join(dir, name)], `trace seed ${SEED} case ${i}: ${m.what}${damaged ? `; gzip ${damaged.what}` : ''}`);
     }
   });
 
-  it(`kpageflags: ${50 * SCALE} mutations of the real dumps, raw`, async () => {
+  it(`kpageflags: ${50 * SCALE} mutations of the real dumps, raw or gzip'd`, async () => {
     const rng = new Rng(SEED ^ 0xbeef);
     const dumps = files(guestDirs, /^kpageflags\..*\.bin\.gz$/).map((f) => gunzipSync(readFileSync(f)));
     const dir = mkdtempSync(join(tmp, 'kpf-'));
     for (let i = 0; i < 50 * SCALE; i++) {
       const m = mutateBytes(rng, rng.pick(dumps));
-      const path = join(dir, 'kpageflags.pre.bin');
-      writeFileSync(path, m.bytes);
+      const gz = rng.chance(0.3);
+      const path = join(dir, gz ? 'kpageflags.pre.bin.gz' : 'kpageflags.pre.bin');
+      writeFileSync(path, gz ? (rng.chance(0.5) ? mutateBytes(rng, gzipSync(m.bytes)).bytes : gzipSync(m.bytes)) : m.bytes);
       await cliCase('kpageflags', ['import', path], `kpageflags seed ${SEED} case ${i}: ${m.what}`);
     }
   });
@@ -150,10 +156,10 @@ describe('fuzz: real-kernel files through prsim import', () => {
       mkdirSync(join(dir, 'guest'));
       for (const f of ['pre.zoneinfo', 'pre.buddyinfo', 'pre.pagetypeinfo', 'dmesg.txt']) copyFileSync(join(src, 'guest', f), join(dir, 'guest', f));
       copyFileSync(join(src, 'summary.json'), join(dir, 'summary.json'));
-      const victim = rng.pick(['pre.zoneinfo', 'pre.buddyinfo', 'pre.pagetypeinfo', 'dmesg.txt']);
+      const victim = rng.pick(['pre.zoneinfo', 'pre.buddyinfo', 'pre.buddyinfo', 'pre.pagetypeinfo', 'dmesg.txt']);
       const m = mutateText(rng, readFileSync(join(src, 'guest', victim), 'utf8'));
       writeFileSync(join(dir, 'guest', victim), m.text);
-      const format = rng.pick(['summary', 'zones', 'state', 'buddyinfo']);
+      const format = rng.pick(['summary', 'zones', 'state', 'state', 'state', 'buddyinfo']);
       await cliCase('run folder', ['import', dir, '--format', format, '--tag', 'pre'], `run seed ${SEED} case ${i}: ${victim} ${m.what} (--format ${format})`);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -146,3 +146,13 @@ describe('prsim import --format zones', () => {
     expect(JSON.parse(ok.stdout).zones).toHaveLength(2);
   });
 });
+
+describe('a guest in a recorded state', () => {
+  it('buddyinfo counts no zone could hold are refused before anything is laid out (2^53 blocks never finished)', async () => {
+    const { guestFromProc } = await import('../src/importers/start-state.js');
+    const zoneinfo = parseZoneinfo(read('E2_memhog512_r1/guest/pre.zoneinfo'));
+    const buddyinfo = parseBuddyinfo(read('E2_memhog512_r1/guest/pre.buddyinfo'));
+    buddyinfo[1]!.counts[0] = 2 ** 53 - 1;
+    expect(() => guestFromProc({ zoneinfo, buddyinfo })).toThrow(/zone DMA32: buddyinfo counts .* add up to \d+ free pages; the zone manages 242031/);
+  });
+});

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatBuddyinfo, parseBuddyinfo } from '../importers/buddyinfo.js';
 import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson } from '../importers/csv.js';
-import { readFtraceFileSync } from '../importers/ftrace.js';
+import { readFtraceFile } from '../importers/ftrace.js';
 import { decodeKpageflags } from '../importers/kpageflags.js';
 import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
 import { loadRun, type Run } from '../importers/run.js';
@@ -105,7 +105,7 @@ function memoryMapNear(path: string): Array<[number, number]> | undefined {
 }
 
 /** One file, recognised by its name. */
-function importFile(path: string, format: Format): string {
+async function importFile(path: string, format: Format): Promise<string> {
   const name = basename(path);
   const text = () => readFileSync(path, 'utf8');
   const only = (what: Format) => {
@@ -152,7 +152,8 @@ function importFile(path: string, format: Format): string {
   if (/^trace\.txt(\.gz)?$/.test(name)) {
     const counts = new Map<string, number>();
     const pfnRanges = memoryMapNear(path);
-    for (const ev of readFtraceFileSync(path, pfnRanges ? { pfnRanges } : {})) {
+    // Streamed: a trace may be larger than a string can hold.
+    for await (const ev of readFtraceFile(path, pfnRanges ? { pfnRanges } : {})) {
       const k = ev.event === 'other' ? ev.name : ev.event;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
@@ -172,6 +173,6 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
   const path = resolve(io.cwd, target);
   if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
-  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : importFile(path, format));
+  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : await importFile(path, format));
   return 0;
 }

@@ -5,7 +5,7 @@
 // written, whatever the reason it could not (missing, read-only, /proc, a full disk). After the run the content
 // goes to the temporary file, which is then renamed over the target: a failure at any point leaves the old file
 // as it was and removes the temporary one. An output that is one of the inputs, or named twice, is refused.
-import { closeSync, constants, openSync, renameSync, statSync, unlinkSync, writeSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UsageError } from './usage-error.js';
 
@@ -85,7 +85,13 @@ export function prepareOutputs(wanted: Array<{ flag: string; given: string | und
     for (const { flag, given } of wanted) {
       if (given === undefined) continue;
       if (given === '') throw new UsageError(`${flag}: expected a file name, got ''`);
-      const path = resolve(cwd, given);
+      let path = resolve(cwd, given);
+      // Through a symbolic link to the file it names, as `>` would write: the link itself stays.
+      try {
+        path = realpathSync(path);
+      } catch {
+        // not there yet (or a dangling link): written where it was named
+      }
       const where = `${flag} ${given}`;
       const other = seen.get(path);
       if (other) throw new UsageError(`${where}: the same file as ${other}; give each output its own file`);

@@ -30,7 +30,8 @@ const VERSION = '0.1.0';
 function isBadInput(e: unknown): boolean {
   if (e instanceof SimError || e instanceof UsageError) return true;
   const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') || code === 'ERR_FS_FILE_TOO_LARGE');
+  // A file too large to read whole, or to hold as one string, is input this machine cannot take.
+  return typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') || code === 'ERR_FS_FILE_TOO_LARGE' || code === 'ERR_STRING_TOO_LONG');
 }
 
 const SYSTEM_MESSAGES: Record<string, string> = {

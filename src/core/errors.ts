@@ -38,6 +38,11 @@ export class InvariantError extends Error {
   }
 }
 
+/** An importer's text argument: a string, or a SimError saying what came instead. */
+export function checkText(fn: string, text: unknown): void {
+  if (typeof text !== 'string') throw new SimError('BAD_ARGUMENT', `${fn}: expected the file's text as a string, got ${text === null ? 'null' : typeof text}`, { field: 'text' });
+}
+
 /** Malformed input file: names the file, line and field. */
 export class ParseError extends SimError {
   constructor(file: string, line: number, message: string, details: Record<string, unknown> = {}) {

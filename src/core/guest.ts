@@ -403,6 +403,10 @@ export class WasmGuest implements Allocator {
     }
     return this.x.applyOps(n) >>> 0;
   }
+  /** Most entries a report batch (scatterlist) holds: reportBatchReset's capacity limit. */
+  get maxReportCapacity(): number {
+    return this.L.maxCapacity;
+  }
   /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
   get bulkCapacity(): number {
     return this.L.opsCapacity * 4;

@@ -1,7 +1,7 @@
 // /proc/buddyinfo: nr_free per order for every populated zone. The formatter prints the kernel's exact text
 // (`Node %d, zone %8s ` then `%6lu ` per order, then a newline), so simulator output diffs cleanly against a
 // real guest's file.
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
 import { NR_ORDERS } from '../core/types.js';
 
 export interface BuddyinfoRow {
@@ -18,6 +18,7 @@ const ROW = /^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$/;
  * which is what the simulator models).
  */
 export function parseBuddyinfo(text: string, file = 'buddyinfo', orders = NR_ORDERS): BuddyinfoRow[] {
+  checkText('parseBuddyinfo', text);
   const rows: BuddyinfoRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -6,7 +6,7 @@
 // Line layout (6.1, default options): `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: ARGS`, e.g.
 //   `  wl-130  [001] d..3.  22.305619: mm_page_pcpu_drain: page=(____ptrval____) pfn=0x17aed order=0 migratetype=1`
 // pfn is hex with 0x in 6.1 (older kernels print decimal; both are read). Lines starting with '#' are comments.
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
 import { MIGRATE_TYPES } from '../core/types.js';
 import { gunzipIfNeeded, isGzip } from './kpageflags.js';
 
@@ -201,6 +201,7 @@ function reportEntries(f: Fields, n: number, vb: bigint): ReportEntry[] {
  * One line → an event, or null for a comment or blank line. Throws ParseError naming file, line, field and value.
  */
 export function parseFtraceLine(text: string, file = 'trace.txt', line = 0, opts?: FtraceOptions): FtraceEvent | null {
+  checkText('parseFtraceLine', text);
   const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (raw.length === 0 || raw.charCodeAt(0) === 35 /* '#' */) return null;
   const m = LINE.exec(raw);
@@ -298,6 +299,7 @@ export function* textLines(text: string): Generator<string> {
 
 /** Events of a whole trace held in a string. */
 export function parseFtraceText(text: string, file = 'trace.txt', opts?: FtraceOptions): Generator<FtraceEvent> {
+  checkText('parseFtraceText', text);
   return parseFtraceLines(textLines(text), file, opts);
 }
 
@@ -352,6 +354,13 @@ export async function* readFtraceFile(path: string, opts?: FtraceOptions): Async
   const stream = path.endsWith('.gz') || isGzip(head) ? source.pipe(zlib.createGunzip()) : source;
   try {
     yield* parseFtraceStream(stream, path, opts);
+  } catch (e) {
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR: corrupt or cut-short data) are the file's fault, named as such.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw new ParseError(path, 0, `gzip data is corrupt: ${(e as Error).message}`, { field: 'encoding', value: 'gzip' });
+    }
+    throw e;
   } finally {
     // pipe() does not close the file when the consumer stops early (break, or a ParseError).
     source.destroy();

@@ -2,7 +2,7 @@
 // The formatter reproduces the kernel's text byte for byte (6.1 mm/vmstat.c layout: `%-43s ` header,
 // `Node %4d, zone %8s, type %12s ` then `%6lu ` per order; blocks table `\n%-23s` header, `%12s ` per type,
 // rows `Node %d, zone %8s ` then `%12lu `).
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
 import { MIGRATE_NAMES } from '../core/types.js';
 
 export interface PagetypeFreeRow {
@@ -61,6 +61,7 @@ function counts(file: string, line: number, text: string, what: string, allowCap
 
 /** Parse /proc/pagetypeinfo text. A trailing "Number of mixed blocks" section (page_owner builds) is skipped. */
 export function parsePagetypeinfo(text: string, file = 'pagetypeinfo'): Pagetypeinfo {
+  checkText('parsePagetypeinfo', text);
   const info: Pagetypeinfo = { pageblockOrder: NaN, pagesPerBlock: NaN, orders: 0, free: [], blockTypes: [], blocks: [] };
   let section: 'head' | 'free' | 'blocks' | 'skip' = 'head';
   const lines = text.split('\n');

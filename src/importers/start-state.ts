@@ -67,6 +67,12 @@ function typesFor(counts: number[], byMt: number[][] | null): number[][] {
 
 function placeCounts(g: WasmGuest, zi: number, counts: number[], byMt: number[][] | null): void {
   const z = g.config.zones[zi]!;
+  // Counts no zone of this size could hold are refused before anything is laid out (or a list of their types
+  // is built: a count of 2^53 would never finish).
+  const pages = counts.reduce((a, n, o) => a + n * 2 ** o, 0);
+  if (counts.length > NR_ORDERS || pages > z.managed) {
+    throw new SimError('BAD_CONFIG', `zone ${z.name}: buddyinfo counts ${counts.join(' ')} add up to ${pages} free pages; the zone manages ${z.managed}`, { zone: z.name, field: 'counts', value: pages });
+  }
   const types = typesFor(counts, byMt);
   // used[p - start]: page p already holds a placed free block.
   const used = new Uint8Array(z.endPfn - z.startPfn);

@@ -1,7 +1,7 @@
 // /proc/zoneinfo → per-zone counters, and from there the ZoneSpec[] that resolveGuest takes, so a simulated
 // guest can start with the real guest's zone layout, watermarks, lowmem_reserve and per-cpu high/batch.
 import type { ZoneSpec } from '../core/config.js';
-import { ParseError, SimError } from '../core/errors.js';
+import { ParseError, SimError, checkText } from '../core/errors.js';
 import { ZONE_NAMES, type ZoneName } from '../core/types.js';
 
 export interface ZoneinfoPcp {
@@ -62,6 +62,7 @@ function toInt(file: string, line: number, field: string, text: string): number 
 
 /** Parse the text of /proc/zoneinfo. Throws ParseError (file, line, field, value) on anything malformed. */
 export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
+  checkText('parseZoneinfo', text);
   const zones: ZoneinfoZone[] = [];
   const nodeStats = new Map<number, Record<string, number>>();
   let zone: (Partial<ZoneinfoZone> & { stats: Record<string, number>; pcp: ZoneinfoPcp[] }) | undefined;
@@ -193,6 +194,7 @@ export function populatedZones(info: Zoneinfo): ZoneinfoZone[] {
  * pages a zone is missing (spanned - present) but not where; these ranges say where.
  */
 export function memoryRangesFromDmesg(text: string): Array<[number, number]> {
+  checkText('memoryRangesFromDmesg', text);
   const out: Array<[number, number]> = [];
   let inBlock = false;
   for (const line of text.split('\n')) {

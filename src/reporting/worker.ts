@@ -90,8 +90,9 @@ export class PageReporting {
       throw new SimError('BAD_CONFIG', `delayMs must be >= 0, got ${this.delayMs}`, { field: 'delayMs', value: this.delayMs });
     }
     // Checked here rather than at the first pass, where the error would surface from inside a timer event.
-    if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) {
-      throw new SimError('BAD_CONFIG', `report capacity must be a positive integer, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
+    const maxCapacity = (guest as { maxReportCapacity?: number }).maxReportCapacity ?? 65536;
+    if (!(Number.isInteger(this.capacity) && this.capacity >= 1 && this.capacity <= maxCapacity)) {
+      throw new SimError('BAD_CONFIG', `report capacity must be an integer 1..${maxCapacity}, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
     }
     if (!(Number.isInteger(this.budgetDivisor) && this.budgetDivisor >= 1)) {
       throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${this.budgetDivisor}`, { field: 'budgetDivisor', value: this.budgetDivisor });
@@ -105,6 +106,9 @@ export class PageReporting {
 
   /** page_reporting_register: -EBUSY when a device is registered; else a first pass one delay later. */
   register(device: ReportingDevice): number {
+    if (device === null || typeof device !== 'object' || typeof device.report !== 'function') {
+      throw new SimError('BAD_ARGUMENT', 'register: expected a device with a report(batch) method', { field: 'device' });
+    }
     if (this.device) return EBUSY;
     this.device = device;
     this.stopping = false;

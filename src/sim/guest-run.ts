@@ -11,6 +11,8 @@ import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
 import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
 import type { Clock } from './clock.js';
 import type { ProfileName } from '../core/types.js';
+import { GuestRunSpecSchema } from '../scenario/spec-schema.js';
+import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
 
 export type PolicySpec =
   | { kind: 'none' }
@@ -51,6 +53,8 @@ export class GuestRun {
   readonly workloads: Workload[];
 
   constructor(readonly spec: GuestRunSpec, readonly clock: Clock, readonly id: number, readonly seed: number) {
+    const checked = GuestRunSpecSchema.safeParse(spec);
+    if (!checked.success) throw new ScenarioError('guest run', issuesFromZod(checked.error, spec));
     this.name = spec.name ?? `guest${id}`;
     const policy = spec.policy;
     const profile = policy.kind === 'reporting' && policy.profile ? policy.profile : spec.guest.profile;

@@ -5,12 +5,17 @@ import { Fragment, type FragmentSpec } from './fragment.js';
 import { PageCache, type PageCacheSpec } from './pagecache.js';
 import { Burst, type BurstSpec } from './burst.js';
 import type { Workload } from './workload.js';
+import { WorkloadSchema } from '../scenario/schema.js';
+import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
 
 export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec;
 export type { Workload, WorkloadContext } from './workload.js';
 export { Memhog, Churn, Fragment, PageCache, Burst };
 
+/** A process from its spec, checked with the scenario files' workload schema (a zero tickMs would never end). */
 export function createWorkload(spec: WorkloadSpec): Workload {
+  const r = WorkloadSchema.safeParse(spec);
+  if (!r.success) throw new ScenarioError('workload', issuesFromZod(r.error, spec));
   switch (spec.kind) {
     case 'memhog': return new Memhog(spec);
     case 'churn': return new Churn(spec);
