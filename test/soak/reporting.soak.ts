@@ -135,7 +135,7 @@ function soak(profile: ProfileName, ops: number, seed: number, totals: Totals): 
     } else if (r < 808) {
       rep.setOrder(rng.int(12));
     } else if (r < 810) {
-      const pfn = rng.int(PFNS);
+      const pfn = 512 * (1 + rng.int(PFNS / 512 - 1)); // a pageblock of DMA32 (pfn 0 is no memory)
       const mt = rng.int(3);
       g.setPageblockMt(pfn, mt);
       g.moveFreePagesBlock(pfn, mt);
