@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, systemError } from '../src/cli/prsim.js';
 import { delegateCommand } from '../src/cli/delegate.js';
@@ -218,6 +218,30 @@ describe('processes', () => {
     const code = await new Promise<number | null>((ok) => child.on('exit', ok));
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error|at /);
+  });
+
+  it('as a user who may not read or write there: an unreadable scenario, an unwritable folder (exit 2)', () => {
+    const asNobody = process.getuid?.() === 0 && spawnSync('runuser', ['--help']).status === 0;
+    const dir = mkdtempSync(join(tmp, 'perm-'));
+    for (const d of [tmp, dir, dirname(cli)]) chmodSync(d, 0o755);
+    const secret = join(dir, 'secret.json');
+    writeFileSync(secret, JSON.stringify(tiny()), { mode: 0o600 });
+    const ro = join(dir, 'ro');
+    mkdirSync(ro, { mode: 0o555 });
+    const open = join(dir, 'open.json');
+    writeFileSync(open, JSON.stringify(tiny()), { mode: 0o644 });
+    const run = (...args: string[]) => asNobody
+      ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, cli, ...args], { encoding: 'utf8' })
+      : spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    if (!asNobody && process.getuid?.() === 0) return; // root without runuser: every file is readable
+    const r1 = run('run', secret);
+    expect(r1.status).toBe(2);
+    expect(r1.stderr).toBe(`prsim: ${secret}: permission denied (the file cannot be read)\n`);
+    const r2 = run('run', open, '--csv', join(ro, 'x.csv'));
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toBe(`prsim: --csv ${join(ro, 'x.csv')}: cannot write in ${ro}: permission denied\n`);
+    const r3 = run('import', join(ROOT, '../shared/real-kernel/E2_memhog512_r1/guest/pre.zoneinfo'));
+    expect(r3.status).toBe(0);
   });
 
   it('a checkout without dist/ says what to run (bin/prsim.js), exit 2', () => {
