@@ -457,34 +457,36 @@ export class WasmGuest implements Allocator {
     const maxPfn = this.config.maxPfn;
     const mask = 2 ** order - 1;
     const seen = (this.seen ??= new Uint8Array((maxPfn >>> 3) + 1));
-    let bad: SimError | null = null;
+    // One pass, no allocation unless a pfn is bad (this runs for every page a workload frees in bulk).
+    // An allocated head of `order` has exactly this state word's low 16 bits (flags, order).
+    const want = PG_ALLOCATED | (order << 8);
+    const typed = pfns instanceof Uint32Array;
+    let problem = 0;
     let i = 0;
     for (; i < n; i++) {
       const pfn = pfns[i]!;
-      const what = `freeBulk: pfns[${i}] = ${pfn}`;
-      if (!Number.isInteger(pfn) || pfn < 0 || pfn >= maxPfn) {
-        bad = new SimError('PFN_OUT_OF_RANGE', `${what} is outside the guest (maxPfn ${maxPfn})`, { pfn, order, cpu, index: i });
+      if (pfn >= maxPfn || (!typed && !(Number.isInteger(pfn) && pfn >= 0))) {
+        problem = -5;
         break;
       }
-      if ((pfn & mask) !== 0) {
-        bad = new SimError('MISALIGNED', `${what} is not aligned to 2^${order}`, { pfn, order, cpu, index: i });
-        break;
-      }
-      const w = u32[wordBase + pfn * descWords]!;
-      const c = (w & PG_HOLE) ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : ((w >>> 8) & 0xff) !== order ? -2 : 0;
-      if (c !== 0) {
-        bad = errorFor(c, `${what} (order ${order})`, { pfn, order, cpu, index: i });
-        break;
-      }
+      const w = u32[wordBase + pfn * descWords]! & 0xffff;
       const byte = pfn >>> 3, bit = 1 << (pfn & 7);
-      if (seen[byte]! & bit) {
-        bad = new SimError('NOT_ALLOCATED', `${what} appears twice in the batch (a double free)`, { pfn, order, cpu, index: i });
+      const s = seen[byte]!;
+      if ((w & ~PG_REPORTED) !== want || (pfn & mask) !== 0 || (s & bit) !== 0) {
+        problem = (pfn & mask) !== 0 ? -4 : (w & PG_HOLE) !== 0 ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : ((w >>> 8) & 0xff) !== order ? -2 : 1;
         break;
       }
-      seen[byte]! |= bit;
+      seen[byte] = s | bit;
     }
     for (let k = 0; k < i; k++) seen[pfns[k]! >>> 3] = 0;
-    if (bad) throw bad;
+    if (problem === 0) return;
+    const pfn = pfns[i]!;
+    const what = `freeBulk: pfns[${i}] = ${pfn}`;
+    const details = { pfn, order, cpu, index: i };
+    if (problem === -5) throw new SimError('PFN_OUT_OF_RANGE', `${what} is outside the guest (maxPfn ${maxPfn})`, details);
+    if (problem === -4) throw new SimError('MISALIGNED', `${what} is not aligned to 2^${order}`, details);
+    if (problem === 1) throw new SimError('NOT_ALLOCATED', `${what} appears twice in the batch (a double free)`, details);
+    throw errorFor(problem, `${what} (order ${order})`, details);
   }
 
   /** Index of the first op of the last applyOps that notified page reporting, or -1. */
