@@ -253,3 +253,49 @@ describe('simulate() and new Simulation()', () => {
     expect(sim.clock.now()).toBe(4000);
   });
 });
+
+describe('the other public classes check their options', () => {
+  it('QemuHost, the devices, hinting, the worker, createWorkload and GuestRun refuse values that would break the clock', async () => {
+    const { QemuHost } = await import('../src/host/qemu.js');
+    const { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } = await import('../src/host/devices.js');
+    const { FreePageHinting } = await import('../src/hinting/hinting.js');
+    const { createWorkload } = await import('../src/workloads/index.js');
+    const { GuestRun } = await import('../src/sim/guest-run.js');
+    const { transition } = await import('../src/reporting/state.js');
+    const g = guest();
+    const clock = new VirtualClock();
+    expectSimError(() => new QemuHost(g, { callLatencyMs: NaN }), 'BAD_CONFIG', 'callLatencyMs');
+    expectSimError(() => new QemuHost(g, { poisonValue: 256 }), 'BAD_CONFIG', '256');
+    expectSimError(() => new QemuHost(g, { inhibit: 'always' as never }), 'BAD_CONFIG', 'always');
+    const host = new QemuHost(g);
+    expectSimError(() => new VirtioBalloonDevice(host, { queueSize: 0 }), 'BAD_CONFIG', 'queueSize');
+    expectSimError(() => new VirtioBalloonDevice(host, { order: 11 }), 'BAD_CONFIG', '11');
+    expectSimError(() => new NullDevice(-1), 'BAD_CONFIG', '-1');
+    expectSimError(() => new FailingDevice(0), 'BAD_CONFIG', '0');
+    expectSimError(() => new SlowDevice(Infinity), 'BAD_CONFIG', 'Infinity');
+    expectSimError(() => new SlowDevice(1, {} as never), 'BAD_ARGUMENT', 'report');
+    expectSimError(() => new FreePageHinting(g, clock, { use: 'discard', intervalMs: 0 }), 'BAD_CONFIG', 'intervalMs');
+    expectSimError(() => new FreePageHinting(g, clock, { use: 'discard', stepMs: NaN }), 'BAD_CONFIG', 'stepMs');
+    expectSimError(() => new FreePageHinting(g, clock, { use: 'bogus' as never }), 'BAD_CONFIG', 'bogus');
+    expectSimError(() => new PageReporting(g, clock, { capacity: 257 }), 'BAD_CONFIG', '1..256');
+    const rep = new PageReporting(g, clock);
+    expectSimError(() => rep.register(null as never), 'BAD_ARGUMENT', 'report');
+    expect(rep.device).toBeNull();
+    expectSimError(() => createWorkload({ kind: 'memhog', startS: 0, mib: 8, holdS: 1, tickMs: 0 }), 'BAD_CONFIG', 'workload: tickMs: expected a number > 0, got 0');
+    expectSimError(() => new GuestRun({ guest: { memBytes: GiB }, policy: { kind: 'hinting', intervalMs: -1 } } as never, clock, 0, 1), 'BAD_CONFIG', 'guest run: policy.intervalMs');
+    expectSimError(() => transition('IDLE', 'explode' as never), 'BAD_ARGUMENT', 'explode');
+  });
+
+  it('the importers take text, and guestFromProc a parsed zoneinfo', async () => {
+    const { parseBuddyinfo } = await import('../src/importers/buddyinfo.js');
+    const { parseZoneinfo } = await import('../src/importers/zoneinfo.js');
+    const { parseFtraceLine } = await import('../src/importers/ftrace.js');
+    const { decodeKpageflags } = await import('../src/importers/kpageflags.js');
+    const { guestFromProc } = await import('../src/importers/start-state.js');
+    expectSimError(() => parseBuddyinfo(undefined as never), 'BAD_ARGUMENT', 'parseBuddyinfo');
+    expectSimError(() => parseZoneinfo(42 as never), 'BAD_ARGUMENT', 'parseZoneinfo');
+    expectSimError(() => parseFtraceLine(null as never), 'BAD_ARGUMENT', 'null');
+    expectSimError(() => decodeKpageflags('abc' as never), 'BAD_ARGUMENT', 'Uint8Array');
+    expectSimError(() => guestFromProc({} as never), 'BAD_ARGUMENT', 'zoneinfo');
+  });
+});

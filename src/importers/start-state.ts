@@ -31,6 +31,9 @@ export interface StartStateInput {
  * nothing could have merged; pageblocks take the migratetype pagetypeinfo gives their blocks.
  */
 export function guestFromProc(input: StartStateInput): WasmGuest {
+  if (!input || typeof input !== 'object' || !input.zoneinfo || !Array.isArray(input.zoneinfo.zones)) {
+    throw new SimError('BAD_ARGUMENT', 'guestFromProc: expected {zoneinfo} (parseZoneinfo\'s result) and kpageflags or buddyinfo', { field: 'zoneinfo' });
+  }
   const zones = zoneSpecsFromZoneinfo(input.zoneinfo, input.memoryRanges ? { memoryRanges: input.memoryRanges } : {});
   const cfg = resolveGuest({ profile: input.profile ?? 'linux-6.1', zones, cpus: cpusFromZoneinfo(input.zoneinfo) || 1, pcp: input.pcp ?? true });
   const g = new WasmGuest(cfg, input.guestOptions);
