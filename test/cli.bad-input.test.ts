@@ -261,3 +261,11 @@ describe('processes', () => {
     expect(scripts['build']).toMatch(/scripts\/build\.mjs/);
   });
 });
+
+describe('found by the fuzz suite', () => {
+  it('a churn that keeps no pages (targetFraction 0) runs instead of failing on its empty list', async () => {
+    const raw = { ...tiny(), guests: [{ memMiB: 64, policy: 'linux-6.1', workloads: [{ kind: 'churn', startS: 0.1, durationS: 1, opsPerS: 5000, targetFraction: 0 }] }] };
+    const r = await prsim('run', file('churn0.json', raw), '--threads', '0');
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
