@@ -155,6 +155,39 @@ describe('fuzz: the clock and simulate()', () => {
     );
   });
 
+  it('every number of every workload at its edges (0, 1e-300, 0.001 ... 1e300) under each policy', async () => {
+    const workloads: Array<Record<string, unknown>> = [
+      { kind: 'memhog', startS: 0.1, mib: 8, holdS: 0.2, rateMiBps: 400, freeRateMiBps: 1000, cpu: 1, tickMs: 1 },
+      { kind: 'churn', startS: 0.1, durationS: 1, opsPerS: 2000, targetFraction: 0.5, cpu: 1, tickMs: 10 },
+      { kind: 'fragment', startS: 0.1, mib: 8, every: 2, holdS: 0.2, rateMiBps: 400, cpu: 1, tickMs: 1 },
+      { kind: 'pagecache', startS: 0.1, durationS: 1, rateMiBps: 50, limitMiB: 4, cpu: 1, tickMs: 10 },
+      { kind: 'burst', startS: 0.1, mib: 4, periodS: 0.5, holdS: 0.1, count: 3, rateMiBps: 100, cpu: 1 },
+    ];
+    const policies = [{ kind: 'none' }, { kind: 'reporting', order: 0, capacity: 1, delayMs: 0 }, { kind: 'hinting', stepMs: 0, intervalMs: 1 }];
+    const edges = [0, 1e-300, 0.001, 0.5, 1, 2, 1000, 1e6, 1e12, 1e300];
+    let ran = 0;
+    for (const w of workloads) {
+      for (const [k, v0] of Object.entries(w)) {
+        if (typeof v0 !== 'number') continue;
+        for (const v of edges) {
+          for (const policy of policies) {
+            const spec = { durationS: 2, sampleMs: 100, guests: [{ guest: { memBytes: 64 * 2 ** 20, cpus: 2 }, policy, workloads: [{ ...w, [k]: v }] }] };
+            try {
+              await simulate(spec as SimulationSpec, { limits: { wallSeconds: 1 }, signal: AbortSignal.timeout(20_000) });
+              ran++;
+            } catch (e) {
+              // A value the schema refuses, or a run too large, is a SimError; anything else is a bug (pagecache with
+              // a limit under one page and churn keeping no pages were, before this test).
+              if (!(e instanceof SimError)) throw new Error(`${w['kind']}.${k} = ${v} under ${policy.kind}: ${(e as Error).stack}`);
+              expect(['BAD_CONFIG', 'TOO_LARGE'], `${w['kind']}.${k} = ${v} under ${policy.kind}: ${e.message}`).toContain(e.code);
+            }
+          }
+        }
+      }
+    }
+    expect(ran).toBeGreaterThan(300);
+  });
+
   it(`simulate(): ${120 * SCALE} mutated specs end in a result or a SimError, within the limits`, async () => {
     const base: SimulationSpec = {
       durationS: 3, sampleMs: 100, seed: 5,
