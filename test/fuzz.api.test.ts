@@ -173,7 +173,7 @@ describe('fuzz: the clock and simulate()', () => {
           for (const policy of policies) {
             const spec = { durationS: 2, sampleMs: 100, guests: [{ guest: { memBytes: 64 * 2 ** 20, cpus: 2 }, policy, workloads: [{ ...w, [k]: v }] }] };
             try {
-              await simulate(spec as SimulationSpec, { limits: { wallSeconds: 1 }, signal: AbortSignal.timeout(20_000) });
+              await simulate(spec as unknown as SimulationSpec, { limits: { wallSeconds: 1 }, signal: AbortSignal.timeout(20_000) });
               ran++;
             } catch (e) {
               // A value the schema refuses, or a run too large, is a SimError; anything else is a bug (pagecache with

@@ -456,13 +456,14 @@ export class WasmGuest implements Allocator {
     const descWords = this.L.pageDescSize >> 2;
     const maxPfn = this.config.maxPfn;
     const mask = 2 ** order - 1;
-    const seen = (this.seen ??= new Uint8Array((maxPfn >>> 3) + 1));
-    // One pass, no allocation unless a pfn is bad (this runs for every page a workload frees in bulk).
-    // An allocated head of `order` has exactly this state word's low 16 bits (flags, order).
+    // An allocated head of `order` has exactly these low 16 bits of its state word (flags, order).
     const want = PG_ALLOCATED | (order << 8);
     const typed = pfns instanceof Uint32Array;
+    // First pass: each pfn on its own, and whether the batch is strictly ascending or descending (a workload's
+    // frees nearly always are, and then no pfn can appear twice: the second pass is not needed).
     let problem = 0;
     let i = 0;
+    let up = true, down = true, prev = -1;
     for (; i < n; i++) {
       const pfn = pfns[i]!;
       if (pfn >= maxPfn || (!typed && !(Number.isInteger(pfn) && pfn >= 0))) {
@@ -470,15 +471,32 @@ export class WasmGuest implements Allocator {
         break;
       }
       const w = u32[wordBase + pfn * descWords]! & 0xffff;
-      const byte = pfn >>> 3, bit = 1 << (pfn & 7);
-      const s = seen[byte]!;
-      if ((w & ~PG_REPORTED) !== want || (pfn & mask) !== 0 || (s & bit) !== 0) {
-        problem = (pfn & mask) !== 0 ? -4 : (w & PG_HOLE) !== 0 ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : ((w >>> 8) & 0xff) !== order ? -2 : 1;
+      if ((w & ~PG_REPORTED) !== want || (pfn & mask) !== 0) {
+        problem = (pfn & mask) !== 0 ? -4 : (w & PG_HOLE) !== 0 ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : -2;
         break;
       }
-      seen[byte] = s | bit;
+      if (i > 0) {
+        up &&= pfn > prev;
+        down &&= pfn < prev;
+      }
+      prev = pfn;
     }
-    for (let k = 0; k < i; k++) seen[pfns[k]! >>> 3] = 0;
+    if (problem === 0 && !up && !down) {
+      // Second pass, for a batch in no order: a pfn named twice would be freed twice.
+      const seen = (this.seen ??= new Uint8Array((maxPfn >>> 3) + 1));
+      let k = 0;
+      for (; k < n; k++) {
+        const pfn = pfns[k]!;
+        const byte = pfn >>> 3, bit = 1 << (pfn & 7);
+        if ((seen[byte]! & bit) !== 0) break;
+        seen[byte]! |= bit;
+      }
+      for (let j = 0; j < k; j++) seen[pfns[j]! >>> 3] = 0;
+      if (k < n) {
+        i = k;
+        problem = 1;
+      }
+    }
     if (problem === 0) return;
     const pfn = pfns[i]!;
     const what = `freeBulk: pfns[${i}] = ${pfn}`;
