@@ -147,6 +147,29 @@ describe('output files', () => {
     expect(tempLeft(tmp)).toEqual([]);
   });
 
+  it('a full disk: the old file stays whole and no partial file is left (a 64 KiB tmpfs, when the tests may mount one)', async () => {
+    if (existsSync('/dev/full')) {
+      // A device is written in place (never renamed over); the failure comes after the run, as on a full disk.
+      const r = await prsim('run', scenario(), '--csv', '/dev/full');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('prsim: --csv /dev/full: no space left on the device\n');
+    }
+    const dir = mkdtempSync(join(tmp, 'full-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) return;
+    try {
+      const out = join(dir, 'series.csv');
+      writeFileSync(out, 'old content\n');
+      // The memhog scenario's time series is about 700 KB: it cannot fit.
+      const r = await prsim('run', join(ROOT, 'scenarios/memhog.json'), '--csv', out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`prsim: --csv ${out}: not written (no space left on the device); the old file, if any, is unchanged\n`);
+      expect(readFileSync(out, 'utf8')).toBe('old content\n');
+      expect(readdirSync(dir)).toEqual(['series.csv']);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  });
+
   it('a write that fails after the run leaves the old file as it was and removes the temporary file', () => {
     const dir = mkdtempSync(join(tmp, 'w-'));
     const target = join(dir, 'report.html');
