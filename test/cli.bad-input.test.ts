@@ -231,6 +231,7 @@ describe('processes', () => {
   beforeAll(async () => {
     cli = (await bundleCli()).cli;
   });
+  afterAll(() => rmSync(dirname(cli), { recursive: true, force: true }));
 
   it('prsim run | head -1: the pipe closes, prsim exits 0 without a stack trace', async () => {
     const p = file('pipe.json', smallScenario());
