@@ -13,7 +13,11 @@ export { QemuHost, type QemuHostOptions } from './host/qemu.js';
 export { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from './host/devices.js';
 export { FreePageHinting, type HintingOptions, type HintingMetrics } from './hinting/hinting.js';
 export { VirtualClock, RealClock, type Clock } from './sim/clock.js';
-export { Simulation, simulate, type SimulationSpec, type SimulationResult, type Sample } from './sim/engine.js';
+export {
+  Simulation, simulate, type SimulationSpec, type SimulationResult, type Sample, type SimulateOptions, type SimulationOptions, type RunOptions,
+} from './sim/engine.js';
+export { checkRunFits, estimateRun, machineLimits, type RunLimits, type RunEstimate } from './sim/estimate.js';
+export { validateSimulationSpec } from './scenario/spec-schema.js';
 export { GuestRun, type GuestRunSpec, type PolicySpec, type DeviceSpec } from './sim/guest-run.js';
 export { createWorkload, type WorkloadSpec } from './workloads/index.js';
 export { Mulberry32 } from './sim/rng.js';
@@ -22,8 +26,9 @@ export { parseZoneinfo, zoneSpecsFromZoneinfo } from './importers/zoneinfo.js';
 export { parseBuddyinfo, formatBuddyinfo } from './importers/buddyinfo.js';
 export { parsePagetypeinfo, formatPagetypeinfo } from './importers/pagetypeinfo.js';
 export { decodeKpageflags } from './importers/kpageflags.js';
-export { parseFtraceText, parseFtraceLine } from './importers/ftrace.js';
 export { guestFromProc, startStateFromProc, configFromProc, type StartStateInput } from './importers/start-state.js';
+export { parseFtraceText, parseFtraceLine, type FtraceOptions } from './importers/ftrace.js';
+
 // Node only (they read files):
 export { loadRun } from './importers/run.js';
 export { replayTrace } from './replay/trace-replay.js';

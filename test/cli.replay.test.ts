@@ -3,23 +3,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fidelityCommand, replayCommand } from '../src/replay/cli.js';
+import { memoryIo, type Io } from '../src/cli/io.js';
 import { parseReportsCsv } from '../src/importers/csv.js';
 import type { RunComparison } from '../src/replay/format.js';
 import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'prsim-replay-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
-async function run(f: (a: string[]) => Promise<number>, ...args: string[]) {
-  const out: string[] = [], err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));
-  vi.spyOn(console, 'error').mockImplementation((s: unknown) => void err.push(String(s)));
-  const code = await f(args);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+async function run(f: (a: string[], io: Io) => Promise<number>, ...args: string[]) {
+  const io = memoryIo();
+  const code = await f(args, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
 describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_REAL})`, () => {
@@ -69,7 +66,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');
     for (const [args, msg] of [
-      [[file], /not a folder/],
+      [[file], /not a directory/],
       [[join(tmp, 'nope')], /no such folder/],
       [[REAL + 'E2_memhog512_r1', '--mode', 'forced'], /needs a run with a kmem trace/],
       [[REAL + 'E2_memhog512_r1', '--order', '3'], /--order and --capacity replay recorded allocator traffic/],

@@ -80,16 +80,28 @@ describe('wasm guest API', () => {
     g.check();
   });
 
-  it('allocBulk/freeBulk round-trip and a bad free in a bulk names the pfn and leaves the rest', () => {
+  it('allocBulk/freeBulk round-trip; a bad free in a bulk names the pfn and frees nothing (all or nothing)', () => {
     const g = small();
     g.boot();
     const got = Uint32Array.from(g.allocBulk(0, MigrateType.MOVABLE, 1000));
     expect(got.length).toBe(1000);
-    const bad = Uint32Array.from([...got.subarray(0, 10), got[0]!]);
-    expect(() => g.freeBulk(bad, 0)).toThrow(/free\(pfn \d+, order 0\): is not the head of an allocated block/);
-    expect(g.allocatedPages()).toBe(990);
+    const twice = Uint32Array.from([...got.subarray(0, 10), got[0]!]);
+    expect(() => g.freeBulk(twice, 0)).toThrow(new RegExp(`freeBulk: pfns\\[10\\] = ${got[0]} appears twice`));
+    const outside = Uint32Array.from([...got.subarray(0, 10), g.config.maxPfn]);
+    g.free(got[999]!, 0);
+    const stale = Uint32Array.from([...got.subarray(0, 10), got[999]!]);
+    expect(() => g.freeBulk(stale, 0)).toThrow(new RegExp(`freeBulk: pfns\\[10\\] = ${got[999]} \\(order 0\\): is not the head of an allocated block`));
+    expect(() => g.freeBulk(outside, 0)).toThrow(/freeBulk: pfns\[10\] = \d+ is outside the guest/);
+    expect(() => g.freeBulk(got.subarray(0, 10), 1)).toThrow(/freeBulk: pfns\[0\] = \d+ \(order 1\): was allocated with a different order/);
+    expect(g.allocatedPages()).toBe(999);
     g.check();
-    g.freeBulk(got.subarray(10), 0);
+    // In no order (the duplicate check then keeps a bitmap; it must be clean again for the next batch).
+    const shuffled = Uint32Array.from(got.subarray(0, 999)).sort((a, b) => ((a * 2654435761) % 1000) - ((b * 2654435761) % 1000));
+    g.freeBulk(shuffled, 0);
+    expect(g.allocatedPages()).toBe(0);
+    const again = Uint32Array.from(g.allocBulk(0, MigrateType.MOVABLE, 999)).reverse();
+    g.freeBulk(again.subarray(0, 500).sort((a, b) => (a & 7) - (b & 7)), 0);
+    g.freeBulk(again.subarray(500), 0);
     expect(g.allocatedPages()).toBe(0);
     expect(g.buddyinfo()[0]![10]).toBe(8);
   });

@@ -66,7 +66,8 @@ describe('buddyinfo', () => {
   });
 
   it('refuses a line that is not a row, and rows of different widths', () => {
-    expect(parseError(() => parseBuddyinfo('Node 0, zone DMA 1 2\nbogus\n', 'b')).details).toMatchObject({ line: 2, field: 'row', value: 'bogus' });
-    expect(parseError(() => parseBuddyinfo('Node 0, zone DMA 1 2\nNode 0, zone DMA32 1\n', 'b')).details).toMatchObject({ line: 2, field: 'orders', value: 1 });
+    const row = (zone: string, n = 11) => `Node 0, zone ${zone} ${Array.from({ length: n }, (_, o) => o).join(' ')}\n`;
+    expect(parseError(() => parseBuddyinfo(`${row('DMA')}bogus\n`, 'b')).details).toMatchObject({ line: 2, field: 'row', value: 'bogus' });
+    expect(parseError(() => parseBuddyinfo(`${row('DMA')}${row('DMA32', 1)}`, 'b')).details).toMatchObject({ line: 2, field: 'orders', value: 1 });
   });
 });

@@ -54,7 +54,10 @@ describe('start state from real /proc files', () => {
 
   it('counts that cannot fit are an error naming the zone', () => {
     const buddyinfo = [{ node: 0, zone: 'DMA', counts: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50] }, { node: 0, zone: 'DMA32', counts: new Array(11).fill(0) }];
-    expect(() => guestFromProc({ zoneinfo, buddyinfo, memoryRanges })).toThrow(/zone DMA: 50 order-10 blocks do not fit \(placed 3\)/);
+    expect(() => guestFromProc({ zoneinfo, buddyinfo, memoryRanges })).toThrow(/zone DMA: buddyinfo counts 0 0 0 0 0 0 0 0 0 0 50 add up to 51200 free pages; the zone manages 3840/);
+    // Few enough pages, but order-0 blocks must not sit beside a free buddy: only every other page can hold one.
+    buddyinfo[0]!.counts = [3000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    expect(() => guestFromProc({ zoneinfo, buddyinfo, memoryRanges })).toThrow(/zone DMA: 3000 order-0 blocks do not fit \(placed \d+\)/);
   });
 });
 

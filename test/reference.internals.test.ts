@@ -93,9 +93,12 @@ describe('reference model: misuse is refused with BAD_STATE and changes nothing'
     expect(snapshot(a)).toEqual(before);
   });
 
-  it('a reporting order that is neither 0..10 nor 255', () => {
+  it('a reporting order that is neither 0..11 nor 255', () => {
     const a = booted();
-    expectSimError(() => a.setReportingOrder(11), 'BAD_ORDER', 11);
+    expectSimError(() => a.setReportingOrder(12), 'BAD_ORDER', 12);
+    expectSimError(() => a.setReportingOrder(-1), 'BAD_ORDER', -1);
+    expectSimError(() => a.setReportingOrder(NaN), 'BAD_ORDER', 'NaN');
+    a.setReportingOrder(11); // MAX_ORDER: nothing reaches it, as before register
   });
 });
 

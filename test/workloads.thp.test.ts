@@ -144,7 +144,7 @@ describe('thp in a scenario', () => {
   it('a workload on a cpu the guest does not have is a SimError naming it', async () => {
     await expect(simulate({
       durationS: 2, guests: [{ guest: { memBytes: 256 * 2 ** 20, cpus: 1 }, policy: { kind: 'none' }, workloads: [{ kind: 'memhog', startS: 0, mib: 8, holdS: 1, cpu: 1 }] }],
-    })).rejects.toThrow(/workloads\[0\]\.cpu: 1 is not a cpu of this 1-cpu guest/);
+    })).rejects.toThrow(/guests\[0\]\.workloads\[0\]\.cpu: expected a cpu of this 1-cpu guest/);
   });
 });
 

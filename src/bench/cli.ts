@@ -14,6 +14,16 @@ import { sweepScaling } from './sweep-scaling.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
+const WORKLOADS = ['w1', 'w2', 'w3'];
+
+/** --only w1,w3: each name a workload; an empty or unknown name is refused rather than running nothing (or all). */
+function onlyList(text: string): Set<string> {
+  const names = text.split(',').map((s) => s.trim().toLowerCase());
+  const bad = names.find((n) => !WORKLOADS.includes(n));
+  if (bad !== undefined) throw new UsageError(`--only: expected a comma-separated list of ${WORKLOADS.join(', ')}, got '${text}'${bad === '' ? '' : ` ('${bad}' is not a workload)`}`);
+  return new Set(names);
+}
+
 export async function benchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -39,7 +49,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   }
   const runs = values.quick ? 1 : 5;
   const ops = values.quick ? 1_000_000 : 10_000_000;
-  const only = values.only ? new Set(values.only.split(',')) : null;
+  const only = values.only !== undefined ? onlyList(values.only) : null;
   const want = (w: string) => !only || only.has(w);
   const out: Record<string, unknown> = { runs, ops };
   const log = (s: string) => { if (!values.json) console.log(s); };

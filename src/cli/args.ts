@@ -4,10 +4,28 @@ import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * `--seed -1`: parseArgs takes a value that starts with '-' for an option and refuses it as ambiguous; a number
+ * there is plainly the option's value, so it is joined (`--seed=-1`) and the option's own check says what is wrong.
+ */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parse<O extends Options>(command: string, args: string[], options: O, maxPositionals: number) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
     // One line; an unknown option's advice about '--' positionals does not apply here, so only its first sentence.
     let msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');

@@ -41,7 +41,7 @@ export async function delegateCommand(name: string, args: string[], io: Io, tabl
   }
   let result: unknown;
   try {
-    result = await (fn as (a: string[]) => Promise<unknown>)(args);
+    result = await (fn as (a: string[], io: Io) => Promise<unknown>)(args, io);
   } catch (e) {
     // A module's own usage errors (bad options) are bad input, not a simulator bug.
     if ((e as Error).name === 'UsageError') {

@@ -1,21 +1,24 @@
 // prsim import <dir-or-file>: read real-kernel data (a run folder of ../shared/real-kernel, or one of its files)
 // and print what it holds; --format buddyinfo prints a snapshot back as /proc/buddyinfo text, --format zones the
 // zone table as scenario JSON (to paste into a scenario's "zones").
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { formatBuddyinfo, parseBuddyinfo } from '../importers/buddyinfo.js';
 import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson } from '../importers/csv.js';
-import { readFtraceFileSync } from '../importers/ftrace.js';
+import { readFtraceFile } from '../importers/ftrace.js';
 import { decodeKpageflags } from '../importers/kpageflags.js';
 import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
 import { loadRun, type Run } from '../importers/run.js';
-import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
+import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
 import {
   buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,
 } from '../report/real-run.js';
 import { prettyJson } from '../report/json.js';
 import { guestFromProc } from '../importers/start-state.js';
 import { buddyinfoText } from '../core/procfs.js';
+import { resolveGuest } from '../core/config.js';
+import { SimError } from '../core/errors.js';
+import { MAX_CPUS } from '../core/types.js';
 import { choiceOption, parse } from './args.js';
 import type { Io } from './io.js';
 import { UsageError } from './usage-error.js';
@@ -39,9 +42,17 @@ options:
 const FORMATS = ['summary', 'buddyinfo', 'zones', 'state'] as const;
 type Format = (typeof FORMATS)[number];
 
-function zonesJson(info: Zoneinfo, ranges?: Array<[number, number]>): string {
+function zonesJson(info: Zoneinfo, file: string, ranges?: Array<[number, number]>): string {
   const zones = zoneSpecsFromZoneinfo(info, ranges && ranges.length ? { memoryRanges: ranges } : {});
-  return prettyJson({ cpus: cpusFromZoneinfo(info), zones }) + '\n';
+  const cpus = cpusFromZoneinfo(info);
+  // Printed zones are meant for a scenario: they must make a guest, or the problem is named here, not there.
+  try {
+    resolveGuest({ zones, cpus: Math.min(Math.max(cpus, 1), MAX_CPUS) });
+  } catch (e) {
+    if (e instanceof SimError) throw new SimError(e.code, `${file}: these zones make no guest: ${e.message}`, { file, ...e.details });
+    throw e;
+  }
+  return prettyJson({ cpus, zones }) + '\n';
 }
 
 /** Lines a reader skipped (empty samples, a cut last line): on stderr, so stdout stays the requested output. */
@@ -59,7 +70,7 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
     const t = tag ?? 'pre';
     const zi = run.proc[t]?.zoneinfo;
     if (!zi) throw new UsageError(`import: ${dir} has no ${t}.zoneinfo (snapshots: ${tags.join(', ') || 'none'})`);
-    return zonesJson(zi, run.memoryRanges);
+    return zonesJson(zi, dir, run.memoryRanges);
   }
   if (format === 'state') {
     const t = tag ?? 'pre';
@@ -82,19 +93,37 @@ function importRun(dir: string, format: Format, tag: string | undefined): string
   return formatBuddyinfo(rows);
 }
 
+/**
+ * The memory map of the guest a trace came from, from the files recorded next to it: dmesg's memory ranges, else
+ * the spans of a zoneinfo's populated zones. A page event outside it is refused; none found, none checked.
+ */
+function memoryMapNear(path: string): Array<[number, number]> | undefined {
+  const dir = dirname(path);
+  const dmesg = join(dir, 'dmesg.txt');
+  if (existsSync(dmesg)) {
+    const ranges = memoryRangesFromDmesg(readFileSync(dmesg, 'utf8'));
+    if (ranges.length) return ranges;
+  }
+  const zoneinfo = ['pre.zoneinfo', 'kpf_pre.zoneinfo', ...readdirSync(dir).filter((f) => f.endsWith('.zoneinfo')).sort()]
+    .map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!zoneinfo) return undefined;
+  return populatedZones(parseZoneinfo(readFileSync(zoneinfo, 'utf8'), zoneinfo))
+    .filter((z) => z.startPfn !== undefined).map((z) => [z.startPfn!, z.startPfn! + z.spanned]);
+}
+
 /** One file, recognised by its name. */
-function importFile(path: string, format: Format): string {
+async function importFile(path: string, format: Format): Promise<string> {
   const name = basename(path);
   const text = () => readFileSync(path, 'utf8');
   const warnings: string[] = [];
   try {
-    return importFileText(path, name, text, format, warnings);
+    return await importFileText(path, name, text, format, warnings);
   } finally {
     warn(warnings);
   }
 }
 
-function importFileText(path: string, name: string, text: () => string, format: Format, warnings: string[]): string {
+async function importFileText(path: string, name: string, text: () => string, format: Format, warnings: string[]): Promise<string> {
   const only = (what: Format) => {
     if (format !== 'summary' && format !== what) throw new UsageError(`import: --format ${format} does not apply to ${name}`);
   };
@@ -109,7 +138,7 @@ function importFileText(path: string, name: string, text: () => string, format: 
     if (format === 'zones') {
       // The holes are exact when the run's dmesg sits next to the file.
       const dmesg = resolve(path, '..', 'dmesg.txt');
-      return zonesJson(info, existsSync(dmesg) ? memoryRangesFromDmesg(readFileSync(dmesg, 'utf8')) : undefined);
+      return zonesJson(info, path, existsSync(dmesg) ? memoryRangesFromDmesg(readFileSync(dmesg, 'utf8')) : undefined);
     }
     return zoneinfoSummary(info);
   }
@@ -138,7 +167,9 @@ function importFileText(path: string, name: string, text: () => string, format: 
   if (/^kpageflags.*\.bin(\.gz)?$/.test(name)) return kpageflagsSummary(decodeKpageflags(readFileSync(path), { file: path })) + '\n';
   if (/^trace\.txt(\.gz)?$/.test(name)) {
     const counts = new Map<string, number>();
-    for (const ev of readFtraceFileSync(path)) {
+    const pfnRanges = memoryMapNear(path);
+    // Streamed: a trace may be larger than a string can hold.
+    for await (const ev of readFtraceFile(path, pfnRanges ? { pfnRanges } : {})) {
       const k = ev.event === 'other' ? ev.name : ev.event;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
@@ -158,6 +189,6 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
   const path = resolve(io.cwd, target);
   if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
-  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : importFile(path, format));
+  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : await importFile(path, format));
   return 0;
 }

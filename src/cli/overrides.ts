@@ -16,6 +16,9 @@ export function parsePolicies(text: string | undefined): string[] | undefined {
   for (const p of list) {
     if (!POLICY_SHORTHANDS.includes(p)) throw new UsageError(`--policies: unknown policy '${p}' (expected ${POLICY_SHORTHANDS.join(', ')})`);
   }
+  // The same policy twice would run the same guest twice and print two identical columns.
+  const twice = list.find((p, i) => list.indexOf(p) !== i);
+  if (twice !== undefined) throw new UsageError(`--policies: '${twice}' is given twice; name each policy once`);
   return list;
 }
 

@@ -42,8 +42,12 @@ const DMA32_END = 1 << 20; // 4 GiB
  * mapped from 4 GiB up; pfn 0 is reserved by firmware, so DMA starts at 1.
  */
 export function x86Zones(memBytes: number): ZoneSpec[] {
-  if (!Number.isFinite(memBytes) || memBytes < 32 * 1024 * 1024) {
-    throw new SimError('BAD_CONFIG', `guest memory ${memBytes} bytes is too small (at least 32 MiB)`, { memBytes });
+  if (typeof memBytes !== 'number' || !Number.isFinite(memBytes) || memBytes < 32 * 1024 * 1024) {
+    throw new SimError('BAD_CONFIG', `guest memory ${memBytes} bytes is too small (at least 32 MiB)`, { field: 'memBytes', value: memBytes });
+  }
+  // A guest has whole pages; a fraction of one would be dropped without a word.
+  if (!Number.isSafeInteger(memBytes) || memBytes % PAGE_SIZE !== 0) {
+    throw new SimError('BAD_CONFIG', `guest memory ${memBytes} bytes is not a whole number of 4 KiB pages`, { field: 'memBytes', value: memBytes });
   }
   const pages = Math.floor(memBytes / PAGE_SIZE);
   const lowPages = memBytes >= 2.75 * GiB ? (2 * GiB) / PAGE_SIZE : pages;
@@ -105,18 +109,48 @@ export function zoneBatchsize(managed: number): number {
   return Math.max(1, pow - 1);
 }
 
+const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+
+/** The numbers of one zone spec: each a safe integer of the right sign (the range rules follow in resolveGuest). */
+function checkZoneFields(z: ZoneSpec): void {
+  const bad = (field: string, value: unknown, want: string) => {
+    throw new SimError('BAD_CONFIG', `zone ${String(z.name)}: ${field} must be ${want}, got ${JSON.stringify(value) ?? String(value)}`, { zone: z.name, field, value });
+  };
+  if (z === null || typeof z !== 'object') throw new SimError('BAD_CONFIG', `a zone must be an object, got ${String(z)}`, { field: 'zones', value: z });
+  if (!isInt(z.startPfn)) bad('startPfn', z.startPfn, 'an integer >= 0');
+  if (!isInt(z.endPfn)) bad('endPfn', z.endPfn, 'an integer >= 0');
+  if (z.holes !== undefined && (!Array.isArray(z.holes) || !z.holes.every((h) => Array.isArray(h) && h.length === 2 && isInt(h[0]) && isInt(h[1])))) {
+    bad('holes', z.holes, 'an array of [startPfn, endPfn] integer pairs');
+  }
+  if (z.managed !== undefined && !isInt(z.managed)) bad('managed', z.managed, 'an integer >= 0');
+  if (z.watermarks !== undefined && (z.watermarks === null || typeof z.watermarks !== 'object' || ![z.watermarks.min, z.watermarks.low, z.watermarks.high].every((v) => isInt(v)))) {
+    bad('watermarks', z.watermarks, '{min, low, high} integers >= 0');
+  }
+  if (z.lowmemReserve !== undefined && (!Array.isArray(z.lowmemReserve) || !z.lowmemReserve.every((v) => isInt(v)))) {
+    bad('lowmemReserve', z.lowmemReserve, 'an array of integers >= 0');
+  }
+  if (z.pcpHigh !== undefined && !isInt(z.pcpHigh)) bad('pcpHigh', z.pcpHigh, 'an integer >= 0');
+  if (z.pcpBatch !== undefined && !isInt(z.pcpBatch, 1)) bad('pcpBatch', z.pcpBatch, 'an integer >= 1');
+}
+
 export function resolveGuest(spec: GuestSpec): GuestConfig {
+  if (spec === null || typeof spec !== 'object') throw new SimError('BAD_CONFIG', `a guest spec must be an object, got ${String(spec)}`, { value: spec });
   const profileName = spec.profile ?? 'linux-6.1';
   const profile = getProfile(profileName);
   const cpus = spec.cpus ?? 2;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
     throw new SimError('BAD_CONFIG', `cpus must be an integer in 1..${MAX_CPUS}, got ${cpus}`, { field: 'cpus', value: cpus });
   }
+  if (spec.zones !== undefined && !Array.isArray(spec.zones)) {
+    throw new SimError('BAD_CONFIG', 'zones must be an array of zones', { field: 'zones', value: spec.zones });
+  }
+  if (spec.zones && spec.zones.length > 4) throw new SimError('BAD_CONFIG', `a guest has at most 4 zones, got ${spec.zones.length}`, { field: 'zones' });
   let zoneSpecs: ZoneSpec[];
   if (spec.zones && spec.zones.length) zoneSpecs = spec.zones;
   else if (spec.memBytes !== undefined) zoneSpecs = x86Zones(spec.memBytes);
   else throw new SimError('BAD_CONFIG', 'a guest needs memBytes or zones', {});
 
+  zoneSpecs.forEach(checkZoneFields);
   const sorted = [...zoneSpecs].sort((a, b) => ZONE_NAMES.indexOf(a.name) - ZONE_NAMES.indexOf(b.name));
   const seen = new Set<string>();
   for (const z of sorted) {
@@ -183,6 +217,7 @@ export function resolveGuest(spec: GuestSpec): GuestConfig {
     };
   });
   const maxPfn = Math.max(...zones.map((z) => z.endPfn));
+  if (maxPfn > MAX_PFN) throw new SimError('TOO_LARGE', `zones end at pfn ${maxPfn}; the simulator's pfns are 32-bit (at most ${MAX_PFN})`, { maxPfn });
   return { profile: profileName, zones, maxPfn, cpus, pcp: spec.pcp ?? true };
 }
 
@@ -210,4 +245,51 @@ export function managedRanges(config: GuestConfig): Array<{ zone: number; start:
     for (const [a, b] of segs) if (b > a) out.push({ zone: i, start: a, end: b });
   });
   return out;
+}
+
+/** Largest pfn span a guest can have: pfns are u32 in wasm and 0xffffffff marks the end of a list. */
+const MAX_PFN = 2 ** 32 - 2;
+
+/**
+ * A resolved GuestConfig, checked before it reaches wasm (a config built by hand rather than by resolveGuest
+ * could put zones past maxPfn, where setup would write outside the page descriptors).
+ */
+export function checkGuestConfig(c: GuestConfig): void {
+  const bad = (message: string, details: Record<string, unknown> = {}) => {
+    throw new SimError('BAD_CONFIG', `guest config: ${message}`, details);
+  };
+  if (c === null || typeof c !== 'object') bad(`expected an object (resolveGuest makes one), got ${String(c)}`);
+  getProfile(c.profile);
+  if (!isInt(c.maxPfn, 1) || c.maxPfn > MAX_PFN) bad(`maxPfn must be an integer 1..${MAX_PFN}, got ${c.maxPfn}`, { maxPfn: c.maxPfn });
+  if (!isInt(c.cpus, 1) || c.cpus > MAX_CPUS) bad(`cpus must be an integer 1..${MAX_CPUS}, got ${c.cpus}`, { cpus: c.cpus });
+  if (!Array.isArray(c.zones) || c.zones.length < 1 || c.zones.length > 4) bad('zones must be an array of 1..4 zones', { zones: c.zones });
+  c.zones.forEach((z, i) => {
+    const where = `zone ${i} (${String(z?.name)})`;
+    if (z === null || typeof z !== 'object' || !ZONE_NAMES.includes(z.name)) bad(`${where}: unknown zone`, { zone: i });
+    if (!isInt(z.startPfn) || !isInt(z.endPfn) || z.startPfn >= z.endPfn || z.endPfn > c.maxPfn) {
+      bad(`${where}: [${z.startPfn}, ${z.endPfn}) is not a non-empty range inside [0, maxPfn ${c.maxPfn})`, { zone: i });
+    }
+    for (let j = 0; j < i; j++) {
+      const o = c.zones[j]!;
+      if (z.startPfn < o.endPfn && o.startPfn < z.endPfn) bad(`${where} overlaps zone ${j} (${o.name})`, { zone: i });
+      if (o.name === z.name) bad(`${where}: zone ${z.name} given twice`, { zone: i });
+    }
+    if (!Array.isArray(z.holes)) bad(`${where}: holes must be an array`, { zone: i });
+    let at = z.startPfn, holes = 0;
+    for (const h of z.holes) {
+      if (!Array.isArray(h) || !isInt(h[0]) || !isInt(h[1]) || h[0] < at || h[1] <= h[0] || h[1] > z.endPfn) {
+        bad(`${where}: holes must be ascending, disjoint ranges inside the zone`, { zone: i, hole: h });
+      }
+      holes += h[1] - h[0];
+      at = h[1];
+    }
+    if (z.present !== z.endPfn - z.startPfn - holes || z.present < 1) bad(`${where}: present ${z.present} differs from its span minus holes (${z.endPfn - z.startPfn - holes})`, { zone: i });
+    if (!isInt(z.managed) || z.managed > z.present) bad(`${where}: managed ${z.managed} must be 0..present (${z.present})`, { zone: i });
+    const w = z.watermarks;
+    if (!w || !isInt(w.min) || !isInt(w.low) || !isInt(w.high) || w.min > w.low || w.low > w.high || w.high > 2 ** 32 - 1) {
+      bad(`${where}: watermarks must be integers with min <= low <= high`, { zone: i });
+    }
+    if (!Array.isArray(z.lowmemReserve) || !z.lowmemReserve.every((v) => isInt(v) && v <= 2 ** 32 - 1)) bad(`${where}: lowmemReserve must be integers >= 0`, { zone: i });
+    if (!isInt(z.pcpHigh) || z.pcpHigh > 2 ** 31 - 1 || !isInt(z.pcpBatch, 1) || z.pcpBatch > 2 ** 31 - 1) bad(`${where}: pcpHigh must be an integer >= 0 and pcpBatch >= 1`, { zone: i });
+  });
 }

@@ -13,9 +13,10 @@ export type SimErrorCode =
   | 'NOT_FREE' // isolate of a pfn that is not a free head of that order
   | 'NOT_INFLIGHT' // putback of a block that is not isolated
   | 'BAD_CONFIG' // zones overlap, hold no pages, unknown profile...
-  | 'TOO_LARGE' // guest does not fit in wasm32 linear memory
+  | 'TOO_LARGE' // a guest, a run or a grid that does not fit in memory or time (the estimate and the limit are named)
   | 'BAD_STATE' // an operation not allowed in the current state (e.g. cycle step without begin)
   | 'PARSE' // malformed input file
+  | 'BAD_ARGUMENT' // an API argument of the wrong type, not a finite integer, or outside its range
   | 'DEVICE'; // device misbehaviour
 
 export class SimError extends Error {
@@ -35,6 +36,11 @@ export class InvariantError extends Error {
     super(message);
     this.name = 'InvariantError';
   }
+}
+
+/** An importer's text argument: a string, or a SimError saying what came instead. */
+export function checkText(fn: string, text: unknown): void {
+  if (typeof text !== 'string') throw new SimError('BAD_ARGUMENT', `${fn}: expected the file's text as a string, got ${text === null ? 'null' : typeof text}`, { field: 'text' });
 }
 
 /** Malformed input file: names the file, line and field. */

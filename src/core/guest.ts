@@ -1,9 +1,12 @@
-// The typed facade over one wasm instance: a guest's buddy allocator. Validation happens in wasm (one pass,
-// before any change); this file turns error codes into SimErrors that name the bad value.
+// The typed facade over one wasm instance: a guest's buddy allocator. The state checks (is this an allocated
+// head, a free block of that order...) happen in wasm, in one pass before any change; this file turns their error
+// codes into SimErrors that name the bad value. The argument checks happen here first: wasm parameters are u32,
+// so NaN would arrive as 0, -1 as 4294967295 and 1.5 as 1, and a range that ends past the guest would touch
+// memory that is not its own. Every public method therefore checks each number before it calls into wasm.
 import { CoreInstance, type WasmFlavour } from './wasm.js';
 import { InvariantError, SimError, type SimErrorCode } from './errors.js';
 import { getProfile, type Profile } from './profiles.js';
-import { managedRanges, resolveGuest, type GuestSpec } from './config.js';
+import { checkGuestConfig, managedRanges, resolveGuest, type GuestSpec } from './config.js';
 import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
   type GuestConfig, type GuestStartState, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
@@ -11,7 +14,10 @@ import {
 } from './types.js';
 
 const NIL = 0xffffffff;
-const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
+const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16, PG_HOLE = 32;
+const PG_KIND_MASK = PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP;
+/** setReportingOrder: 0..10, 11 (MAX_ORDER: no free ever reaches it, as the unset module parameter) or 255 (off). */
+const REPORTING_ORDER_OFF = 255;
 export const FREE_TO_TAIL = 1, FREE_SKIP_NOTIFY = 2, FREE_DIRECT = 4;
 export const OP_ALLOC = 1, OP_FREE = 2, OP_TOUCH = 3, OP_FREE_RANGE = 4;
 
@@ -77,6 +83,14 @@ export class WasmGuest implements Allocator {
   }
 
   constructor(config: GuestConfig, opts: WasmGuestOptions = {}) {
+    // A hand-built config reaches wasm directly: zones past maxPfn would be written outside the descriptors.
+    checkGuestConfig(config);
+    if (opts.hostShift !== undefined && opts.hostShift !== 0 && opts.hostShift !== 9) {
+      throw new SimError('BAD_ARGUMENT', `WasmGuest: hostShift must be 0 (4 KiB) or 9 (2 MiB), got ${opts.hostShift}`, { field: 'hostShift', value: opts.hostShift });
+    }
+    if (opts.flavour !== undefined && opts.flavour !== 'release' && opts.flavour !== 'debug') {
+      throw new SimError('BAD_ARGUMENT', `WasmGuest: flavour must be 'release' or 'debug', got ${String(opts.flavour)}`, { field: 'flavour', value: opts.flavour });
+    }
     this.config = config;
     this.profile = getProfile(config.profile);
     this.core = new CoreInstance(opts.flavour);
@@ -194,6 +208,10 @@ export class WasmGuest implements Allocator {
   alloc(order: number, mt: number, opts: AllocOptions = {}): number {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
+    this.checkOrder('alloc', order);
+    this.checkAllocMt('alloc', mt);
+    this.checkZone(highest, 'alloc: highestZone');
+    this.checkCpu('alloc', cpu);
     const r = opts.mayFail ? this.x.allocMayFail(order, mt, highest, cpu) : this.x.alloc(order, mt, highest, cpu);
     if (r === -14) return -1;
     if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
@@ -204,6 +222,8 @@ export class WasmGuest implements Allocator {
     const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0) | (opts.direct ? FREE_DIRECT : 0);
     const cpu = opts.cpu ?? 0;
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`free(pfn ${pfn})`, order);
+    this.checkCpu(`free(pfn ${pfn})`, cpu);
     const r = this.x.free(pfn, order, flags, cpu);
     if (r < 0) throw errorFor(r, `free(pfn ${pfn}, order ${order}, cpu ${cpu})`, { pfn, order, cpu });
     return { to: r & 256 ? 'pcp' : 'buddy', order: r & 255, pfn: this.core.global('lastPfn') };
@@ -212,6 +232,7 @@ export class WasmGuest implements Allocator {
   /** Lenient free (importers, trace replay): every allocated block inside the range, freed as one block. */
   freeRange(pfn: number, order: number, opts: FreeOptions = {}): FreeResult {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`freeRange(pfn ${pfn})`, order);
     const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0);
     const r = this.x.freeRange(pfn, order, flags);
     if (r < 0) throw errorFor(r, `freeRange(pfn ${pfn}, order ${order})`, { pfn, order });
@@ -221,6 +242,8 @@ export class WasmGuest implements Allocator {
   /** Put a free block on a list as given, no merging (importers rebuild recorded state in list order). */
   placeFreeBlock(pfn: number, order: number, mt: number, tail: boolean, reported: boolean): void {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`placeFreeBlock(pfn ${pfn})`, order);
+    this.checkMt(`placeFreeBlock(pfn ${pfn})`, mt);
     const r = this.x.placeFreeBlock(pfn, order, mt, tail ? 1 : 0, reported ? 1 : 0);
     if (r < 0) throw errorFor(r, `placeFreeBlock(pfn ${pfn}, order ${order}, mt ${mt})`, { pfn, order, mt });
   }
@@ -228,6 +251,8 @@ export class WasmGuest implements Allocator {
   /** Allocate a given free block (trace replay of a recorded allocation). */
   allocExact(pfn: number, order: number, mt: number): void {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`allocExact(pfn ${pfn})`, order);
+    this.checkAllocMt(`allocExact(pfn ${pfn})`, mt);
     const r = this.x.allocExact(pfn, order, mt);
     if (r < 0) throw errorFor(r, `allocExact(pfn ${pfn}, order ${order})`, { pfn, order, mt });
   }
@@ -239,6 +264,9 @@ export class WasmGuest implements Allocator {
    */
   reshapeAllocated(pfn: number, order: number, as: number, mt: number): void {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`reshapeAllocated(pfn ${pfn})`, order);
+    this.checkOrder(`reshapeAllocated(pfn ${pfn}): as`, as);
+    this.checkAllocMt(`reshapeAllocated(pfn ${pfn})`, mt);
     const r = this.x.reshapeAllocated(pfn, order, as, mt);
     if (r < 0) throw errorFor(r, `reshapeAllocated(pfn ${pfn}, order ${order}, as ${as})`, { pfn, order, as, mt });
   }
@@ -263,6 +291,7 @@ export class WasmGuest implements Allocator {
 
   isolate(pfn: number, order: number): boolean {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`isolate(pfn ${pfn})`, order);
     const r = this.x.isolate(pfn, order);
     if (r < 0) throw errorFor(r, `isolate(pfn ${pfn}, order ${order})`, { pfn, order });
     return r === 1;
@@ -270,6 +299,7 @@ export class WasmGuest implements Allocator {
 
   putback(pfn: number, order: number): FreeResult {
     this.checkU32(pfn, 'pfn');
+    this.checkOrder(`putback(pfn ${pfn})`, order);
     const r = this.x.putback(pfn, order);
     if (r < 0) throw errorFor(r, `putback(pfn ${pfn}, order ${order})`, { pfn, order });
     return { to: 'buddy', order: r, pfn: this.core.global('lastPfn') };
@@ -291,12 +321,14 @@ export class WasmGuest implements Allocator {
 
   moveFreePagesBlock(pfn: number, mt: number): number {
     this.checkU32(pfn, 'pfn');
+    this.checkMt(`moveFreePagesBlock(pfn ${pfn})`, mt);
     const r = this.x.moveFreePages(pfn, mt);
     if (r < 0) throw errorFor(r, `moveFreePagesBlock(pfn ${pfn}, mt ${mt})`, { pfn, mt });
     return r;
   }
 
   drainPcp(cpu?: number): void {
+    if (cpu !== undefined) this.checkCpu('drainPcp', cpu);
     const cpus = cpu === undefined ? [...Array(this.config.cpus).keys()] : [cpu];
     for (const c of cpus) {
       const r = this.x.drainPcp(c);
@@ -305,6 +337,9 @@ export class WasmGuest implements Allocator {
   }
 
   setReportingOrder(order: number): void {
+    if (!(Number.isInteger(order) && ((order >= 0 && order <= MAX_ORDER_INCLUSIVE + 1) || order === REPORTING_ORDER_OFF))) {
+      throw new SimError('BAD_ORDER', `setReportingOrder: order ${order} is neither 0..${MAX_ORDER_INCLUSIVE + 1} nor ${REPORTING_ORDER_OFF} (off)`, { order });
+    }
     this.x.setReportingOrderValue(order);
   }
 
@@ -316,13 +351,16 @@ export class WasmGuest implements Allocator {
 
   /** The guest touches pages: host pages fault in; returns host pages refaulted (discarded before). */
   touch(pfn: number, pages: number): number {
-    return this.x.hostTouch(pfn, pages) >>> 0;
+    this.checkRange('touch', pfn, pages);
+    return pages === 0 ? 0 : this.x.hostTouch(pfn, pages) >>> 0;
   }
   /** The host discards a reported range; returns pages no longer resident. */
   discard(pfn: number, pages: number): number {
-    return this.x.hostDiscard(pfn, pages) >>> 0;
+    this.checkRange('discard', pfn, pages);
+    return pages === 0 ? 0 : this.x.hostDiscard(pfn, pages) >>> 0;
   }
   hostResident(pfn: number): boolean {
+    this.checkPfn(pfn);
     return this.x.hostResident(pfn) !== 0;
   }
   hostRssPages(): number {
@@ -330,9 +368,14 @@ export class WasmGuest implements Allocator {
   }
   /** True when every page of [pfn, pfn + pages) lies in a free block right now. */
   rangeFree(pfn: number, pages: number): boolean {
+    this.checkRange('rangeFree', pfn, pages);
     return this.x.rangeFree(pfn, pages) !== 0;
   }
   hintNext(zone: number, order: number, mt: number, cursor: number): number {
+    this.checkZone(zone, 'hintNext');
+    this.checkOrder('hintNext', order);
+    this.checkMt('hintNext', mt);
+    if (cursor !== -1) this.checkPfn(cursor);
     return this.x.hintNext(zone, order, mt, cursor < 0 ? NIL : cursor) >>> 0;
   }
 
@@ -348,6 +391,9 @@ export class WasmGuest implements Allocator {
     this.x.reportBatchReset(capacity, budgetDivisor);
   }
   reportCycleBegin(zone: number, order: number, mt: number): boolean {
+    this.checkZone(zone, 'reportCycleBegin');
+    this.checkOrder('reportCycleBegin', order);
+    this.checkMt('reportCycleBegin', mt);
     return this.x.reportCycleBegin(zone, order, mt) !== 0;
   }
   reportCycleStep(): CycleResult {
@@ -387,8 +433,21 @@ export class WasmGuest implements Allocator {
   }
   /** Apply ops [0, n) written into opsView(); results land in each op's 4th word (Int32). Returns failures. */
   applyOps(n: number): number {
-    if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOps: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
+    this.intArg('applyOps', 'n', n, 0, this.L.opsCapacity);
+    // Every kind of op is validated in wasm except a touch, whose range wasm takes on trust: check those here.
+    const ops = this.opsView();
+    for (let i = 0; i < n; i++) {
+      if (ops[4 * i] !== OP_TOUCH) continue;
+      const pfn = ops[4 * i + 1]!, pages = ops[4 * i + 2]!;
+      if (pages === 0 || pfn >= this.config.maxPfn || pages > this.config.maxPfn - pfn) {
+        throw new SimError('PFN_OUT_OF_RANGE', `applyOps: op ${i} touches [${pfn}, ${pfn + pages}), not a non-empty range inside the guest (maxPfn ${this.config.maxPfn}); nothing was applied`, { index: i, pfn, pages });
+      }
+    }
     return this.x.applyOps(n) >>> 0;
+  }
+  /** Most entries a report batch (scatterlist) holds: reportBatchReset's capacity limit. */
+  get maxReportCapacity(): number {
+    return this.L.maxCapacity;
   }
   /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
   get bulkCapacity(): number {
@@ -399,20 +458,95 @@ export class WasmGuest implements Allocator {
    * pfns allocated (valid until the next call into the guest).
    */
   allocBulk(order: number, mt: number, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
-    if (n > this.bulkCapacity) throw new SimError('BAD_STATE', `allocBulk: ${n} > capacity ${this.bulkCapacity}`, { n });
+    this.checkOrder('allocBulk', order);
+    this.checkAllocMt('allocBulk', mt);
+    this.intArg('allocBulk', 'n', n, 0, this.bulkCapacity);
+    this.checkCpu('allocBulk', cpu);
+    this.checkZone(highestZone, 'allocBulk: highestZone');
     const got = this.x.allocBulk(order, mt, highestZone, cpu, n) >>> 0;
     return new Uint32Array(this.core.memory.buffer, this.L.opsStart, got);
   }
-  /** Free blocks of one order (pfns.length <= bulkCapacity); throws the named error of the first invalid one. */
-  freeBulk(pfns: Uint32Array, order: number, cpu = 0, opts: FreeOptions = {}): void {
-    if (pfns.length > this.bulkCapacity) throw new SimError('BAD_STATE', `freeBulk: ${pfns.length} > capacity ${this.bulkCapacity}`, {});
+  /**
+   * Free blocks of one order (pfns.length <= bulkCapacity), all or nothing: the whole batch is checked first
+   * (each an allocated head of that order, none twice), and the named error of the first invalid one is thrown
+   * before anything is freed.
+   */
+  freeBulk(pfns: ArrayLike<number>, order: number, cpu = 0, opts: FreeOptions = {}): void {
+    if (pfns === null || typeof pfns !== 'object' || typeof pfns.length !== 'number') {
+      throw new SimError('BAD_ARGUMENT', 'freeBulk: pfns must be a Uint32Array or an array of pfns', { field: 'pfns' });
+    }
+    this.intArg('freeBulk', 'pfns.length', pfns.length, 0, this.bulkCapacity);
+    this.checkOrder('freeBulk', order);
+    this.checkCpu('freeBulk', cpu);
+    this.checkFreeBatch(pfns, order, cpu);
     const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0) | (opts.direct ? FREE_DIRECT : 0);
     new Uint32Array(this.core.memory.buffer, this.L.opsStart, pfns.length).set(pfns);
     const done = this.x.freeBulk(pfns.length, order, flags, cpu) >>> 0;
     if (done < pfns.length) {
-      const pfn = pfns[done]!;
-      throw errorFor(this.core.globalSigned('bulkError'), `free(pfn ${pfn}, order ${order})`, { pfn, order, cpu, index: done });
+      // The batch was checked above, so the core refusing one is the simulator's fault, not the caller's.
+      throw new InvariantError(`freeBulk: the core refused pfns[${done}] = ${pfns[done]} (error ${this.core.globalSigned('bulkError')}) after the batch was checked`);
     }
+  }
+
+  /** A pfn's bit in the duplicate check of freeBulk: one bit a pfn, allocated on the first bulk free. */
+  private seen: Uint8Array | null = null;
+
+  private checkFreeBatch(pfns: ArrayLike<number>, order: number, cpu: number): void {
+    const n = pfns.length;
+    const u32 = this.core.u32;
+    const wordBase = (this.L.pagesStart >> 2) + 2;
+    const descWords = this.L.pageDescSize >> 2;
+    const maxPfn = this.config.maxPfn;
+    const mask = 2 ** order - 1;
+    // An allocated head of `order` has exactly these low 16 bits of its state word (flags, order).
+    const want = PG_ALLOCATED | (order << 8);
+    const typed = pfns instanceof Uint32Array;
+    // First pass: each pfn on its own, and whether the batch is strictly ascending or descending (a workload's
+    // frees nearly always are, and then no pfn can appear twice: the second pass is not needed).
+    let problem = 0;
+    let i = 0;
+    let up = true, down = true, prev = -1;
+    for (; i < n; i++) {
+      const pfn = pfns[i]!;
+      if (pfn >= maxPfn || (!typed && !(Number.isInteger(pfn) && pfn >= 0))) {
+        problem = -5;
+        break;
+      }
+      const w = u32[wordBase + pfn * descWords]! & 0xffff;
+      if ((w & ~PG_REPORTED) !== want || (pfn & mask) !== 0) {
+        problem = (pfn & mask) !== 0 ? -4 : (w & PG_HOLE) !== 0 ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : -2;
+        break;
+      }
+      if (i > 0) {
+        up &&= pfn > prev;
+        down &&= pfn < prev;
+      }
+      prev = pfn;
+    }
+    if (problem === 0 && !up && !down) {
+      // Second pass, for a batch in no order: a pfn named twice would be freed twice.
+      const seen = (this.seen ??= new Uint8Array((maxPfn >>> 3) + 1));
+      let k = 0;
+      for (; k < n; k++) {
+        const pfn = pfns[k]!;
+        const byte = pfn >>> 3, bit = 1 << (pfn & 7);
+        if ((seen[byte]! & bit) !== 0) break;
+        seen[byte]! |= bit;
+      }
+      for (let j = 0; j < k; j++) seen[pfns[j]! >>> 3] = 0;
+      if (k < n) {
+        i = k;
+        problem = 1;
+      }
+    }
+    if (problem === 0) return;
+    const pfn = pfns[i]!;
+    const what = `freeBulk: pfns[${i}] = ${pfn}`;
+    const details = { pfn, order, cpu, index: i };
+    if (problem === -5) throw new SimError('PFN_OUT_OF_RANGE', `${what} is outside the guest (maxPfn ${maxPfn})`, details);
+    if (problem === -4) throw new SimError('MISALIGNED', `${what} is not aligned to 2^${order}`, details);
+    if (problem === 1) throw new SimError('NOT_ALLOCATED', `${what} appears twice in the batch (a double free)`, details);
+    throw errorFor(problem, `${what} (order ${order})`, details);
   }
 
   /** Index of the first op of the last applyOps that notified page reporting, or -1. */
@@ -452,7 +586,9 @@ export class WasmGuest implements Allocator {
   }
 
   freeList(zone: number, order: number, mt: number): number[] {
-    this.checkZone(zone);
+    this.checkZone(zone, 'freeList');
+    this.checkOrder('freeList', order);
+    this.checkMt('freeList', mt);
     return this.walk(this.listAddr(zone, order, mt));
   }
 
@@ -533,6 +669,7 @@ export class WasmGuest implements Allocator {
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
   word(pfn: number): number {
+    this.checkPfn(pfn);
     return this.core.u32[(this.L.pagesStart >> 2) + pfn * (this.L.pageDescSize >> 2) + 2]!;
   }
 
@@ -608,6 +745,8 @@ export class WasmGuest implements Allocator {
 
   // --- W1 benchmark driver (runs inside wasm) ---
   w1Run(seed: number, ops: number): number[] {
+    this.intArg('w1Run', 'seed', seed, 0, 2 ** 32 - 1);
+    this.intArg('w1Run', 'ops', ops, 0, 2 ** 32 - 1);
     this.x.w1Run(seed, ops);
     const base = this.L.outStart >> 2;
     return Array.from(this.core.u32.subarray(base, base + 17));
@@ -631,12 +770,48 @@ export class WasmGuest implements Allocator {
       throw new SimError('BAD_CPU', `cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
     }
     if (!Number.isInteger(pindex) || pindex < 0 || pindex >= this.L.nrPcpLists) {
-      throw new SimError('BAD_STATE', `per-cpu list ${pindex} does not exist (0..${this.L.nrPcpLists - 1})`, { pindex });
+      throw new SimError('BAD_ORDER', `per-cpu list (pindex) ${pindex} is outside 0..${this.L.nrPcpLists - 1}`, { pindex });
     }
   }
-  private checkZone(zone: number): void {
+  private checkZone(zone: number, op = 'zone'): void {
     if (!Number.isInteger(zone) || zone < 0 || zone >= this.config.zones.length) {
-      throw new SimError('BAD_ZONE', `zone ${zone} does not exist (guest has ${this.config.zones.length})`, { zone });
+      throw new SimError('BAD_ZONE', `${op}: zone ${zone} does not exist (guest has ${this.config.zones.length})`, { zone });
+    }
+  }
+  private checkOrder(op: string, order: number): void {
+    if (!Number.isInteger(order) || order < 0 || order > MAX_ORDER_INCLUSIVE) {
+      throw new SimError('BAD_ORDER', `${op}: order ${order} is outside 0..${MAX_ORDER_INCLUSIVE}`, { order });
+    }
+  }
+  /** An allocation's migratetype: any but ISOLATE, which is a pageblock state, not a kind of request. */
+  private checkAllocMt(op: string, mt: number): void {
+    if (!Number.isInteger(mt) || mt < 0 || mt >= MigrateType.ISOLATE) {
+      throw new SimError('BAD_MIGRATETYPE', `${op}: migratetype ${mt} is not an allocation type (0..${MigrateType.ISOLATE - 1})`, { mt });
+    }
+  }
+  private checkMt(op: string, mt: number): void {
+    if (!Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_TYPES) {
+      throw new SimError('BAD_MIGRATETYPE', `${op}: migratetype ${mt} is outside 0..${MIGRATE_TYPES - 1}`, { mt });
+    }
+  }
+  private checkCpu(op: string, cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.config.cpus) {
+      throw new SimError('BAD_CPU', `${op}: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
+    }
+  }
+  /** [pfn, pfn + pages) inside the guest; an empty range is allowed anywhere up to maxPfn. */
+  private checkRange(op: string, pfn: number, pages: number): void {
+    const maxPfn = this.config.maxPfn;
+    if (!Number.isInteger(pages) || pages < 0) {
+      throw new SimError('BAD_ARGUMENT', `${op}(pfn ${pfn}, pages ${pages}): pages must be an integer >= 0`, { pfn, pages });
+    }
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn > maxPfn || pages > maxPfn - pfn || (pages > 0 && pfn === maxPfn)) {
+      throw new SimError('PFN_OUT_OF_RANGE', `${op}(pfn ${pfn}, pages ${pages}): the range is not inside the guest [0, ${maxPfn})`, { pfn, pages });
+    }
+  }
+  private intArg(op: string, field: string, v: number, min: number, max: number): void {
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new SimError('BAD_ARGUMENT', `${op}: ${field} must be an integer ${min}..${max}, got ${v}`, { field, value: v });
     }
   }
 }

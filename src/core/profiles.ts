@@ -1,5 +1,6 @@
 // The behaviour profiles are data: each knob selects a rule in the one engine.
 import type { ProfileName } from './types.js';
+import { SimError } from './errors.js';
 
 /** The reporting knobs a user can set; each exists only from the kernel that added it on. */
 export type ReportingKnob = 'order' | 'capacity' | 'delayMs';
@@ -85,8 +86,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 
 export function getProfile(name: string): Profile {
-  const p = (PROFILES as Record<string, Profile>)[name];
-  if (!p) throw new Error(`unknown profile '${name}' (expected one of ${PROFILE_NAMES.join(', ')})`);
+  const p = Object.hasOwn(PROFILES, name) ? (PROFILES as Record<string, Profile>)[name] : undefined;
+  if (!p) throw new SimError('BAD_CONFIG', `unknown profile '${String(name)}' (expected one of ${PROFILE_NAMES.join(', ')})`, { field: 'profile', value: name });
   return p;
 }
 

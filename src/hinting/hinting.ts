@@ -8,6 +8,7 @@
 // follows into memory the simulator does not model (a poisoned or reused pointer): that is counted as a hazard
 // and the list is left there.
 import type { Clock } from '../sim/clock.js';
+import { SimError } from '../core/errors.js';
 import { MIGRATE_TYPES, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import type { WasmGuest } from '../core/guest.js';
 
@@ -76,6 +77,17 @@ export class FreePageHinting {
     this.hostDelayMs = opts.hostDelayMs ?? 50;
     this.migrationMs = opts.migrationMs ?? 1000;
     this.hostPages = opts.hostPages ?? 1;
+    // Checked here: a zero interval would walk forever at one instant, NaN would break the clock's order.
+    const bad = (field: string, value: unknown, want: string) => {
+      throw new SimError('BAD_CONFIG', `hinting ${field} must be ${want}, got ${String(value)}`, { field, value });
+    };
+    if (opts.use !== 'discard' && opts.use !== 'migration') bad('use', opts.use, "'discard' or 'migration'");
+    if (!(Number.isInteger(this.minOrder) && this.minOrder >= 0 && this.minOrder <= MAX_ORDER_INCLUSIVE)) bad('minOrder', this.minOrder, `an integer 0..${MAX_ORDER_INCLUSIVE}`);
+    if (!(Number.isFinite(this.intervalMs) && this.intervalMs > 0)) bad('intervalMs', this.intervalMs, 'a finite number > 0');
+    for (const [field, v] of [['stepMs', opts.stepMs ?? 0], ['hostDelayMs', this.hostDelayMs], ['migrationMs', this.migrationMs]] as const) {
+      if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) bad(field, v, 'a finite number >= 0');
+    }
+    if (this.hostPages !== 1 && this.hostPages !== 512) bad('hostPages', this.hostPages, '1 or 512');
   }
 
   /** Start periodic walks (the first one interval from now). */

@@ -1,7 +1,21 @@
 // Reporting devices: the virtio-balloon guest driver in front of a QEMU host, and test devices.
 import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
 import { EIO, ENOSPC } from '../reporting/device.js';
+import { SimError } from '../core/errors.js';
 import type { QemuHost } from './qemu.js';
+
+/** prdev->order of a device: unspecified, or an order 0..10. */
+function checkOrder(who: string, order: number | undefined): void {
+  if (order !== undefined && !(Number.isInteger(order) && order >= 0 && order <= 10)) {
+    throw new SimError('BAD_CONFIG', `${who}: order must be an integer 0..10, got ${order}`, { field: 'order', value: order });
+  }
+}
+
+function checkInner(who: string, inner: unknown): void {
+  if (inner === null || typeof inner !== 'object' || typeof (inner as ReportingDevice).report !== 'function') {
+    throw new SimError('BAD_ARGUMENT', `${who}: the inner device must have a report(batch) method`, { field: 'inner' });
+  }
+}
 
 export interface VirtioBalloonOptions {
   /** Descriptors of the reporting virtqueue (QEMU: 32 entries a request; a full queue fails the report). */
@@ -27,6 +41,13 @@ export class VirtioBalloonDevice implements ReportingDevice {
     this.order = opts.order;
     this.capacity = opts.capacity;
     this.queueSize = opts.queueSize ?? 128;
+    checkOrder('VirtioBalloonDevice', this.order);
+    if (this.capacity !== undefined && !(Number.isInteger(this.capacity) && this.capacity >= 0)) {
+      throw new SimError('BAD_CONFIG', `VirtioBalloonDevice: capacity must be an integer >= 0, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
+    }
+    if (!(Number.isInteger(this.queueSize) && this.queueSize >= 1)) {
+      throw new SimError('BAD_CONFIG', `VirtioBalloonDevice: queueSize must be an integer >= 1, got ${this.queueSize}`, { field: 'queueSize', value: this.queueSize });
+    }
   }
 
   report(batch: ReportBatch): number {
@@ -48,7 +69,9 @@ export class VirtioBalloonDevice implements ReportingDevice {
 export class NullDevice implements ReportingDevice {
   calls = 0;
   /** `order`: prdev->order, default not specified. */
-  constructor(readonly order?: number) {}
+  constructor(readonly order?: number) {
+    checkOrder('NullDevice', order);
+  }
   report(): number {
     this.calls++;
     return 0;
@@ -59,7 +82,8 @@ export class NullDevice implements ReportingDevice {
 export class FailingDevice implements ReportingDevice {
   calls = 0;
   constructor(readonly every: number, readonly inner: ReportingDevice = new NullDevice()) {
-    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`FailingDevice: every must be an integer >= 1, got ${every}`);
+    if (!(Number.isInteger(every) && every >= 1)) throw new SimError('BAD_CONFIG', `FailingDevice: every must be an integer >= 1, got ${every}`, { field: 'every', value: every });
+    checkInner('FailingDevice', inner);
   }
   get order(): number | undefined { return this.inner.order; }
   get capacity(): number | undefined { return this.inner.capacity; }
@@ -75,7 +99,10 @@ export class FailingDevice implements ReportingDevice {
 
 /** Takes `ms` of simulated time per report (plus whatever the inner device takes). */
 export class SlowDevice implements ReportingDevice {
-  constructor(readonly ms: number, readonly inner: ReportingDevice = new NullDevice()) {}
+  constructor(readonly ms: number, readonly inner: ReportingDevice = new NullDevice()) {
+    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) throw new SimError('BAD_CONFIG', `SlowDevice: latency must be a finite number of ms >= 0, got ${ms}`, { field: 'latencyMs', value: ms });
+    checkInner('SlowDevice', inner);
+  }
   get order(): number | undefined { return this.inner.order; }
   get capacity(): number | undefined { return this.inner.capacity; }
   report(batch: ReportBatch): number | Promise<number> {

@@ -54,11 +54,22 @@ export class QemuHost {
       throw new SimError('BAD_CONFIG', `host backing must be '4k' or 'thp', got '${String(this.backing)}'`, { field: 'backing', value: this.backing });
     }
     this.inhibit = opts.inhibit ?? null;
+    if (this.inhibit !== null && !['vfio', 'postcopy', 'background-snapshot'].includes(this.inhibit)) {
+      throw new SimError('BAD_CONFIG', `host inhibit must be 'vfio', 'postcopy', 'background-snapshot' or null, got '${String(this.inhibit)}'`, { field: 'inhibit', value: this.inhibit });
+    }
     this.poisonValue = opts.poisonValue ?? 0;
-    this.overheadKib = opts.overheadKib ?? 0;
-    this.callLatencyMs = opts.callLatencyMs ?? 0.1;
-    this.latencyMsPerMiB = opts.latencyMsPerMiB ?? 0.02;
-    this.refaultNsPerPage = opts.refaultNsPerPage ?? 250;
+    if (!(Number.isInteger(this.poisonValue) && this.poisonValue >= 0 && this.poisonValue <= 255)) {
+      throw new SimError('BAD_CONFIG', `host poisonValue must be an integer 0..255, got ${this.poisonValue}`, { field: 'poisonValue', value: this.poisonValue });
+    }
+    // Costs become simulated times on the clock: each a finite number >= 0.
+    const cost = (field: string, v: number) => {
+      if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new SimError('BAD_CONFIG', `host ${field} must be a finite number >= 0, got ${v}`, { field, value: v });
+      return v;
+    };
+    this.overheadKib = cost('overheadKib', opts.overheadKib ?? 0);
+    this.callLatencyMs = cost('callLatencyMs', opts.callLatencyMs ?? 0.1);
+    this.latencyMsPerMiB = cost('latencyMsPerMiB', opts.latencyMsPerMiB ?? 0.02);
+    this.refaultNsPerPage = cost('refaultNsPerPage', opts.refaultNsPerPage ?? 250);
   }
 
   /** virtio_balloon_handle_report: discard each range of the batch, or skip it and say why. */

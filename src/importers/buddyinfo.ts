@@ -1,7 +1,8 @@
 // /proc/buddyinfo: nr_free per order for every populated zone. The formatter prints the kernel's exact text
 // (`Node %d, zone %8s ` then `%6lu ` per order, then a newline), so simulator output diffs cleanly against a
 // real guest's file.
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
+import { NR_ORDERS } from '../core/types.js';
 
 export interface BuddyinfoRow {
   node: number;
@@ -12,8 +13,12 @@ export interface BuddyinfoRow {
 
 const ROW = /^Node\s+(\d+),\s+zone\s+(\S+)\s+(.*)$/;
 
-/** Parse /proc/buddyinfo text. Every row must have the same number of orders. */
-export function parseBuddyinfo(text: string, file = 'buddyinfo'): BuddyinfoRow[] {
+/**
+ * Parse /proc/buddyinfo text: at least one row, each with exactly `orders` counts (11 on x86-64: orders 0..10,
+ * which is what the simulator models).
+ */
+export function parseBuddyinfo(text: string, file = 'buddyinfo', orders = NR_ORDERS): BuddyinfoRow[] {
+  checkText('parseBuddyinfo', text);
   const rows: BuddyinfoRow[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -29,11 +34,14 @@ export function parseBuddyinfo(text: string, file = 'buddyinfo'): BuddyinfoRow[]
       }
       return v;
     });
-    if (rows.length && counts.length !== rows[0]!.counts.length) {
-      throw new ParseError(file, i + 1, `zone ${m[2]} has ${counts.length} orders, the first row ${rows[0]!.counts.length}`, { field: 'orders', value: counts.length, zone: m[2] });
+    if (counts.length !== orders) {
+      throw new ParseError(file, i + 1, `zone ${m[2]} has ${counts.length} counts, expected ${orders} (orders 0..${orders - 1})`, { field: 'orders', value: counts.length, zone: m[2] });
     }
-    rows.push({ node: Number(m[1]), zone: m[2]!, counts });
+    const node = Number(m[1]);
+    if (!Number.isSafeInteger(node)) throw new ParseError(file, i + 1, `node '${m[1]}' is not a node number`, { field: 'node', value: m[1] });
+    rows.push({ node, zone: m[2]!, counts });
   }
+  if (!rows.length) throw new ParseError(file, 1, 'no rows: the file is empty (a /proc/buddyinfo has a row per populated zone)', { field: 'row', value: '' });
   return rows;
 }
 

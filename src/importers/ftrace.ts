@@ -6,8 +6,21 @@
 // Line layout (6.1, default options): `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: ARGS`, e.g.
 //   `  wl-130  [001] d..3.  22.305619: mm_page_pcpu_drain: page=(____ptrval____) pfn=0x17aed order=0 migratetype=1`
 // pfn is hex with 0x in 6.1 (older kernels print decimal; both are read). Lines starting with '#' are comments.
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
+import { MIGRATE_TYPES } from '../core/types.js';
 import { gunzipIfNeeded, isGzip } from './kpageflags.js';
+
+export interface FtraceOptions {
+  /**
+   * Half-open pfn ranges of the traced guest's memory (dmesg's memory ranges, or its zones' spans): a page event
+   * whose pfn lies outside every range is refused with its line. Without them only pfns beyond any x86-64
+   * machine (2^40 pfns: 52-bit physical addresses) are refused.
+   */
+  pfnRanges?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** One past the highest pfn of 52-bit physical addresses (x86-64 MAX_PHYSMEM_BITS) with 4 KiB pages. */
+const PFN_LIMIT = 2 ** 40;
 
 export interface EventBase {
   /** Seconds on the trace clock (trace_clock=mono in the real runs, the clock of the `@` records). */
@@ -91,7 +104,7 @@ const STRUCT_PAGE_SIZE = 64n;
  * a kmem trace has hundreds of thousands of lines and only a few keys of each are read.
  */
 class Fields {
-  constructor(readonly file: string, readonly line: number, readonly event: string, readonly args: string) {}
+  constructor(readonly file: string, readonly line: number, readonly event: string, readonly args: string, readonly opts?: FtraceOptions) {}
   has(key: string): boolean {
     return this.find(key) >= 0;
   }
@@ -128,6 +141,27 @@ class Fields {
     const n = this.int(key);
     if (n !== 0 && n !== 1) throw new ParseError(this.file, this.line, `${this.event}: ${key}='${n}' is not 0 or 1`, { field: key, value: n, event: this.event });
     return n === 1;
+  }
+  /** A page's pfn: inside the recorded memory map (pfn 0 is a failed allocation in 6.1, always allowed). */
+  pfn(key = 'pfn'): number {
+    const n = this.int(key);
+    if (n < 0 || n >= PFN_LIMIT) {
+      throw new ParseError(this.file, this.line, `${this.event}: ${key}=0x${n.toString(16)} is beyond any x86-64 memory (2^40 pfns)`, { field: key, value: n, event: this.event });
+    }
+    const ranges = this.opts?.pfnRanges;
+    if (ranges && n !== 0 && !ranges.some(([a, b]) => n >= a && n < b)) {
+      const map = ranges.map(([a, b]) => `0x${a.toString(16)}-0x${(b - 1).toString(16)}`).join(', ');
+      throw new ParseError(this.file, this.line, `${this.event}: ${key}=0x${n.toString(16)} is outside the guest's memory (${map})`, { field: key, value: n, event: this.event });
+    }
+    return n;
+  }
+  /** A migratetype number: 0..5 (Unmovable, Movable, Reclaimable, HighAtomic, CMA or Isolate). */
+  mt(key: string): number {
+    const n = this.int(key);
+    if (n < 0 || n >= MIGRATE_TYPES) {
+      throw new ParseError(this.file, this.line, `${this.event}: ${key}=${n} is not a migratetype (0..${MIGRATE_TYPES - 1})`, { field: key, value: n, event: this.event });
+    }
+    return n;
   }
   order(key: string): number {
     const n = this.int(key);
@@ -166,7 +200,8 @@ function reportEntries(f: Fields, n: number, vb: bigint): ReportEntry[] {
 /**
  * One line → an event, or null for a comment or blank line. Throws ParseError naming file, line, field and value.
  */
-export function parseFtraceLine(text: string, file = 'trace.txt', line = 0): FtraceEvent | null {
+export function parseFtraceLine(text: string, file = 'trace.txt', line = 0, opts?: FtraceOptions): FtraceEvent | null {
+  checkText('parseFtraceLine', text);
   const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (raw.length === 0 || raw.charCodeAt(0) === 35 /* '#' */) return null;
   const m = LINE.exec(raw);
@@ -182,36 +217,36 @@ export function parseFtraceLine(text: string, file = 'trace.txt', line = 0): Ftr
   // Object literals written out in full (no spread of a base object): this runs once per trace line.
   switch (name) {
     case 'mm_page_alloc': {
-      const f = new Fields(file, line, name, args);
+      const f = new Fields(file, line, name, args, opts);
       return {
         event: name, ts, cpu, task, pid, flags, line,
-        pfn: f.int('pfn'), order: f.order('order'), migratetype: f.int('migratetype'), gfpFlags: f.str('gfp_flags'),
+        pfn: f.pfn(), order: f.order('order'), migratetype: f.mt('migratetype'), gfpFlags: f.str('gfp_flags'),
       };
     }
     case 'mm_page_free':
     case 'mm_page_free_batched': {
-      const f = new Fields(file, line, name, args);
-      return { event: name, ts, cpu, task, pid, flags, line, pfn: f.int('pfn'), order: f.order('order') };
+      const f = new Fields(file, line, name, args, opts);
+      return { event: name, ts, cpu, task, pid, flags, line, pfn: f.pfn(), order: f.order('order') };
     }
     case 'mm_page_alloc_zone_locked': {
-      const f = new Fields(file, line, name, args);
+      const f = new Fields(file, line, name, args, opts);
       const ev: PageAllocZoneLockedEvent = {
-        event: name, ts, cpu, task, pid, flags, line, pfn: f.int('pfn'), order: f.order('order'), migratetype: f.int('migratetype'),
+        event: name, ts, cpu, task, pid, flags, line, pfn: f.pfn(), order: f.order('order'), migratetype: f.mt('migratetype'),
       };
       if (f.has('percpu_refill')) ev.percpuRefill = f.flag('percpu_refill');
       return ev;
     }
     case 'mm_page_pcpu_drain': {
-      const f = new Fields(file, line, name, args);
-      return { event: name, ts, cpu, task, pid, flags, line, pfn: f.int('pfn'), order: f.order('order'), migratetype: f.int('migratetype') };
+      const f = new Fields(file, line, name, args, opts);
+      return { event: name, ts, cpu, task, pid, flags, line, pfn: f.pfn(), order: f.order('order'), migratetype: f.mt('migratetype') };
     }
     case 'mm_page_alloc_extfrag': {
-      const f = new Fields(file, line, name, args);
+      const f = new Fields(file, line, name, args, opts);
       return {
         event: name, ts, cpu, task, pid, flags, line,
-        pfn: f.int('pfn'), order: f.order('alloc_order'), migratetype: f.int('alloc_migratetype'),
+        pfn: f.pfn(), order: f.order('alloc_order'), migratetype: f.mt('alloc_migratetype'),
         fallbackOrder: f.order('fallback_order'), pageblockOrder: f.order('pageblock_order'),
-        fallbackMigratetype: f.int('fallback_migratetype'), fragmenting: f.flag('fragmenting'),
+        fallbackMigratetype: f.mt('fallback_migratetype'), fragmenting: f.flag('fragmenting'),
         changeOwnership: f.flag('change_ownership'),
       };
     }
@@ -242,11 +277,11 @@ export function parseFtraceLine(text: string, file = 'trace.txt', line = 0): Ftr
 }
 
 /** Events of an iterable of lines (line numbers count from 1, comments included). */
-export function* parseFtraceLines(lines: Iterable<string>, file = 'trace.txt'): Generator<FtraceEvent> {
+export function* parseFtraceLines(lines: Iterable<string>, file = 'trace.txt', opts?: FtraceOptions): Generator<FtraceEvent> {
   let n = 0;
   for (const l of lines) {
     n++;
-    const ev = parseFtraceLine(l, file, n);
+    const ev = parseFtraceLine(l, file, n, opts);
     if (ev) yield ev;
   }
 }
@@ -263,8 +298,9 @@ export function* textLines(text: string): Generator<string> {
 }
 
 /** Events of a whole trace held in a string. */
-export function parseFtraceText(text: string, file = 'trace.txt'): Generator<FtraceEvent> {
-  return parseFtraceLines(textLines(text), file);
+export function parseFtraceText(text: string, file = 'trace.txt', opts?: FtraceOptions): Generator<FtraceEvent> {
+  checkText('parseFtraceText', text);
+  return parseFtraceLines(textLines(text), file, opts);
 }
 
 /** Lines of a byte or text stream (Node stream, or a web ReadableStream, e.g. through DecompressionStream). */
@@ -286,11 +322,11 @@ export async function* streamLines(chunks: AsyncIterable<Uint8Array | string>): 
 }
 
 /** Events of a byte or text stream, streaming. */
-export async function* parseFtraceStream(chunks: AsyncIterable<Uint8Array | string>, file = 'trace.txt'): AsyncGenerator<FtraceEvent> {
+export async function* parseFtraceStream(chunks: AsyncIterable<Uint8Array | string>, file = 'trace.txt', opts?: FtraceOptions): AsyncGenerator<FtraceEvent> {
   let n = 0;
   for await (const l of streamLines(chunks)) {
     n++;
-    const ev = parseFtraceLine(l, file, n);
+    const ev = parseFtraceLine(l, file, n, opts);
     if (ev) yield ev;
   }
 }
@@ -304,7 +340,7 @@ function nodeBuiltin<T>(id: string): T {
 }
 
 /** Stream the events of a trace file (Node); gzip'd when the name ends in .gz or the data starts with the magic. */
-export async function* readFtraceFile(path: string): AsyncGenerator<FtraceEvent> {
+export async function* readFtraceFile(path: string, opts?: FtraceOptions): AsyncGenerator<FtraceEvent> {
   const fs = nodeBuiltin<typeof import('node:fs')>('node:fs');
   const zlib = nodeBuiltin<typeof import('node:zlib')>('node:zlib');
   const head = new Uint8Array(2);
@@ -317,7 +353,14 @@ export async function* readFtraceFile(path: string): AsyncGenerator<FtraceEvent>
   const source = fs.createReadStream(path);
   const stream = path.endsWith('.gz') || isGzip(head) ? source.pipe(zlib.createGunzip()) : source;
   try {
-    yield* parseFtraceStream(stream, path);
+    yield* parseFtraceStream(stream, path, opts);
+  } catch (e) {
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR: corrupt or cut-short data) are the file's fault, named as such.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw new ParseError(path, 0, `gzip data is corrupt: ${(e as Error).message}`, { field: 'encoding', value: 'gzip' });
+    }
+    throw e;
   } finally {
     // pipe() does not close the file when the consumer stops early (break, or a ParseError).
     source.destroy();
@@ -325,8 +368,8 @@ export async function* readFtraceFile(path: string): AsyncGenerator<FtraceEvent>
 }
 
 /** The events of a trace file (Node), read and decompressed in one go; iterating is the only lazy part. */
-export function readFtraceFileSync(path: string): Generator<FtraceEvent> {
+export function readFtraceFileSync(path: string, opts?: FtraceOptions): Generator<FtraceEvent> {
   const fs = nodeBuiltin<typeof import('node:fs')>('node:fs');
   const bytes = gunzipIfNeeded(fs.readFileSync(path), path);
-  return parseFtraceText(new TextDecoder().decode(bytes), path);
+  return parseFtraceText(new TextDecoder().decode(bytes), path, opts);
 }

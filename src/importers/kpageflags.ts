@@ -6,7 +6,7 @@
 // splitting every run greedily into maximal aligned blocks (never across a zone boundary, at most order 10)
 // recovers the blocks. Reported is PG_reported, which aliases PG_uptodate: KPF_UPTODATE on the head.
 // Pages on per-cpu lists are not Buddy and so are invisible here.
-import { ParseError } from '../core/errors.js';
+import { ParseError, SimError } from '../core/errors.js';
 import { MAX_ORDER_INCLUSIVE, NR_ORDERS } from '../core/types.js';
 
 export const KPF_UPTODATE = 3;
@@ -39,6 +39,8 @@ export interface DecodeOptions {
   file?: string;
 }
 
+const MAX_GUNZIP_BYTES = 2 ** 31;
+
 /** True when the bytes start with the gzip magic (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
@@ -55,8 +57,11 @@ export function gunzipIfNeeded(bytes: Uint8Array, file = 'kpageflags'): Uint8Arr
   const zlib = proc?.getBuiltinModule?.('node:zlib') as typeof import('node:zlib') | undefined;
   if (!zlib) throw new ParseError(file, 0, 'gzip input needs node:zlib; decompress it first (DecompressionStream) and pass the raw bytes', { field: 'encoding', value: 'gzip' });
   try {
-    return zlib.gunzipSync(bytes);
+    // A dump of the largest guest the simulator holds is 8 bytes x 2^28 pfns; more is a gzip bomb, not a dump.
+    return zlib.gunzipSync(bytes, { maxOutputLength: MAX_GUNZIP_BYTES });
   } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new ParseError(file, 0, `gzip data expands to more than ${MAX_GUNZIP_BYTES / 2 ** 30} GiB`, { field: 'encoding', value: 'gzip' });
     throw new ParseError(file, 0, `gzip data is corrupt: ${(e as Error).message}`, { field: 'encoding', value: 'gzip' });
   }
 }
@@ -93,7 +98,9 @@ export function splitFreeRun(
 /** Decode a raw or gzip'd kpageflags dump into free blocks, ascending by pfn. */
 export function decodeKpageflags(input: Uint8Array, opts: DecodeOptions = {}): KpageflagsBlocks {
   const file = opts.file ?? 'kpageflags';
+  if (!(input instanceof Uint8Array)) throw new SimError('BAD_ARGUMENT', 'decodeKpageflags: expected the dump as a Uint8Array', { field: 'input' });
   const bytes = gunzipIfNeeded(input, file);
+  if (bytes.length === 0) throw new ParseError(file, 0, 'empty: a kpageflags dump has 8 bytes for every pfn from 0', { field: 'length', value: 0 });
   if (bytes.length % BYTES_PER_PFN !== 0) {
     throw new ParseError(file, 0, `length ${bytes.length} is not a multiple of ${BYTES_PER_PFN} bytes`, { field: 'length', value: bytes.length });
   }

@@ -2,7 +2,7 @@
 // The formatter reproduces the kernel's text byte for byte (6.1 mm/vmstat.c layout: `%-43s ` header,
 // `Node %4d, zone %8s, type %12s ` then `%6lu ` per order; blocks table `\n%-23s` header, `%12s ` per type,
 // rows `Node %d, zone %8s ` then `%12lu `).
-import { ParseError } from '../core/errors.js';
+import { ParseError, checkText } from '../core/errors.js';
 import { MIGRATE_NAMES } from '../core/types.js';
 
 export interface PagetypeFreeRow {
@@ -54,13 +54,14 @@ function counts(file: string, line: number, text: string, what: string, allowCap
   return text.trim().split(/\s+/).map((f, i) => {
     const capped = allowCap && f.startsWith('>');
     const digits = capped ? f.slice(1) : f;
-    if (!/^\d+$/.test(digits)) throw new ParseError(file, line, `${what} column ${i}: '${f}' is not a count`, { field: `${what}[${i}]`, value: f });
+    if (!/^\d+$/.test(digits) || !Number.isSafeInteger(Number(digits))) throw new ParseError(file, line, `${what} column ${i}: '${f}' is not a count`, { field: `${what}[${i}]`, value: f });
     return Number(digits);
   });
 }
 
 /** Parse /proc/pagetypeinfo text. A trailing "Number of mixed blocks" section (page_owner builds) is skipped. */
 export function parsePagetypeinfo(text: string, file = 'pagetypeinfo'): Pagetypeinfo {
+  checkText('parsePagetypeinfo', text);
   const info: Pagetypeinfo = { pageblockOrder: NaN, pagesPerBlock: NaN, orders: 0, free: [], blockTypes: [], blocks: [] };
   let section: 'head' | 'free' | 'blocks' | 'skip' = 'head';
   const lines = text.split('\n');
@@ -104,6 +105,10 @@ export function parsePagetypeinfo(text: string, file = 'pagetypeinfo'): Pagetype
   }
   if (Number.isNaN(info.pageblockOrder)) throw new ParseError(file, 1, "no 'Page block order:' line", { field: 'Page block order' });
   if (Number.isNaN(info.pagesPerBlock)) throw new ParseError(file, 1, "no 'Pages per block:' line", { field: 'Pages per block' });
+  if (info.pageblockOrder > 30 || info.pagesPerBlock !== 2 ** info.pageblockOrder) {
+    throw new ParseError(file, 1, `Pages per block ${info.pagesPerBlock} is not 2^(Page block order ${info.pageblockOrder})`, { field: 'Pages per block', value: info.pagesPerBlock });
+  }
+  if (info.orders === 0) throw new ParseError(file, 1, `no '${FREE_HEADER}' table`, { field: 'free' });
   return info;
 }
 

@@ -3,7 +3,7 @@
 // Node only: it reads the file system.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParseError } from '../core/errors.js';
+import { ParseError, SimError } from '../core/errors.js';
 import { type BuddyinfoRow, parseBuddyinfo } from './buddyinfo.js';
 import {
   type PassRow, type RamRow, type ReportRow, type RssRow, type RunSummary,
@@ -140,6 +140,7 @@ function readSnapshot(t: string, path: string, parse: (t: string) => void, warni
     warnings.push(`${path}: left out (${e.message})`);
   }
 }
+const RUN_FILES = /^(serial\.log|summary\.json|meta\.json|rss\.csv|ram\.csv|reports\.csv|passes\.csv|kpageflags\.\w+\.blocks\.csv)$/;
 
 const PROC_KINDS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'vmstat', 'meminfo'] as const;
 
@@ -153,6 +154,10 @@ export function loadRun(dir: string): Run {
   const guestDir = at('guest');
   const guestFiles = existsSync(guestDir) ? readdirSync(guestDir) : [];
   const rootFiles = readdirSync(dir);
+  // A folder with none of a run's files (empty, or the wrong folder) is not a run with everything missing.
+  if (!guestFiles.length && !rootFiles.some((f) => RUN_FILES.test(f))) {
+    throw new SimError('PARSE', `${dir}: not a run folder: it holds none of guest/, serial.log, summary.json, meta.json, rss.csv, ram.csv, reports.csv, passes.csv, kpageflags.*.blocks.csv`, { file: dir, field: 'folder' });
+  }
 
   const proc: Record<string, ProcSnapshot> = {};
   for (const f of guestFiles) {
@@ -191,11 +196,17 @@ export function loadRun(dir: string): Run {
 
   const traceName = ['trace.txt', 'trace.txt.gz'].find((n) => guestFiles.includes(n));
   const trace = traceName
-    ? { path: join(guestDir, traceName), events: () => readFtraceFileSync(join(guestDir, traceName)), stream: () => readFtraceFile(join(guestDir, traceName)) }
+    ? {
+      path: join(guestDir, traceName),
+      // A pfn outside the guest's memory map is refused with the trace's file and line.
+      events: () => readFtraceFileSync(join(guestDir, traceName), traceOpts()),
+      stream: () => readFtraceFile(join(guestDir, traceName), traceOpts()),
+    }
     : undefined;
 
   const dmesg = at('guest', 'dmesg.txt');
   const ranges = existsSync(dmesg) ? memoryRangesFromDmesg(text(dmesg)) : [];
+  const traceOpts = () => (ranges.length ? { pfnRanges: ranges } : zoneBounds.length ? { pfnRanges: zoneBounds } : {});
   const serialPath = at('serial.log');
   const serial = lazy(() => (existsSync(serialPath) ? parseSerial(text(serialPath), serialPath, warnings) : []));
 

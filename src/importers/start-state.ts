@@ -63,6 +63,9 @@ export interface StartStateInput {
 
 /** The guest configuration a snapshot describes (zones, watermarks, per-cpu high and batch, cpus). */
 export function configFromProc(input: Pick<StartStateInput, 'zoneinfo' | 'memoryRanges' | 'profile' | 'pcp' | 'cpus'>): GuestConfig {
+  if (!input || typeof input !== 'object' || !input.zoneinfo || !Array.isArray(input.zoneinfo.zones)) {
+    throw new SimError('BAD_ARGUMENT', 'a start state needs {zoneinfo} (parseZoneinfo\'s result) and kpageflags or buddyinfo', { field: 'zoneinfo' });
+  }
   const zones = zoneSpecsFromZoneinfo(input.zoneinfo, input.memoryRanges ? { memoryRanges: input.memoryRanges } : {});
   return resolveGuest({ profile: input.profile ?? 'linux-6.1', zones, cpus: input.cpus ?? (cpusFromZoneinfo(input.zoneinfo) || 1), pcp: input.pcp ?? true });
 }
@@ -97,6 +100,12 @@ export function startStateFromProc(input: StartStateInput, cfg: GuestConfig = co
   cfg.zones.forEach((z, zi) => {
     const row = input.buddyinfo!.find((r) => r.zone === z.name);
     if (!row) throw new SimError('BAD_CONFIG', `buddyinfo has no zone ${z.name}`, { zone: z.name });
+    // Counts no zone of this size could hold are refused before anything is laid out (a count of 2^53 would
+    // never finish).
+    const pages = row.counts.reduce((a, n, o) => a + n * 2 ** o, 0);
+    if (row.counts.length > NR_ORDERS || pages > z.managed) {
+      throw new SimError('BAD_CONFIG', `zone ${z.name}: buddyinfo counts ${row.counts.join(' ')} add up to ${pages} free pages; the zone manages ${z.managed}`, { zone: z.name, field: 'counts', value: pages });
+    }
     const byMt = input.pagetypeinfo ? pagetypeCounts(input.pagetypeinfo, z.name) : null;
     const zoneFree = pagesOf(row.counts);
     const gatePassed = input.reportedFromOrder !== undefined
@@ -230,15 +239,17 @@ class Layout {
     small.sort((a, b) => a.mt - b.mt || b.order - a.order);
     // Pageblocks with no free block in them (holes and pages outside the zone allowed: the eaten low end).
     let pb = Math.floor(z.startPfn / PAGEBLOCK) * PAGEBLOCK - PAGEBLOCK;
+    let placedHere = 0, orderNow = -1;
     const nextPageblock = (): number => {
       for (pb += PAGEBLOCK; pb < z.endPfn; pb += PAGEBLOCK) {
         const lo = Math.max(pb, z.startPfn) - z.startPfn, hi = Math.min(pb + PAGEBLOCK, z.endPfn) - z.startPfn;
         if (!this.used[zi]!.subarray(lo, hi).some((u) => u)) return pb;
       }
-      throw new SimError('BAD_CONFIG', `zone ${z.name}: the free blocks below order ${PAGEBLOCK_ORDER} do not fit`, { zone: z.name });
+      throw new SimError('BAD_CONFIG', `zone ${z.name}: ${left[orderNow]} order-${orderNow} blocks do not fit (placed ${placedHere})`, { zone: z.name, order: orderNow, count: left[orderNow] });
     };
     let top = -1, lastOrder = PAGEBLOCK_ORDER, lastMt = -1;
     for (const b of small) {
+      if (b.order !== orderNow) [orderNow, placedHere] = [b.order, 0];
       const size = 1 << b.order;
       let p = top - size;
       if (top < 0 || b.order >= lastOrder || b.mt !== lastMt || !this.fits(zi, p, size)) {
@@ -251,6 +262,7 @@ class Layout {
       this.take(zi, p, size);
       out.push({ pfn: p, order: b.order, mt: b.mt, reported: reportedFromOrder !== undefined && b.order >= reportedFromOrder });
       this.eaten.at(-1)!.end = p;
+      placedHere++;
       top = p;
       lastOrder = b.order;
       lastMt = b.mt;

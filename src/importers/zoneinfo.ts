@@ -1,7 +1,7 @@
 // /proc/zoneinfo → per-zone counters, and from there the ZoneSpec[] that resolveGuest takes, so a simulated
 // guest can start with the real guest's zone layout, watermarks, lowmem_reserve and per-cpu high/batch.
 import type { ZoneSpec } from '../core/config.js';
-import { ParseError, SimError } from '../core/errors.js';
+import { ParseError, SimError, checkText } from '../core/errors.js';
 import { ZONE_NAMES, type ZoneName } from '../core/types.js';
 
 export interface ZoneinfoPcp {
@@ -62,6 +62,7 @@ function toInt(file: string, line: number, field: string, text: string): number 
 
 /** Parse the text of /proc/zoneinfo. Throws ParseError (file, line, field, value) on anything malformed. */
 export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
+  checkText('parseZoneinfo', text);
   const zones: ZoneinfoZone[] = [];
   const nodeStats = new Map<number, Record<string, number>>();
   let zone: (Partial<ZoneinfoZone> & { stats: Record<string, number>; pcp: ZoneinfoPcp[] }) | undefined;
@@ -139,6 +140,8 @@ export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
     }
   }
   finish();
+  if (!zones.length) throw new ParseError(file, 1, "no zones: expected 'Node N, zone NAME' blocks (the file is empty)", { field: 'header', value: '' });
+  checkZoneCounts(file, zones);
   for (const z of zones) {
     for (const p of z.pcp) {
       for (const f of ['count', 'high', 'batch'] as const) {
@@ -147,6 +150,37 @@ export function parseZoneinfo(text: string, file = 'zoneinfo'): Zoneinfo {
     }
   }
   return { zones, nodeStats };
+}
+
+/**
+ * What every real zoneinfo satisfies, checked so an impossible file is refused at its line rather than becoming
+ * an impossible guest: managed <= present <= spanned, free <= managed, min <= low <= high, and the spans of
+ * populated zones of a node do not overlap.
+ */
+function checkZoneCounts(file: string, zones: ZoneinfoZone[]): void {
+  const fail = (z: ZoneinfoZone, field: string, value: number, message: string): never => {
+    throw new ParseError(file, z.line, `zone ${z.name}: ${message}`, { field, value, zone: z.name });
+  };
+  for (const z of zones) {
+    for (const f of ['spanned', 'present', 'managed', 'free', 'min', 'low', 'high'] as const) {
+      if (z[f] < 0) fail(z, f, z[f], `${f} ${z[f]} is negative`);
+    }
+    if (z.present > z.spanned) fail(z, 'present', z.present, `present ${z.present} is more than spanned ${z.spanned}`);
+    if (z.managed > z.present) fail(z, 'managed', z.managed, `managed ${z.managed} is more than present ${z.present}`);
+    if (z.free > z.managed) fail(z, 'free', z.free, `pages free ${z.free} is more than managed ${z.managed}`);
+    if (z.min > z.low || z.low > z.high) fail(z, 'min', z.min, `watermarks min ${z.min}, low ${z.low}, high ${z.high} are not in order`);
+    if (z.startPfn !== undefined && z.startPfn + z.spanned > 2 ** 40) fail(z, 'start_pfn', z.startPfn, `span [${z.startPfn}, ${z.startPfn + z.spanned}) is beyond 2^40 pfns (52-bit physical addresses)`);
+  }
+  const spans = zones.filter((z) => z.present > 0 && z.startPfn !== undefined);
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = spans[j]!, b = spans[i]!;
+      if (a.node !== b.node) continue;
+      if (b.startPfn! < a.startPfn! + a.spanned && a.startPfn! < b.startPfn! + b.spanned) {
+        fail(b, 'start_pfn', b.startPfn!, `[${b.startPfn}, ${b.startPfn! + b.spanned}) overlaps zone ${a.name} [${a.startPfn}, ${a.startPfn! + a.spanned}) (line ${a.line})`);
+      }
+    }
+  }
 }
 
 /** The zones that hold memory (present > 0); the kernel prints empty ones too (Normal, Movable, Device). */
@@ -160,6 +194,7 @@ export function populatedZones(info: Zoneinfo): ZoneinfoZone[] {
  * pages a zone is missing (spanned - present) but not where; these ranges say where.
  */
 export function memoryRangesFromDmesg(text: string): Array<[number, number]> {
+  checkText('memoryRangesFromDmesg', text);
   const out: Array<[number, number]> = [];
   let inBlock = false;
   for (const line of text.split('\n')) {

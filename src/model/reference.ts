@@ -905,8 +905,9 @@ export class ReferenceAllocator implements Allocator {
   // =====================================================================================================
 
   setReportingOrder(order: number): void {
-    if (!(Number.isInteger(order) && ((order >= 0 && order <= MAX_ORDER_INCLUSIVE) || order === REPORTING_OFF))) {
-      throw new SimError('BAD_ORDER', `setReportingOrder: order ${order} is neither 0..${MAX_ORDER_INCLUSIVE} nor ${REPORTING_OFF} (off)`, { order });
+    // 11 is MAX_ORDER, the module parameter's value before register: no free reaches it, so nothing notifies.
+    if (!(Number.isInteger(order) && ((order >= 0 && order <= MAX_ORDER_INCLUSIVE + 1) || order === REPORTING_OFF))) {
+      throw new SimError('BAD_ORDER', `setReportingOrder: order ${order} is neither 0..${MAX_ORDER_INCLUSIVE + 1} nor ${REPORTING_OFF} (off)`, { order });
     }
     this.reportingOrder = order;
   }

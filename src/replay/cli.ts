@@ -8,7 +8,8 @@
 //   with the workload its recording describes (src/replay/run-replay.ts); `--mode workload` does that for a
 //   traced run too.
 import { existsSync, readdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { processIo, type Io } from '../cli/io.js';
+import { dirname, basename, join, resolve } from 'node:path';
 import { loadRun } from '../importers/run.js';
 import { SimError } from '../core/errors.js';
 import { replayTrace, type ReplayMode } from './trace-replay.js';
@@ -72,27 +73,29 @@ function parse(args: string[]): Options | 'help' {
   return o as Options;
 }
 
-export async function replayCommand(args: string[]): Promise<number> {
+export async function replayCommand(args: string[], io: Io = processIo): Promise<number> {
   let o: Options | 'help';
   try {
     o = parse(args);
   } catch (e) {
     if (!(e instanceof Usage)) throw e;
-    console.error(`prsim: replay: ${e.message}\n${USAGE}`);
+    io.err(`prsim: replay: ${e.message}\n${USAGE}\n`);
     return 2;
   }
   if (o === 'help') {
-    console.log(USAGE);
+    io.out(`${USAGE}\n`);
     return 0;
   }
+  o.dir = resolve(io.cwd, o.dir);
+  if (o.reportsCsv !== undefined) o.reportsCsv = resolve(io.cwd, o.reportsCsv);
   if (!existsSync(o.dir) || !statSync(o.dir).isDirectory()) {
-    console.error(`prsim: replay: ${o.dir}: ${existsSync(o.dir) ? 'not a folder' : 'no such folder'} (a run folder as in ../shared/real-kernel)\n${USAGE}`);
+    io.err(`prsim: replay: ${o.dir}: ${existsSync(o.dir) ? 'not a directory' : 'no such folder'} (a run folder as in ../shared/real-kernel)\n`);
     return 2;
   }
   if (o.reportsCsv !== undefined) {
     const folder = dirname(o.reportsCsv);
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      console.error(`prsim: replay: --reports-csv ${o.reportsCsv}: no folder ${folder}`);
+      io.err(`prsim: replay: --reports-csv ${o.reportsCsv}: no folder ${folder}\n`);
       return 2;
     }
   }
@@ -101,7 +104,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     c = replay(o);
   } catch (e) {
     if (!(e instanceof SimError)) throw e;
-    console.error(`prsim: replay: ${e.message}`);
+    io.err(`prsim: replay: ${e.message}\n`);
     return 2;
   }
   if (o.reportsCsv !== undefined) {
@@ -110,8 +113,8 @@ export async function replayCommand(args: string[]): Promise<number> {
     writeFileSync(tmp, reportsCsv(c.sim, c.clockOffset));
     renameSync(tmp, o.reportsCsv);
   }
-  if (o.json) console.log(JSON.stringify(c, null, 1));
-  else console.log(formatComparison(c));
+  if (o.json) io.out(`${JSON.stringify(c, null, 1)}\n`);
+  else io.out(`${formatComparison(c)}\n`);
   return 0;
 }
 
@@ -238,27 +241,28 @@ export function formatFidelity(rows: FidelityRow[], tolS: number): string {
   return [line(head), ...body.map(line), '', `real / simulator; ${rows.filter((r) => r.ok).length} of ${rows.length} runs within tolerance`].join('\n');
 }
 
-export async function fidelityCommand(args: string[]): Promise<number> {
+export async function fidelityCommand(args: string[], io: Io = processIo): Promise<number> {
   let root = '../shared/real-kernel', json = false, tol = 0.15;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--json') json = true;
     else if (a === '-h' || a === '--help') {
-      console.log(FIDELITY_USAGE);
+      io.out(`${FIDELITY_USAGE}\n`);
       return 0;
     } else if (a === '--tolerance') {
       tol = Number(args[++i]);
       if (!(tol > 0)) {
-        console.error(`prsim: fidelity: --tolerance must be seconds > 0, got '${args[i]}'\n${FIDELITY_USAGE}`);
+        io.err(`prsim: fidelity: --tolerance must be seconds > 0, got '${args[i]}'\n${FIDELITY_USAGE}\n`);
         return 2;
       }
     } else if (a.startsWith('-')) {
-      console.error(`prsim: fidelity: unknown option ${a}\n${FIDELITY_USAGE}`);
+      io.err(`prsim: fidelity: unknown option ${a}\n${FIDELITY_USAGE}\n`);
       return 2;
     } else root = a;
   }
+  root = resolve(io.cwd, root);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    console.error(`prsim: fidelity: ${root}: no such folder\n${FIDELITY_USAGE}`);
+    io.err(`prsim: fidelity: ${root}: no such folder\n${FIDELITY_USAGE}\n`);
     return 2;
   }
   let rows: FidelityRow[];
@@ -266,9 +270,9 @@ export async function fidelityCommand(args: string[]): Promise<number> {
     rows = fidelityRows(root, tol);
   } catch (e) {
     if (!(e instanceof SimError)) throw e;
-    console.error(`prsim: fidelity: ${e.message}`);
+    io.err(`prsim: fidelity: ${e.message}\n`);
     return 2;
   }
-  console.log(json ? JSON.stringify(rows, null, 1) : formatFidelity(rows, tol));
+  io.out(`${json ? JSON.stringify(rows, null, 1) : formatFidelity(rows, tol)}\n`);
   return 0;
 }

@@ -1,5 +1,6 @@
 // The page reporting state machine (IDLE, REQUESTED, ACTIVE) as a declarative table. Each event maps the
 // current state to the next one and says whether a pass must be scheduled one delay later.
+import { SimError } from '../core/errors.js';
 
 export type ReportingState = 'IDLE' | 'REQUESTED' | 'ACTIVE';
 export type ReportingEvent = 'request' | 'passStart' | 'passEnd' | 'budgetExhausted';
@@ -33,5 +34,7 @@ export const TRANSITIONS: Record<ReportingEvent, Row> = {
 };
 
 export function transition(state: ReportingState, event: ReportingEvent): { next: ReportingState; schedule: boolean } {
-  return TRANSITIONS[event][state];
+  const t = Object.hasOwn(TRANSITIONS, event) && Object.hasOwn(TRANSITIONS[event], state) ? TRANSITIONS[event][state] : undefined;
+  if (!t) throw new SimError('BAD_ARGUMENT', `transition: no state '${String(state)}' or event '${String(event)}'`, { state, event });
+  return t;
 }

@@ -49,6 +49,12 @@ const ALLOC_MTS = [...Array(MIGRATE_TYPES).keys()].filter((mt) => mt !== Migrate
 
 type GuestLike = Allocator & { reportBatchView?: () => Uint32Array };
 
+function checkDevice(device: ReportingDevice): void {
+  if (device === null || typeof device !== 'object' || typeof device.report !== 'function') {
+    throw new SimError('BAD_ARGUMENT', 'register: expected a device with a report(batch) method', { field: 'device' });
+  }
+}
+
 export class PageReporting {
   readonly profile: Profile;
   readonly metrics: ReportingMetrics = emptyMetrics();
@@ -96,7 +102,7 @@ export class PageReporting {
     }
     if (opts.order !== undefined) {
       const why = orderRefusal(this.profile, opts.order);
-      if (why) throw new SimError('BAD_CONFIG', why, { field: 'order', value: opts.order, profile: this.profile.name });
+      if (why) throw new SimError('BAD_CONFIG', `${why}, got ${opts.order}`, { field: 'order', value: opts.order, profile: this.profile.name });
     }
     this.param = opts.order;
     this.baseCapacity = opts.capacity ?? this.profile.capacity;
@@ -109,8 +115,9 @@ export class PageReporting {
       }
     }
     // Checked here rather than at the first pass, where the error would surface from inside a timer event.
-    if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) {
-      throw new SimError('BAD_CONFIG', `report capacity must be a positive integer, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
+    const maxCapacity = (guest as { maxReportCapacity?: number }).maxReportCapacity ?? 65536;
+    if (!(Number.isInteger(this.capacity) && this.capacity >= 1 && this.capacity <= maxCapacity)) {
+      throw new SimError('BAD_CONFIG', `report capacity must be an integer 1..${maxCapacity}, got ${this.capacity}`, { field: 'capacity', value: this.capacity });
     }
     if (!(Number.isInteger(this.budgetDivisor) && this.budgetDivisor >= 1)) {
       throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${this.budgetDivisor}`, { field: 'budgetDivisor', value: this.budgetDivisor });
@@ -129,6 +136,7 @@ export class PageReporting {
    * at that simulated instant.
    */
   register(device: ReportingDevice): number | Promise<number> {
+    checkDevice(device);
     if (this.mutexHeld) return new Promise((resolve) => this.mutexQueue.push(() => resolve(this.registerLocked(device))));
     return this.registerLocked(device);
   }
@@ -139,6 +147,7 @@ export class PageReporting {
    * passes that ran are part of the recorded state (its Reported flags) and reporting is idle.
    */
   registeredAt(device: ReportingDevice, atMs: number): number {
+    checkDevice(device);
     if (!(Number.isFinite(atMs) && atMs <= this.clock.now())) {
       throw new SimError('BAD_CONFIG', `registeredAt: ${atMs} ms is not a past time (now ${this.clock.now()} ms)`, { field: 'registerAtS', value: atMs });
     }
@@ -231,7 +240,7 @@ export class PageReporting {
    */
   setOrder(order: number): void {
     const why = orderRefusal(this.profile, order);
-    if (why) throw new SimError('BAD_CONFIG', why, { field: 'order', value: order, profile: this.profile.name });
+    if (why) throw new SimError('BAD_CONFIG', `${why}, got ${order}`, { field: 'order', value: order, profile: this.profile.name });
     this.param = order;
     if (!this.device) return;
     this.order = order;

@@ -38,6 +38,8 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /** A value as it would appear in the JSON file, cut short when long. */
 export function showValue(v: unknown): string {
   if (v === undefined) return 'nothing';
+  // JSON.stringify writes these as null; in a file Infinity can only be a literal like 1e400 that overflows.
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : `${v} (a number beyond the largest double, 1.8e308)`;
   let s: string;
   try {
     s = JSON.stringify(v) ?? String(v);

@@ -23,7 +23,10 @@ export function readScenarioFile(path: string, file = path): unknown {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a scenario .json file' : (e as Error).message;
+    const why = code === 'ENOENT' ? 'no such file'
+      : code === 'EISDIR' ? 'is a directory, expected a scenario .json file'
+        : code === 'EACCES' || code === 'EPERM' ? 'permission denied (the file cannot be read)'
+          : (e as Error).message;
     throw new ScenarioError(file, [{ path: '', message: why, showValue: false }]);
   }
   return parseScenarioJson(text, file);

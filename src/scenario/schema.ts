@@ -9,19 +9,19 @@ import { expandPolicyShorthand, POLICY_SHORTHANDS } from './policies.js';
 
 // --- value helpers: each carries one message for every way the value can be wrong ---
 
-const intIn = (min: number, max: number) => {
+export const intIn = (min: number, max: number) => {
   const error = `expected integer ${min}..${max}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
-const intAtLeast = (min: number) => {
+export const intAtLeast = (min: number) => {
   const error = `expected integer >= ${min}`;
   return z.number({ error }).int({ error }).min(min, { error }).max(Number.MAX_SAFE_INTEGER, { error });
 };
-const positive = () => {
+export const positive = () => {
   const error = 'expected a number > 0';
   return z.number({ error }).positive({ error }).max(Number.MAX_VALUE, { error });
 };
-const nonNegative = () => {
+export const nonNegative = () => {
   const error = 'expected a number >= 0';
   return z.number({ error }).min(0, { error }).max(Number.MAX_VALUE, { error });
 };
@@ -31,8 +31,8 @@ const fraction = () => {
 };
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `expected one of ${values.map((v) => `"${v}"`).join(', ')}` });
-const bool = () => z.boolean({ error: 'expected true or false' });
-const text = () => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+export const bool = () => z.boolean({ error: 'expected true or false' });
+export const text = () => z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 
 /** The reporting order: 0..10, or 11 (MAX_ORDER), which disables reporting as the unset module parameter does. */
 const REPORT_ORDER_MAX = MAX_ORDER_INCLUSIVE + 1;
@@ -76,6 +76,8 @@ export const HintingPolicySchema = z.strictObject({
   minOrder: intIn(0, MAX_ORDER_INCLUSIVE).optional(),
   // A zero interval would walk forever at one instant.
   intervalMs: positive().optional(),
+  /** Time one hint takes (the guest runs between two hints); 0 walks a whole pass at one instant. */
+  stepMs: nonNegative().optional(),
   hostDelayMs: nonNegative().optional(),
   migrationMs: nonNegative().optional(),
 });
@@ -192,6 +194,13 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [MemhogSchema, ChurnS
 
 // --- guests ---
 
+/** Guest RAM in MiB: a whole number of 4 KiB pages (a multiple of 1/256 MiB), 32 MiB to 16 TiB. */
+const memMiB = () => {
+  const error = 'expected a number of MiB >= 32';
+  return z.number({ error }).min(32, { error }).max(2 ** 24, { error: 'expected a number of MiB <= 16777216' })
+    .refine((v) => Number.isInteger(v * 256), { error: 'expected a whole number of 4 KiB pages (a multiple of 1/256 MiB, e.g. 512 or 512.25)' });
+};
+
 const pfn = () => intIn(0, 2 ** 32 - 2);
 
 export const ZoneSchema = z.strictObject({
@@ -209,7 +218,7 @@ export const ZoneSchema = z.strictObject({
 export const GuestSchema = z.strictObject({
   name: text().optional(),
   /** Guest RAM (x86-64 q35 layout); or `zones` for an exact layout. */
-  memMiB: z.number({ error: 'expected a number of MiB >= 32' }).min(32, { error: 'expected a number of MiB >= 32' }).max(2 ** 24, { error: 'expected a number of MiB <= 16777216' }).optional(),
+  memMiB: memMiB().optional(),
   zones: z.array(ZoneSchema, { error: 'expected an array of zones' }).min(1, { error: 'expected at least one zone' }).optional(),
   profile: ProfileSchema.optional(),
   cpus: intIn(1, MAX_CPUS).optional(),

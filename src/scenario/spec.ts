@@ -4,6 +4,7 @@ import { resolveGuest, type GuestSpec } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import type { ProfileName } from '../core/types.js';
 import type { SimulationSpec } from '../sim/engine.js';
+import { checkRunFits } from '../sim/estimate.js';
 import type { GuestRunSpec, PolicySpec } from '../sim/guest-run.js';
 import { ScenarioError, type ScenarioIssue } from './errors.js';
 import { policyLabel } from './policies.js';
@@ -81,5 +82,12 @@ export function scenarioToSpec(s: ScenarioFile, file = 'scenario'): SimulationSp
   if (s.sampleMs !== undefined) spec.sampleMs = s.sampleMs;
   spec.seed = s.seed ?? 1;
   if (s.hostMiB !== undefined) spec.hostMiB = s.hostMiB;
+  // The run's memory and time, before anything is built: a run that cannot fit is refused here, naming the file.
+  try {
+    checkRunFits(spec);
+  } catch (e) {
+    if (e instanceof SimError) throw new SimError(e.code, `${file}: ${e.message}`, { file, ...e.details });
+    throw e;
+  }
   return spec;
 }

@@ -1,7 +1,20 @@
 // Time for the simulator. The virtual clock is a discrete-event queue (deterministic: events at the same time
 // run in the order they were scheduled); the real clock uses timers, for live pages.
 
+import { SimError } from '../core/errors.js';
+
 export type TimerHandle = number;
+
+/** A time argument must be a finite number: NaN would break the queue's order, Infinity never comes. */
+function checkTime(op: string, atMs: number): void {
+  if (typeof atMs !== 'number' || !Number.isFinite(atMs)) {
+    throw new SimError('BAD_ARGUMENT', `${op}: time must be a finite number of ms, got ${String(atMs)}`, { field: 'atMs', value: atMs });
+  }
+}
+
+function checkFn(op: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new SimError('BAD_ARGUMENT', `${op}: expected a function to run, got ${typeof fn}`, { field: 'fn' });
+}
 
 export interface Clock {
   /** Current time in milliseconds. */
@@ -25,6 +38,8 @@ export class VirtualClock implements Clock {
   }
 
   schedule(atMs: number, fn: () => void): TimerHandle {
+    checkTime('schedule', atMs);
+    checkFn('schedule', fn);
     const ev = { at: Math.max(atMs, this.t), seq: ++this.seq, fn };
     this.push(ev);
     return ev.seq;
@@ -57,6 +72,10 @@ export class VirtualClock implements Clock {
 
   /** Run every event up to and including `untilMs`, then set the time to untilMs. */
   runUntil(untilMs: number): void {
+    checkTime('runUntil', untilMs);
+    if (untilMs < this.t) {
+      throw new SimError('BAD_ARGUMENT', `runUntil(${untilMs}): the clock is already at ${this.t} ms and does not go back`, { field: 'untilMs', value: untilMs, now: this.t });
+    }
     while (this.peek() <= untilMs) this.step();
     if (untilMs > this.t) this.t = untilMs;
   }
@@ -117,6 +136,8 @@ export class RealClock implements Clock {
   }
 
   schedule(atMs: number, fn: () => void): TimerHandle {
+    checkTime('schedule', atMs);
+    checkFn('schedule', fn);
     const id = ++this.seq;
     this.timers.set(id, setTimeout(() => {
       this.timers.delete(id);

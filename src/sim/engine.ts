@@ -2,7 +2,10 @@
 // sampling, over one or more guests on one host.
 import { VirtualClock } from './clock.js';
 import { GuestRun, type GuestRunSpec } from './guest-run.js';
+import { checkRunFits, type RunLimits } from './estimate.js';
+import { SimError } from '../core/errors.js';
 import { NR_ORDERS } from '../core/types.js';
+import { validateSimulationSpec } from '../scenario/spec-schema.js';
 
 export interface SimulationSpec {
   guests: GuestRunSpec[];
@@ -56,6 +59,38 @@ export interface SimulationResult {
   pageOps: number;
 }
 
+export interface SimulationOptions {
+  /** Override the machine's limits (memory, JS heap, estimated wall time) the run is checked against. */
+  limits?: Partial<RunLimits>;
+}
+
+export interface RunOptions {
+  /** Cancels the run: run() rejects with the signal's reason at the next slice. */
+  signal?: AbortSignal;
+  /** Wall time between two yields to the event loop, ms (default 10). */
+  sliceMs?: number;
+}
+
+export interface SimulateOptions extends SimulationOptions, RunOptions {}
+
+/** The next macrotask: other timers, I/O and messages run before the simulation goes on. */
+function nextMacrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'function') {
+    // A browser clamps nested setTimeout(0) to 4 ms; a message comes back at once.
+    return new Promise((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        resolve();
+      };
+      ch.port2.postMessage(0);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 export class Simulation {
   readonly clock = new VirtualClock();
   readonly guests: GuestRun[];
@@ -65,7 +100,13 @@ export class Simulation {
   onProgress: ((tMs: number) => void) | null = null;
   private started = false;
 
-  constructor(readonly spec: SimulationSpec) {
+  /**
+   * Checks the spec with the scenario files' field schemas (SimError BAD_CONFIG naming each field) and its
+   * estimated memory and time against this machine's limits (SimError TOO_LARGE) before building anything.
+   */
+  constructor(readonly spec: SimulationSpec, opts: SimulationOptions = {}) {
+    validateSimulationSpec(spec);
+    checkRunFits(spec, opts.limits);
     this.seed = spec.seed ?? 1;
     this.sampleMs = spec.sampleMs ?? 50;
     this.guests = spec.guests.map((g, i) => new GuestRun(g, this.clock, i, (g.seed ?? this.seed) >>> 0));
@@ -98,11 +139,32 @@ export class Simulation {
     this.clock.schedule(t0, () => this.sample());
   }
 
-  /** Run until `untilMs` (default: the end). Waits for devices that answer with promises. */
-  async run(untilMs = this.spec.durationS * 1000): Promise<void> {
+  private checkUntil(op: string, untilMs: number): void {
+    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs) || untilMs < this.clock.now()) {
+      throw new SimError('BAD_ARGUMENT', `${op}(${String(untilMs)}): expected a finite time >= now (${this.clock.now()} ms)`, { field: 'untilMs', value: untilMs });
+    }
+  }
+
+  /**
+   * Run until `untilMs` (default: the end). Waits for devices that answer with promises, and yields to the event
+   * loop every `sliceMs` of wall time so timers, I/O and a page's UI go on; `signal` cancels between slices.
+   */
+  async run(untilMs = this.spec.durationS * 1000, opts: RunOptions = {}): Promise<void> {
+    this.checkUntil('run', untilMs);
+    const { signal } = opts;
+    const sliceMs = opts.sliceMs ?? 10;
+    if (!(typeof sliceMs === 'number' && sliceMs > 0)) throw new SimError('BAD_ARGUMENT', `run: sliceMs must be a number > 0, got ${String(sliceMs)}`, { field: 'sliceMs', value: sliceMs });
+    signal?.throwIfAborted();
     this.start();
     let lastProgress = 0;
+    let sliceEnd = performance.now() + sliceMs;
+    let n = 0;
     while (this.clock.peek() <= untilMs) {
+      if ((++n & 31) === 0 && performance.now() >= sliceEnd) {
+        await nextMacrotask();
+        signal?.throwIfAborted();
+        sliceEnd = performance.now() + sliceMs;
+      }
       this.clock.step();
       for (const g of this.guests) {
         g.poll();
@@ -118,6 +180,7 @@ export class Simulation {
 
   /** The same run without promises: every device must answer synchronously (all built-in devices do). */
   runSync(untilMs = this.spec.durationS * 1000): void {
+    this.checkUntil('runSync', untilMs);
     this.start();
     while (this.clock.peek() <= untilMs) {
       this.clock.step();
@@ -172,10 +235,13 @@ export class Simulation {
   }
 }
 
-/** Build, run and summarise a simulation. */
-export async function simulate(spec: SimulationSpec): Promise<SimulationResult> {
+/**
+ * Build, run and summarise a simulation. The spec is checked first (SimError, nothing run); the run yields to the
+ * event loop between slices of wall time and stops with the signal's reason when `signal` aborts.
+ */
+export async function simulate(spec: SimulationSpec, opts: SimulateOptions = {}): Promise<SimulationResult> {
   const t0 = performance.now();
-  const sim = new Simulation(spec);
-  await sim.run();
+  const sim = new Simulation(spec, opts.limits ? { limits: opts.limits } : {});
+  await sim.run(undefined, opts);
   return sim.result(performance.now() - t0);
 }

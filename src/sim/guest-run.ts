@@ -12,6 +12,8 @@ import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
 import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
 import type { Clock } from './clock.js';
 import type { GuestStartState, ProfileName } from '../core/types.js';
+import { GuestRunSpecSchema } from '../scenario/spec-schema.js';
+import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
 
 export type PolicySpec =
   | { kind: 'none' }
@@ -58,6 +60,8 @@ export class GuestRun {
   readonly workloads: Workload[];
 
   constructor(readonly spec: GuestRunSpec, readonly clock: Clock, readonly id: number, readonly seed: number) {
+    const checked = GuestRunSpecSchema.safeParse(spec);
+    if (!checked.success) throw new ScenarioError('guest run', issuesFromZod(checked.error, spec));
     this.name = spec.name ?? `guest${id}`;
     const policy = spec.policy;
     const profile = policy.kind === 'reporting' && policy.profile ? policy.profile : spec.guest.profile;
@@ -75,7 +79,7 @@ export class GuestRun {
       if (why) throw new SimError('BAD_CONFIG', why, { field: 'sysfsOrder', value: policy.sysfsOrder!.order, profile: this.reporting.profile.name });
     } else if (policy.kind === 'hinting') {
       this.hinting = new FreePageHinting(this.guest, clock, {
-        use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs,
+        use: policy.use ?? 'discard', minOrder: policy.minOrder, intervalMs: policy.intervalMs, stepMs: policy.stepMs,
         hostDelayMs: policy.hostDelayMs, migrationMs: policy.migrationMs,
         hostPages: backing === 'thp' ? 512 : 1,
       });

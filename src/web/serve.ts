@@ -94,7 +94,7 @@ export async function serveWeb(args: readonly string[] = [], opts: ServeOptions 
   const dir = resolve(opts.dir ?? parsed.dir ?? defaultWebDir());
   for (const f of ['index.html', 'main.js', 'worker.js']) {
     if (!existsSync(join(dir, f))) {
-      throw new Error(`web: ${join(dir, f)} is missing; build the page first with 'npm run build'`);
+      throw usageError(`${join(dir, f)} is missing; build the page first with 'npm run build'`);
     }
   }
 
@@ -136,8 +136,8 @@ export async function serveWeb(args: readonly string[] = [], opts: ServeOptions 
   await new Promise<void>((ok, fail) => {
     const onError = (e: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      if (e.code === 'EADDRINUSE') fail(new Error(`web: port ${parsed.port} on ${parsed.host} is in use; pick another with --port`));
-      else if (e.code === 'EACCES') fail(new Error(`web: not allowed to listen on port ${parsed.port}; pick another with --port`));
+      if (e.code === 'EADDRINUSE') fail(usageError(`port ${parsed.port} on ${parsed.host} is in use; pick another with --port`));
+      else if (e.code === 'EACCES') fail(usageError(`not allowed to listen on port ${parsed.port}; pick another with --port`));
       else fail(e);
     };
     const onListening = () => {

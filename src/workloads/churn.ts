@@ -39,7 +39,9 @@ export class Churn implements Workload {
     every(clock, s.startS * 1000, tick, (now) => {
       for (let i = 0; i < perTick; i++) {
         const r = rng.next();
-        if (this.allocated < target) {
+        // Below the target it allocates; at it, it frees one of its blocks (with none held, as when the target
+        // is 0 or every allocation failed, it can only allocate).
+        if (this.allocated < target || this.live.length === 0) {
           const order = ORDERS[r & 15]!;
           const pfn = guest.alloc(order, MigrateType.MOVABLE, { cpu });
           if (pfn >= 0) {

@@ -6,12 +6,17 @@ import { PageCache, type PageCacheSpec } from './pagecache.js';
 import { Burst, type BurstSpec } from './burst.js';
 import { Writes, type WritesSpec } from './writes.js';
 import type { Workload } from './workload.js';
+import { WorkloadSchema } from '../scenario/schema.js';
+import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
 
 export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec | WritesSpec;
 export type { Workload, WorkloadContext } from './workload.js';
 export { Memhog, Churn, Fragment, PageCache, Burst, Writes };
 
+/** A process from its spec, checked with the scenario files' workload schema (a zero tickMs would never end). */
 export function createWorkload(spec: WorkloadSpec): Workload {
+  const r = WorkloadSchema.safeParse(spec);
+  if (!r.success) throw new ScenarioError('workload', issuesFromZod(r.error, spec));
   switch (spec.kind) {
     case 'memhog': return new Memhog(spec);
     case 'churn': return new Churn(spec);

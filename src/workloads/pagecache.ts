@@ -30,7 +30,8 @@ export class PageCache implements Workload {
     const cpu = s.cpu ?? 0;
     every(clock, s.startS * 1000, tick, (now) => {
       for (let i = 0; i < perTick; i++) {
-        if (this.lru.length - this.head >= limit) {
+        // At the limit the oldest page goes (a limit under one page holds none: each page goes on the next step).
+        if (this.lru.length - this.head >= limit && this.head < this.lru.length) {
           guest.free(this.lru[this.head++]!, 0, { cpu });
           this.pageOps++;
         }
