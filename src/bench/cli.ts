@@ -49,6 +49,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     const pairedNative: number[] = [];
     const native = compileNativeW1();
     if (!native) log('  (no C compiler: the native comparison is skipped)');
+    else log(`  native C build: ${native.cc} ${native.flags.join(' ')} bench/native/w1.c`);
     // Warm-up: V8 compiles w1Run with its baseline compiler first and cannot swap a running call to optimised
     // code, so without this the first timed run would measure the baseline tier.
     w1Wasm(2 ** 14, 1, 200_000, 1);
@@ -58,7 +59,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       const w: ReturnType<typeof w1Wasm>[] = [], r: ReturnType<typeof w1Reference>[] = [], n: ReturnType<typeof runNativeW1>[] = [];
       for (let i = 0; i < runs; i++) {
         w.push(w1Wasm(2 ** 20, seed, ops, 1));
-        if (native) n.push(runNativeW1(native, 20, seed, ops, 1));
+        if (native) n.push(runNativeW1(native.bin, 20, seed, ops, 1));
         r.push(w1Reference((c) => new ReferenceAllocator(c), 2 ** 20, seed, ops, 1));
       }
       const pick = <T extends { line: number[]; nsPerStep: number[] }>(xs: T[]) => {
@@ -85,6 +86,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       if (!same) process.exitCode = 1;
     }
     out.w1 = rows;
+    out.w1Native = native ? { cc: native.cc, flags: native.flags } : null;
     if (pairedNative.length) {
       const ratios = [...pairedNative].sort((a, b) => a - b);
       log(`  wasm/native over all ${ratios.length} pairs: median ${fmt(median(ratios))}x (range ${fmt(ratios[0]!)} to ${fmt(ratios[ratios.length - 1]!)})`);
@@ -99,8 +101,8 @@ export async function benchCommand(args: string[]): Promise<number> {
       const ins = w1Instructions(process.argv[1]!, native);
       if (!ins) log('  (no valgrind: instructions per step are not counted)');
       else {
-        log(`  instructions per W1 step (callgrind): wasm ${fmt(ins.wasm, 0)}` +
-          (ins.native !== null ? `, native C ${fmt(ins.native, 0)} (wasm/native ${fmt(ins.wasm / ins.native)}x)` : ''));
+        log(`  instructions per W1 step (callgrind): wasm ${fmt(ins.wasm, 1)}` +
+          (ins.native !== null ? `, native C ${fmt(ins.native, 1)} (${ins.nativeFlags!.join(' ')}; wasm/native ${fmt(ins.wasm / ins.native)}x)` : ''));
         out.w1Instructions = ins;
       }
     }
