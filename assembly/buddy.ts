@@ -4,10 +4,12 @@ import {
   MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK,
 } from './layout';
 import {
-  getWord, isBuddyOfOrder, isBuddyWord, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
+  getWord, setWord, makeWord, isBuddyWord, buddyBits, buddyKey, pageblockMt, setPageblockMtRaw, kindOf, orderOf,
+  mtOf,
 } from './page';
 import {
-  freeListAddr, nrFree, addToFreeList, delFromFreeList, delFromFreeListWord, moveToFreeList, listHead, listEmpty,
+  freeListAddr, nrFree, addToFreeList, delFromFreeListWord, takeFirstFromFreeList, moveToFreeList, listHead,
+  listEmpty,
 } from './freelist';
 import { zoneAddFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } from './state';
@@ -23,31 +25,40 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 
 /**
  * buddy_merge_likely: the block's order+1 parent has a buddy that is already free at order+1, so this block is
- * likely to merge soon: put it at the tail so it is not handed out first. Example: pfn 8, order 2 → parent
- * 8..15 (order 3), parent's buddy 0..7: tail if 0 is a free head of order 3.
+ * likely to merge soon: put it at the tail so it is not handed out first. Example: pfn 8, order 2 (pages = 4) →
+ * parent 8..15 (order 3), parent's buddy (8 & ~4) ^ 8 = 0: tail if 0 is a free head of order 3. `key` is
+ * buddyKey(order, zone).
  */
-@inline function buddyMergeLikely(pfn: u32, order: u32, zone: u32): bool {
+@inline function buddyMergeLikely(pfn: u32, order: u32, pages: u32, key: u32): bool {
   if (order >= MAX_ORDER - 1) return false;
-  const higher = pfn & ~(<u32>1 << order);
-  const hb = higher ^ (<u32>1 << (order + 1));
+  const hb = (pfn & ~pages) ^ (pages << 1);
   if (hb >= maxPfn) return false;
-  return isBuddyOfOrder(hb, order + 1, zone);
+  return buddyBits(getWord(hb)) == key + (1 << 8);
 }
 
-/** __free_one_page. Returns the final order; the final head pfn is left in lastPfn. */
+/**
+ * __free_one_page. Returns the final order; the final head pfn is left in lastPfn. pfn's state word may still
+ * carry its old kind: it is rewritten when the block is placed, or cleared when it merges into a lower head.
+ */
 @inline export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
-  if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  const pages: u32 = 1 << order;
+  if (mt != MT_ISOLATE) zoneAddFreePages(zone, pages);
+  const key = buddyKey(order, zone);
   // Most frees find their buddy busy: that test is inline, the merge walk out of line.
   if (order < MAX_ORDER) {
-    const buddy = pfn ^ (<u32>1 << order);
-    if (buddy < maxPfn && isBuddyOfOrder(buddy, order, zone)) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
+    const buddy = pfn ^ pages;
+    if (buddy < maxPfn) {
+      if (buddyBits(getWord(buddy)) == key) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
+    }
   }
-  placeFree(pfn, order, mt, zone, toTail, notify);
+  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, key), notify);
   return order;
 }
 
 /** The merge walk of __free_one_page, then the placement of the merged block. */
 function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
+  // The freed head becomes an interior page if it merges into a lower buddy: no kind bit may stay on it.
+  setWord(pfn, makeWord(0, 0, 0, zone));
   while (order < MAX_ORDER) {
     const buddy = pfn ^ (<u32>1 << order);
     if (buddy >= maxPfn) break;
@@ -61,13 +72,14 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
     pfn &= buddy;
     order++;
   }
-  placeFree(pfn, order, mt, zone, toTail, notify);
+  const pages: u32 = 1 << order;
+  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, buddyKey(order, zone)), notify);
   return order;
 }
 
-/** The end of __free_one_page: onto the list, at the tail when told to or when a merge is likely soon. */
-@inline function placeFree(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): void {
-  addToFreeList(pfn, zone, order, mt, toTail || buddyMergeLikely(pfn, order, zone));
+/** The end of __free_one_page: onto the list (at the tail when told to or when a merge is likely soon). */
+@inline function placeFree(pfn: u32, order: u32, mt: u32, zone: u32, tail: bool, notify: bool): void {
+  addToFreeList(pfn, zone, order, mt, tail);
   if (notify && order >= reportingOrder) addNotify();
   setLastPfn(pfn);
 }
@@ -80,21 +92,26 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
   }
 }
 
-/** __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. */
+/**
+ * __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. The caller relabels
+ * the block it gets (see takeFirstFromFreeList).
+ */
 @inline export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
   // The requested order's own list first, inline: it is the common case and needs no split.
-  const pfn = listHead(freeListAddr(zone, order, mt));
+  const list = freeListAddr(zone, order, mt);
+  const pfn = listHead(list);
   if (pfn == NIL) return rmqueueSplit(zone, order, mt);
-  delFromFreeList(pfn, zone, order);
+  takeFirstFromFreeList(list, pfn, zone, order);
   return pfn;
 }
 
 /** __rmqueue_smallest above the requested order: take the first larger block and expand it. */
-function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
+export function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
   for (let o = order + 1; o <= MAX_ORDER; o++) {
-    const pfn = listHead(freeListAddr(zone, o, mt));
+    const list = freeListAddr(zone, o, mt);
+    const pfn = listHead(list);
     if (pfn == NIL) continue;
-    delFromFreeList(pfn, zone, o);
+    takeFirstFromFreeList(list, pfn, zone, o);
     expand(pfn, zone, order, o, mt);
     return pfn;
   }
@@ -205,7 +222,10 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool
   return true;
 }
 
-/** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
+/**
+ * __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. The caller relabels the
+ * block it gets.
+ */
 @inline export function rmqueue(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   let pfn = rmqueueSmallest(zone, order, mt);
   if (pfn == NIL) {
@@ -217,7 +237,7 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool
 }
 
 /** __rmqueue once mt's own lists are empty: steal from a fallback type and retry, until a block comes or none. */
-function rmqueueWithFallback(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
+export function rmqueueWithFallback(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   let pfn: u32 = NIL;
   while (pfn == NIL) {
     if (!rmqueueFallback(zone, order, mt, noFragment)) return NIL;

@@ -83,6 +83,20 @@ export function listRotateToFront(list: usize, pfn: u32): void {
   delFromFreeListWord(pfn, zone, order, getWord(pfn));
 }
 
+/**
+ * __rmqueue_smallest's take of the first block of `list` (free_list[mt] of zone, order): unlinked, counted out of
+ * nr_free. Its state word is left for the caller, which always relabels the block (allocated, per-cpu, or the
+ * kept half of a split) before anything reads it.
+ */
+@inline export function takeFirstFromFreeList(list: usize, pfn: u32, zone: u32, order: u32): void {
+  const n = getNext(pfn);
+  store<u32>(list, n);
+  if (n != NIL) setPrev(n, NIL);
+  else store<u32>(list, NIL, 4);
+  const nf = nrFreeAddr(zone, order);
+  store<u32>(nf, load<u32>(nf) - 1);
+}
+
 /** delFromFreeList for a caller that already holds the head's state word w. */
 @inline export function delFromFreeListWord(pfn: u32, zone: u32, order: u32, w: u32): void {
   listUnlink(freeListAddr(zone, order, mtOf(w)), pfn);

@@ -44,8 +44,15 @@ import { pageblockStart } from './state';
 }
 /** page_is_buddy on a state word already read. */
 @inline export function isBuddyWord(w: u32, order: u32, zone: u32): bool {
-  return (w & 0xff00ff01) == (PG_BUDDY | (order << 8) | (zone << 24));
+  return buddyBits(w) == buddyKey(order, zone);
 }
+/**
+ * The bits of a state word page_is_buddy compares (Buddy, order, zone), and the value they have on a free head
+ * of `order` in `zone`. A caller testing several buddies builds the key once: the key of order + 1 is
+ * key + (1 << 8).
+ */
+@inline export function buddyBits(w: u32): u32 { return w & 0xff00ff01; }
+@inline export function buddyKey(order: u32, zone: u32): u32 { return PG_BUDDY | (order << 8) | (zone << 24); }
 
 @inline export function pageblockMt(pfn: u32): u32 {
   return <u32>load<u8>(pageblockStart + <usize>(pfn >> PAGEBLOCK_ORDER));

@@ -31,9 +31,6 @@ import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus,
 @inline function pcpPageToBuddy(pfn: u32, zone: u32, order: u32): void {
   let mt = mtOf(getWord(pfn));
   if (pageblockMt(pfn) == MT_ISOLATE) mt = MT_ISOLATE;
-  // The page stops being a per-cpu head before the merge: if it merges into a lower buddy it becomes an
-  // interior page of the new block and must carry no kind bit.
-  setWord(pfn, makeWord(0, 0, 0, zone));
   freeOnePage(pfn, order, mt, zone, false, true);
 }
 
