@@ -33,18 +33,20 @@ function freeAreaUsable(zone: u32, order: u32): bool {
   return false;
 }
 
-@inline function pcpTakes(order: u32, mt: u32): bool {
-  return ((pcpUseMask >> order) & 1) != 0 && mt < MIGRATE_PCPTYPES;
+/** Does a block of 2^order pages (`pages`) of type mt go through the per-cpu lists? */
+@inline function pcpTakes(pages: u32, mt: u32): bool {
+  return (pcpUseMask & pages) != 0 && mt < MIGRATE_PCPTYPES;
 }
 
 /**
  * One zone of get_page_from_freelist's walk: the watermark check, then the per-cpu list or the buddy. The block
- * it returns is labelled allocated.
+ * it returns is allocated (see `allocated`).
  */
 @inline function tryZone(zone: u32, order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
   const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
   if (!freeAboveMark(zone, order, mark, highest)) return NIL;
-  if (!pcpTakes(order, mt)) {
+  const pages: u32 = 1 << order;
+  if (!pcpTakes(pages, mt)) {
     // __rmqueue_smallest's own list, looked at first: a block there is a free block of a mergeable type at
     // `order` (mt < MIGRATE_PCPTYPES), which is all the watermark's free-area test asks, so its scan and the
     // general __rmqueue are needed only when the list is empty. Same answer, far fewer steps on the common path.
@@ -53,8 +55,8 @@ function freeAreaUsable(zone: u32, order: u32): bool {
     if (pfn != NIL) {
       if (order == 0 || mt < MIGRATE_PCPTYPES) {
         takeFirstFromFreeList(list, pfn, zone, order);
-        zoneAddFreePages(zone, -(1 << order));
-        setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+        zoneAddFreePages(zone, -pages);
+        allocated(pfn, order, mt, zone);
         return pfn;
       }
     }
@@ -65,11 +67,19 @@ function freeAreaUsable(zone: u32, order: u32): bool {
 /** The rest of tryZone once the free pages are above the mark: the free-area test, then pcp or __rmqueue. */
 function tryZoneRest(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
   if (order != 0 && !freeAreaUsable(zone, order)) return NIL;
-  const pfn = pcpTakes(order, mt)
+  const pfn = pcpTakes(<u32>1 << order, mt)
     ? rmqueuePcplist(zone, order, mt, cpu, noFragment)
     : rmqueue(zone, order, mt, noFragment);
-  if (pfn != NIL) setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+  if (pfn != NIL) allocated(pfn, order, mt, zone);
   return pfn;
+}
+
+/** The block leaves the allocator: labelled allocated, counted, and (init_on_alloc) touched on the host. */
+@inline function allocated(pfn: u32, order: u32, mt: u32, zone: u32): void {
+  setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
+  const pages: u32 = 1 << order;
+  addAllocated(pages);
+  if (touchOnAlloc) hostTouch(pfn, pages);
 }
 
 /** One walk down the zonelist at one watermark, from the zone below `from`. NIL when no zone gives the block. */
@@ -100,15 +110,8 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
  * ALLOC_NOFRAGMENT when it is Normal (alloc_flags_nofragment).
  */
 @inline export function allocPages(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
-  let pfn = tryZone(highest, order, mt, highest, cpu, false, highest == normalZone);
-  if (pfn == NIL) {
-    pfn = allocSlow(order, mt, highest, cpu);
-    if (pfn == NIL) return NIL;
-  }
-  const pages: u32 = 1 << order;
-  addAllocated(pages);
-  if (touchOnAlloc) hostTouch(pfn, pages);
-  return pfn;
+  const pfn = tryZone(highest, order, mt, highest, cpu, false, highest == normalZone);
+  return pfn != NIL ? pfn : allocSlow(order, mt, highest, cpu);
 }
 
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
