@@ -7,8 +7,8 @@ import {
   E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
 } from './layout';
 import {
-  getWord, setWord, makeWord, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw, setFlags, getFlags,
-  findHead,
+  getWord, setWord, makeWord, setNext, setPrev, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
+  setFlags, getFlags, findHead,
 } from './page';
 import { freeListAddr, nrFreeAddr, listInit, listAddHead, listAddTail, delFromFreeList } from './freelist';
 import { freeOnePage, moveFreePagesBlock } from './buddy';
@@ -17,12 +17,13 @@ import { isolateFreePage, putbackIsolatedPage } from './isolate';
 import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
 import { zoneAddFreePages, zoneFreePages } from './zone';
 import {
-  setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters,
+  setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters, pageExtStart,
 } from './state';
 
 /** Bytes of linear memory a guest of `pfns` needs (without workload scratch). */
 export function bytesNeeded(pfns: u32): f64 {
-  return <f64>PAGES_START + <f64>pfns * <f64>PAGE_DESC_SIZE + <f64>((pfns >> PAGEBLOCK_ORDER) + 1) + 64;
+  // descriptors, cold bytes, pageblock types, and the 64-byte alignment of the scratch region
+  return <f64>PAGES_START + <f64>pfns * <f64>(PAGE_DESC_SIZE + 1) + <f64>((pfns >> PAGEBLOCK_ORDER) + 1) + 64;
 }
 
 /** Reserve memory for a guest; returns 0, or -1 when it cannot fit in wasm32 linear memory. */
@@ -34,8 +35,9 @@ export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
   const pages = <i32>Math.ceil(need / 65536.0);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) return -1;
-  const pbStart = <usize>PAGES_START + <usize>pfns * <usize>PAGE_DESC_SIZE;
-  setGeometry(pfns, zones, cpus, pbStart, (pbStart + <usize>((pfns >> PAGEBLOCK_ORDER) + 1) + 63) & ~63);
+  const extStart = <usize>PAGES_START + <usize>pfns * <usize>PAGE_DESC_SIZE;
+  const pbStart = extStart + <usize>pfns;
+  setGeometry(pfns, zones, cpus, extStart, pbStart, (pbStart + <usize>((pfns >> PAGEBLOCK_ORDER) + 1) + 63) & ~63);
   return 0;
 }
 
@@ -44,9 +46,10 @@ export function initMemory(): void {
   resetPageCounters();
   for (let p: u32 = 0; p < maxPfn; p++) {
     setWord(p, makeWord(PG_HOLE, 0, 0, 0xff));
-    store<u64>(<usize>PAGES_START + (<usize>p << 4), 0xffffffffffffffff); // next = prev = NIL
-    store<u32>(<usize>PAGES_START + (<usize>p << 4), 0, 12); // host, cpu, mark
+    setNext(p, NIL);
+    setPrev(p, NIL);
   }
+  memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
   for (let i: u32 = 0; i < nPb; i++) setPageblockMtRaw(i << PAGEBLOCK_ORDER, MT_MOVABLE);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {

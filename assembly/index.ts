@@ -8,7 +8,7 @@ export {
   setKnobs, setNormalZone, setReportingOrderValue, takeNotifyCount, setHostModel, resetCounters,
   maxPfn, notifyCount, firstNotifyOp, hostRssPages, refaults, refaultPages, discardedPages, allocatedPages,
   inflightPages, inflightPeak, allocFailures, allocFailuresInFlight, isolateFailures, pcpDrains, lastPfn,
-  pageblockStart, scratchStart,
+  pageExtStart, pageblockStart, scratchStart,
 } from './state';
 export {
   reportBatchReset, reportBatchCount, reportBatchOffset, reportBatchCapacity, reportCycleBegin, reportCycleStep,

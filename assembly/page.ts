@@ -1,13 +1,14 @@
 // Page descriptor accessors: the only code that knows the descriptor's byte layout.
 import {
-  PAGES_START, PAGE_DESC_SHIFT, PAGE_NEXT, PAGE_PREV, PAGE_WORD, PAGE_FLAGS, PAGE_ORDER, PAGE_MT, PAGE_ZONE,
-  PAGE_HOST, PAGE_CPU, PAGE_MARK, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER,
+  PAGES_START, PAGE_DESC_SIZE, PAGE_NEXT, PAGE_PREV, PAGE_WORD, PAGE_FLAGS, PAGE_ORDER, PAGE_MT, PAGE_ZONE,
+  EXT_HOST_MASK, EXT_CPU_SHIFT, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER,
 } from './layout';
-import { pageblockStart } from './state';
+import { pageblockStart, pageExtStart } from './state';
 
-// A descriptor's fields are read as load(pfn << 4, PAGES_START + field): the constant rides in the load's offset
-// immediate, so V8 addresses it as [memory + index + displacement] with no separate add.
-@inline function pageOff(pfn: u32): usize { return (<usize>pfn) << PAGE_DESC_SHIFT; }
+// A descriptor's fields are read as load(pfn * 12, PAGES_START + field): the constant rides in the load's offset
+// immediate, so V8 addresses it as [memory + index + displacement] with no separate add, and pfn * 12 is one
+// three-operand multiply.
+@inline function pageOff(pfn: u32): usize { return <usize>(pfn * PAGE_DESC_SIZE); }
 @inline export function getNext(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_NEXT); }
 @inline export function setNext(pfn: u32, v: u32): void { store<u32>(pageOff(pfn), v, PAGES_START + PAGE_NEXT); }
 @inline export function getPrev(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_PREV); }
@@ -25,12 +26,19 @@ import { pageblockStart } from './state';
 @inline export function getMt(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_MT); }
 @inline export function setMt(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_MT); }
 @inline export function getZone(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_ZONE); }
-@inline export function getHost(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_HOST); }
-@inline export function setHost(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_HOST); }
-@inline export function getCpu(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_CPU); }
-@inline export function setCpu(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_CPU); }
-@inline export function getMark(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_MARK); }
-@inline export function setMark(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_MARK); }
+
+// The cold byte: host state in the low bits, the per-cpu list's cpu above them.
+@inline function extAddr(pfn: u32): usize { return pageExtStart + <usize>pfn; }
+@inline export function getHost(pfn: u32): u32 { return <u32>load<u8>(extAddr(pfn)) & EXT_HOST_MASK; }
+@inline export function setHost(pfn: u32, v: u32): void {
+  const a = extAddr(pfn);
+  store<u8>(a, <u8>((<u32>load<u8>(a) & ~EXT_HOST_MASK) | v));
+}
+@inline export function getCpu(pfn: u32): u32 { return <u32>load<u8>(extAddr(pfn)) >> EXT_CPU_SHIFT; }
+@inline export function setCpu(pfn: u32, v: u32): void {
+  const a = extAddr(pfn);
+  store<u8>(a, <u8>((<u32>load<u8>(a) & EXT_HOST_MASK) | (v << EXT_CPU_SHIFT)));
+}
 
 /** Kind bits of the state word: zero for a page inside a block (or a hole). */
 @inline export function kindOf(word: u32): u32 { return word & PG_KIND_MASK; }

@@ -4,6 +4,7 @@
 export let maxPfn: u32 = 0;
 export let nrZones: u32 = 0;
 export let nrCpus: u32 = 1;
+export let pageExtStart: usize = 0;
 export let pageblockStart: usize = 0;
 export let scratchStart: usize = 0;
 
@@ -46,10 +47,11 @@ export let pcpDrains: u32 = 0;
 // result side channel of the last free: the head pfn the block ended at (an allocation returns its pfn)
 export let lastPfn: u32 = 0;
 
-export function setGeometry(pfns: u32, zones: u32, cpus: u32, pbStart: usize, scStart: usize): void {
+export function setGeometry(pfns: u32, zones: u32, cpus: u32, extStart: usize, pbStart: usize, scStart: usize): void {
   maxPfn = pfns;
   nrZones = zones;
   nrCpus = cpus;
+  pageExtStart = extStart;
   pageblockStart = pbStart;
   scratchStart = scStart;
 }

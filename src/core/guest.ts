@@ -44,6 +44,11 @@ const CHECK_MESSAGES: Record<number, string> = {
   15: 'zone byte differs from zone ranges',
 };
 
+/** Byte offsets of a page descriptor's fields, and the bits of its cold byte. */
+export interface DescriptorLayout { size: number; flags: number; order: number; extHostMask: number; extCpuShift: number }
+/** Zero-copy views of every page's descriptor and cold byte, with their layout (for pictures of memory). */
+export interface PageViews { desc: Uint8Array; ext: Uint8Array; layout: DescriptorLayout }
+
 export interface WasmGuestOptions {
   flavour?: WasmFlavour;
   /** Host backing page shift: 0 for 4 KiB, 9 for 2 MiB THP-backed guest RAM. */
@@ -393,14 +398,20 @@ export class WasmGuest implements Allocator {
   private listLength(zone: number, order: number, mt: number): number {
     let n = 0;
     const u32 = this.core.u32;
-    const descWords = this.L.pageDescSize >> 2;
-    const pagesBase = this.L.pagesStart >> 2;
+    const next = this.nextIndex();
     let p = u32[(this.listAddr(zone, order, mt)) >> 2]!;
     while (p !== NIL) {
       n++;
-      p = u32[pagesBase + p * descWords]!;
+      p = u32[next(p)]!;
     }
     return n;
+  }
+
+  /** The u32 index of a pfn's next link (descriptors are a multiple of 4 bytes, every field 4-byte aligned). */
+  private nextIndex(): (pfn: number) => number {
+    const descWords = this.L.pageDescSize >> 2;
+    const base = (this.L.pagesStart + this.L.pageNext) >> 2;
+    return (pfn) => base + pfn * descWords;
   }
 
   private listAddr(zone: number, order: number, mt: number): number {
@@ -420,12 +431,11 @@ export class WasmGuest implements Allocator {
   private walk(listAddr: number): number[] {
     const out: number[] = [];
     const u32 = this.core.u32;
-    const descWords = this.L.pageDescSize >> 2;
-    const pagesBase = this.L.pagesStart >> 2;
+    const next = this.nextIndex();
     let p = u32[listAddr >> 2]!;
     while (p !== NIL) {
       out.push(p);
-      p = u32[pagesBase + p * descWords]!;
+      p = u32[next(p)]!;
     }
     return out;
   }
@@ -445,7 +455,7 @@ export class WasmGuest implements Allocator {
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
   word(pfn: number): number {
-    return this.core.u32[(this.L.pagesStart >> 2) + pfn * (this.L.pageDescSize >> 2) + 2]!;
+    return this.core.u32[(this.L.pagesStart + this.L.pageWord) / 4 + pfn * (this.L.pageDescSize / 4)]!;
   }
 
   pfnState(pfn: number): PfnState {
@@ -459,16 +469,31 @@ export class WasmGuest implements Allocator {
     const w = this.word(head);
     const flags = w & 0xff;
     const kind: PfnKind = flags & PG_BUDDY ? 'free' : flags & PG_ALLOCATED ? 'allocated' : flags & PG_INFLIGHT ? 'inflight' : flags & PG_PCP ? 'pcp' : 'hole';
-    const cpu = kind === 'pcp' ? this.core.u8[this.L.pagesStart + head * this.L.pageDescSize + 13]! : -1;
+    const cpu = kind === 'pcp' ? this.pageExtView()[head]! >> this.L.extCpuShift : -1;
     return {
       pfn, kind, head, order: (w >>> 8) & 0xff, isHead: head === pfn, reported: (flags & PG_REPORTED) !== 0,
       zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? -1 : (w >>> 16) & 0xff, cpu,
     };
   }
 
-  /** Zero-copy view of the page descriptors (16 bytes a pfn; byte 8 flags, 9 order, 10 mt, 11 zone, 12 host). */
+  /**
+   * Zero-copy view of the page descriptors: `descriptorLayout()` bytes a pfn (the state word's bytes are flags,
+   * order, mt, zone).
+   */
   pageDescriptors(): Uint8Array {
     return new Uint8Array(this.core.memory.buffer, this.L.pagesStart, this.config.maxPfn * this.L.pageDescSize);
+  }
+  /** Zero-copy view of the pages' cold bytes (one a pfn): host state (`& extHostMask`), cpu (`>> extCpuShift`). */
+  pageExtView(): Uint8Array {
+    return new Uint8Array(this.core.memory.buffer, this.x.pageExtStart.value, this.config.maxPfn);
+  }
+  pageViews(): PageViews {
+    return { desc: this.pageDescriptors(), ext: this.pageExtView(), layout: this.descriptorLayout() };
+  }
+  /** Where the fields of pageDescriptors() and pageExtView() are (assembly/layout.ts, read from the module). */
+  descriptorLayout(): DescriptorLayout {
+    const L = this.L;
+    return { size: L.pageDescSize, flags: L.pageWord, order: L.pageWord + 1, extHostMask: L.extHostMask, extCpuShift: L.extCpuShift };
   }
   /** Zero-copy view of the pageblock migratetypes (one byte per pageblock). */
   pageblockView(): Uint8Array {

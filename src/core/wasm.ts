@@ -42,11 +42,15 @@ export interface Layout {
   pcpSize: number; pcpLists: number; pcpCount: number; batchStart: number; opsStart: number; opSize: number;
   opsCapacity: number; outStart: number; zonesStart: number; zoneSize: number; zoneNrFreePages: number;
   maxCapacity: number; nrPcpLists: number;
+  /** Byte offsets inside a page descriptor: the next link, the state word (flags | order << 8 | mt << 16 | zone << 24). */
+  pageNext: number; pageWord: number;
+  /** The page's cold byte (pageExtStart + pfn): host state in extHostMask, the per-cpu list's cpu from extCpuShift. */
+  extHostMask: number; extCpuShift: number;
 }
 const LAYOUT_KEYS: Array<keyof Layout> = [
   'pagesStart', 'pageDescSize', 'freeListStart', 'nrFreeStart', 'pcpStart', 'pcpSize', 'pcpLists', 'pcpCount',
   'batchStart', 'opsStart', 'opSize', 'opsCapacity', 'outStart', 'zonesStart', 'zoneSize', 'zoneNrFreePages',
-  'maxCapacity', 'nrPcpLists',
+  'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift',
 ];
 
 /** One wasm instance: one guest's memory. */

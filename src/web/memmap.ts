@@ -2,13 +2,10 @@
 // 512 pixels is a pageblock. Built from the zero-copy view of the page descriptors by walking block HEADS: only a
 // head carries a kind bit, and its kind and order cover 2^order pages.
 
-/** Page descriptor layout (assembly/layout.ts): 16 bytes a pfn; byte 8 flags, byte 9 order, byte 12 host state. */
-const DESC_SIZE = 16;
-const OFF_FLAGS = 8;
-const OFF_ORDER = 9;
-const OFF_HOST = 12;
+import type { PageViews } from '../core/guest.js';
+
 const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
-const HOST_RESIDENT = 1;
+const HOST_RESIDENT = 1; // within the cold byte's host bits
 
 /** What a pixel shows. */
 export const MapCode = {
@@ -64,23 +61,25 @@ function codeOf(flags: number, resident: boolean): MapCode {
 }
 
 /**
- * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors. `hostShift` is the host backing page
- * shift (9 for THP-backed RAM): the host state lives on the descriptor of the host page's first pfn.
+ * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors (`guest.pageViews()`, laid out as
+ * assembly/layout.ts says). `hostShift` is the host backing page shift (9 for THP-backed RAM): the host state lives
+ * in the cold byte of the host page's first pfn.
  */
-export function encodePages(desc: Uint8Array, maxPfn: number, hostShift: number, perPage: Uint8Array): void {
+export function encodePages(pages: PageViews, maxPfn: number, hostShift: number, perPage: Uint8Array): void {
+  const { desc, ext, layout } = pages;
   let pfn = 0;
   while (pfn < maxPfn) {
-    const base = pfn * DESC_SIZE;
-    const flags = desc[base + OFF_FLAGS]!;
+    const base = pfn * layout.size;
+    const flags = desc[base + layout.flags]!;
     if (flags & (PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP)) {
-      const end = Math.min(maxPfn, pfn + 2 ** desc[base + OFF_ORDER]!);
+      const end = Math.min(maxPfn, pfn + 2 ** desc[base + layout.order]!);
       if (flags & PG_BUDDY && !(flags & PG_REPORTED)) {
         // A free block's residency can differ between the host pages it spans (4 KiB backing, or a block
         // smaller than a huge page): look each host page up.
         const hp = 1 << hostShift;
         for (let p = pfn; p < end;) {
           const hostPfn = (p >>> hostShift) << hostShift;
-          const resident = (desc[hostPfn * DESC_SIZE + OFF_HOST]! & HOST_RESIDENT) !== 0;
+          const resident = (ext[hostPfn]! & layout.extHostMask & HOST_RESIDENT) !== 0;
           const next = Math.min(end, hostPfn + hp);
           perPage.fill(resident ? MapCode.FREE_RESIDENT : MapCode.FREE, p, next);
           p = next;

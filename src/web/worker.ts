@@ -80,7 +80,7 @@ function frame(r: Run, wallMs: number): void {
       samples.set(s.freeByOrder, o + S_FREE_BY_ORDER);
     });
     const geo = r.geos[i]!;
-    encodePages(g.guest.pageDescriptors(), geo.maxPfn, hostShiftOf(g.host.backing), r.perPage[i]!);
+    encodePages(g.guest.pageViews(), geo.maxPfn, hostShiftOf(g.host.backing), r.perPage[i]!);
     const map = new Uint8Array(geo.width * geo.height);
     reduceToPixels(r.perPage[i]!, geo, map);
     transfer.push(samples.buffer, map.buffer);

@@ -25,7 +25,7 @@ function encoded(sim: Simulation): Uint8Array {
   // A map can only agree with pfnState over a consistent allocator: say so first if the core broke an invariant.
   run.guest.check();
   const out = new Uint8Array(run.guest.config.maxPfn);
-  encodePages(run.guest.pageDescriptors(), run.guest.config.maxPfn, hostShiftOf(run.host.backing), out);
+  encodePages(run.guest.pageViews(), run.guest.config.maxPfn, hostShiftOf(run.host.backing), out);
   return out;
 }
 
