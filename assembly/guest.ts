@@ -15,9 +15,10 @@ import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
 import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
-import { zoneAddFreePages, zoneFreePages } from './zone';
+import { zoneAddFreePages, zoneFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import {
   setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters, pageExtStart,
+  pageblockStart,
 } from './state';
 
 /** Bytes of linear memory a guest of `pfns` needs (without workload scratch). */
@@ -41,17 +42,36 @@ export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
   return 0;
 }
 
-/** Every pfn a hole; every list empty; every pageblock MOVABLE (memmap_init). */
+/**
+ * memmap_init: every pfn of a zone's span present and allocated (order 0, UNMOVABLE: the pre-boot state that boot
+ * frees), every other pfn a hole (holes inside a zone are marked after, by markHole); every list empty; every
+ * pageblock MOVABLE. One pass over the descriptors: only their state words are written, as links are read only
+ * on list members and adding a page to a list writes both.
+ */
 export function initMemory(): void {
   resetPageCounters();
-  for (let p: u32 = 0; p < maxPfn; p++) {
-    setWord(p, makeWord(PG_HOLE, 0, 0, 0xff));
-    setNext(p, NIL);
-    setPrev(p, NIL);
+  let p: u32 = 0;
+  while (p < maxPfn) {
+    // The zone holding p, else the gap up to the next zone above it (zones never overlap).
+    let zone: u32 = 0xff;
+    let end = maxPfn;
+    for (let z: u32 = 0; z < nrZones; z++) {
+      const s = zoneStartPfn(z);
+      const e = zoneEndPfn(z);
+      if (p >= s && p < e) {
+        zone = z;
+        end = e < maxPfn ? e : maxPfn;
+        break;
+      }
+      if (s > p && s < end) end = s;
+    }
+    const w = zone == 0xff ? makeWord(PG_HOLE, 0, 0, 0xff) : makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone);
+    if (zone != 0xff) addAllocated(<i32>(end - p));
+    for (; p < end; p++) setWord(p, w);
   }
   memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
-  for (let i: u32 = 0; i < nPb; i++) setPageblockMtRaw(i << PAGEBLOCK_ORDER, MT_MOVABLE);
+  memory.fill(pageblockStart, <u8>MT_MOVABLE, <usize>nPb);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {
     zoneAddFreePages(z, -zoneFreePages(z));
     for (let o: u32 = 0; o < NR_ORDERS; o++) {
@@ -67,12 +87,6 @@ export function initMemory(): void {
       for (let i: u32 = 0; i < NR_PCP_LISTS; i++) listInit(pcpListAddr(pcp, i));
     }
   }
-}
-
-/** Pages of [start, end) become present pages of the zone, allocated order-0 UNMOVABLE (the pre-boot state). */
-export function populate(zone: u32, start: u32, end: u32): void {
-  for (let p = start; p < end; p++) setWord(p, makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone));
-  addAllocated(<i32>(end - start));
 }
 
 /** Validate a pfn/order pair; 0 or an error code. */
@@ -95,21 +109,20 @@ export function releaseRange(pfn: u32, order: u32): i32 {
   const end = pfn + (<u32>1 << order);
   const zone = zoneOf(getWord(pfn));
   let p = pfn;
+  let pages: u32 = 0;
   while (p < end) {
     const w = getWord(p);
     if ((w & PG_HOLE) != 0) return E_HOLE;
     if (kindOf(w) != PG_ALLOCATED || zoneOf(w) != zone) return E_NOT_ALLOCATED;
     const o = orderOf(w);
     if (p + (<u32>1 << o) > end) return E_WRONG_ORDER;
+    pages += <u32>1 << o;
     p += <u32>1 << o;
   }
-  p = pfn;
-  while (p < end) {
-    const o = orderOf(getWord(p));
-    setWord(p, makeWord(0, 0, 0, zone));
-    addAllocated(-(1 << o));
-    p += <u32>1 << o;
-  }
+  // Every page of the range becomes an interior page (interior pages of the blocks already are one).
+  const interior = makeWord(0, 0, 0, zone);
+  for (p = pfn; p < end; p++) setWord(p, interior);
+  addAllocated(-<i32>pages);
   return 0;
 }
 

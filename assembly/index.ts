@@ -1,6 +1,6 @@
 // The wasm module's exports, and nothing else.
 export {
-  setup, initMemory, populate, bytesNeeded, bootFreeRange, alloc, free, freeRange, placeFreeBlock, allocExact,
+  setup, initMemory, bytesNeeded, bootFreeRange, alloc, free, freeRange, placeFreeBlock, allocExact,
   isolate, putback, setPageblockMt, moveFreePages, drainPcp, headOf, rangeFree, releaseRange, reshapeAllocated,
 } from './guest';
 export { setZone, setLowmemReserve, setWatermarks } from './zone';

@@ -112,10 +112,9 @@ export class WasmGuest implements Allocator {
 
   clearToAllocated(): void {
     const x = this.x;
-    x.initMemory();
+    x.initMemory(); // every zone's span allocated (the pre-boot state), the rest holes
     x.resetCounters();
-    this.config.zones.forEach((z, i) => {
-      x.populate(i, z.startPfn, z.endPfn);
+    this.config.zones.forEach((z) => {
       for (const [a, b] of z.holes) x.markHole(a, b);
     });
   }
