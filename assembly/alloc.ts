@@ -7,12 +7,12 @@ import {
 import { setWord, makeWord, pageblockMt } from './page';
 import { freeListAddr, nrFree, listEmpty, listHead, takeFirstFromFreeList } from './freelist';
 import { rmqueue, freeOnePage } from './buddy';
-import { rmqueuePcplist, freeToPcp } from './pcp';
+import { rmqueuePcplistAt, freeToPcp, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
 import { zoneFreePages, zoneAddFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
 import {
   pcpUseMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone,
 } from './state';
-import { hostTouch } from './host';
+import { hostTouchBlock } from './host';
 
 // __zone_watermark_ok is split in two: the free-page test below, and the free-area test (order > 0: a free block
 // of a mergeable type at order or above), which tryZone can often answer from the list it is about to take from.
@@ -43,33 +43,47 @@ function freeAreaUsable(zone: u32, order: u32): bool {
  * it returns is allocated (see `allocated`).
  */
 @inline function tryZone(zone: u32, order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
-  const mark = useMin ? wmarkMin(zone) : wmarkLow(zone);
-  if (!freeAboveMark(zone, order, mark, highest)) return NIL;
-  const pages: u32 = 1 << order;
-  if (!pcpTakes(pages, mt)) {
-    // __rmqueue_smallest's own list, looked at first: a block there is a free block of a mergeable type at
-    // `order` (mt < MIGRATE_PCPTYPES), which is all the watermark's free-area test asks, so its scan and the
-    // general __rmqueue are needed only when the list is empty. Same answer, far fewer steps on the common path.
-    const list = freeListAddr(zone, order, mt);
-    const pfn = listHead(list);
-    if (pfn != NIL) {
-      if (order == 0 || mt < MIGRATE_PCPTYPES) {
-        takeFirstFromFreeList(list, pfn, zone, order);
-        zoneAddFreePages(zone, -pages);
-        allocated(pfn, order, mt, zone);
-        return pfn;
-      }
-    }
-  }
-  return tryZoneRest(zone, order, mt, cpu, noFragment);
+  const mark = (useMin ? wmarkMin(zone) : wmarkLow(zone)) + lowmemReserve(zone, highest);
+  const viaPcp = pcpTakes(<u32>1 << order, mt);
+  const pcp = pcpAddr(cpu, zone);
+  const list = viaPcp ? pcpListAddr(pcp, orderToPindex(order, mt)) : freeListAddr(zone, order, mt);
+  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, viaPcp, pcp, list);
 }
 
-/** The rest of tryZone once the free pages are above the mark: the free-area test, then pcp or __rmqueue. */
-function tryZoneRest(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+/**
+ * tryZone once the request's fixed values are worked out (a batch of equal requests works them out once):
+ * `mark` is the watermark plus the lowmem reserve, `list` the per-cpu list (viaPcp) or free_list[order][mt].
+ */
+@inline function tryZoneAt(
+  zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool, mark: i32, viaPcp: bool, pcp: usize, list: usize,
+): u32 {
+  const pages: u32 = 1 << order;
+  if (zoneFreePages(zone) - <i32>(pages - 1) <= mark) return NIL; // __zone_watermark_ok's free-page test
+  if (viaPcp) {
+    if (order != 0 && !freeAreaUsable(zone, order)) return NIL;
+    const pfn = rmqueuePcplistAt(pcp, list, zone, order, mt, cpu, noFragment);
+    if (pfn != NIL) allocated(pfn, order, mt, zone);
+    return pfn;
+  }
+  // __rmqueue_smallest's own list, looked at first: a block there is a free block of a mergeable type at
+  // `order` (mt < MIGRATE_PCPTYPES), which is all the watermark's free-area test asks, so its scan and the
+  // general __rmqueue are needed only when the list is empty. Same answer, far fewer steps on the common path.
+  const pfn = listHead(list);
+  if (pfn != NIL) {
+    if (order == 0 || mt < MIGRATE_PCPTYPES) {
+      takeFirstFromFreeList(list, pfn, zone, order);
+      zoneAddFreePages(zone, -pages);
+      allocated(pfn, order, mt, zone);
+      return pfn;
+    }
+  }
+  return tryZoneBuddy(zone, order, mt, noFragment);
+}
+
+/** The buddy side of tryZone when its own list cannot answer: the free-area test, then __rmqueue. */
+function tryZoneBuddy(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   if (order != 0 && !freeAreaUsable(zone, order)) return NIL;
-  const pfn = pcpTakes(<u32>1 << order, mt)
-    ? rmqueuePcplist(zone, order, mt, cpu, noFragment)
-    : rmqueue(zone, order, mt, noFragment);
+  const pfn = rmqueue(zone, order, mt, noFragment);
   if (pfn != NIL) allocated(pfn, order, mt, zone);
   return pfn;
 }
@@ -79,7 +93,7 @@ function tryZoneRest(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool)
   setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
   const pages: u32 = 1 << order;
   addAllocated(pages);
-  if (touchOnAlloc) hostTouch(pfn, pages);
+  if (touchOnAlloc) hostTouchBlock(pfn, pages);
 }
 
 /** One walk down the zonelist at one watermark, from the zone below `from`. NIL when no zone gives the block. */
@@ -114,12 +128,42 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   return pfn != NIL ? pfn : allocSlow(order, mt, highest, cpu);
 }
 
+/**
+ * allocPages n times with the same arguments (validated), the pfns written from `out`; stops at the first failure
+ * (counted). Returns the number allocated. The request's fixed values are worked out once, before the loop.
+ */
+@inline export function allocPagesBatch(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize): u32 {
+  const noFragment = highest == normalZone;
+  const mark = wmarkLow(highest) + lowmemReserve(highest, highest);
+  const viaPcp = pcpTakes(<u32>1 << order, mt);
+  const pcp = pcpAddr(cpu, highest);
+  const list = viaPcp ? pcpListAddr(pcp, orderToPindex(order, mt)) : freeListAddr(highest, order, mt);
+  for (let i: u32 = 0; i < n; i++) {
+    let pfn = tryZoneAt(highest, order, mt, cpu, noFragment, mark, viaPcp, pcp, list);
+    if (pfn == NIL) {
+      pfn = allocSlow(order, mt, highest, cpu);
+      if (pfn == NIL) return i;
+    }
+    store<u32>(out + (<usize>i << 2), pfn);
+  }
+  return n;
+}
+
+/** Does a free with these flags of a block of `pages` go to the per-cpu lists? */
+@inline export function pcpFrees(pages: u32, flags: u32): bool {
+  // FPI_* frees (boot, memory online, putback) go straight to the buddy in the kernel, never through pcp lists.
+  return (flags & (FREE_DIRECT | FREE_TO_TAIL | FREE_SKIP_NOTIFY)) == 0 && (pcpUseMask & pages) != 0;
+}
+
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
 @inline export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
-  const pages: u32 = 1 << order;
-  addAllocated(-pages);
-  // FPI_* frees (boot, memory online, putback) go straight to the buddy in the kernel, never through pcp lists.
-  if ((flags & (FREE_DIRECT | FREE_TO_TAIL | FREE_SKIP_NOTIFY)) == 0 && (pcpUseMask & pages) != 0) {
+  return freePagesVia(pfn, order, zone, flags, cpu, pcpFrees(<u32>1 << order, flags));
+}
+
+/** freePages with the routing (pcpFrees) worked out by the caller. */
+@inline export function freePagesVia(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32, viaPcp: bool): u32 {
+  addAllocated(-(1 << order));
+  if (viaPcp) {
     freeToPcp(pfn, order, zone, cpu);
     setLastPfn(pfn);
     return order | (1 << 8);

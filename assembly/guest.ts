@@ -90,7 +90,7 @@ export function initMemory(): void {
 }
 
 /** Validate a pfn/order pair; 0 or an error code. */
-export function checkPfnOrder(pfn: u32, order: u32): i32 {
+@inline export function checkPfnOrder(pfn: u32, order: u32): i32 {
   if (order > MAX_ORDER) return E_BAD_ORDER;
   if (pfn >= maxPfn) return E_OUT_OF_RANGE;
   if ((pfn & ((<u32>1 << order) - 1)) != 0) return E_MISALIGNED;
@@ -157,17 +157,29 @@ export function bootFreeRange(zone: u32, start: u32, end: u32): i32 {
   return 0;
 }
 
-export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+/** Validate allocation arguments: 0, or an error code. */
+@inline export function checkAllocArgs(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
   if (order > MAX_ORDER) return E_BAD_ORDER;
   if (mt >= MT_ISOLATE) return E_BAD_MT;
   if (highest >= nrZones) return E_BAD_ZONE;
   if (cpu >= nrCpus) return E_BAD_CPU;
+  return 0;
+}
+
+export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+  const e = checkAllocArgs(order, mt, highest, cpu);
+  if (e != 0) return e;
   const pfn = allocPages(order, mt, highest, cpu);
   return pfn == NIL ? E_ALLOC_FAILED : <i32>pfn;
 }
 
 /** Validated free of an allocated head: final order | 256 when it went to a per-cpu list. */
 export function free(pfn: u32, order: u32, flags: u32, cpu: u32): i32 {
+  return freeChecked(pfn, order, flags, cpu);
+}
+
+/** free's body, inline for the batch loops. */
+@inline export function freeChecked(pfn: u32, order: u32, flags: u32, cpu: u32): i32 {
   const e = checkPfnOrder(pfn, order);
   if (e != 0) return e;
   if (cpu >= nrCpus) return E_BAD_CPU;

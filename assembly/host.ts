@@ -5,6 +5,16 @@ import { HOST_RESIDENT, HOST_DISCARDED } from './layout';
 import { getHost, setHost } from './page';
 import { hostShift, maxPfn, addRss, addRefault, addDiscarded } from './state';
 
+/**
+ * hostTouch for an allocated block (aligned, 2^order pages): inline, as a block no bigger than a host page lies
+ * inside one, and that host page is most often resident already.
+ */
+@inline export function hostTouchBlock(pfn: u32, pages: u32): void {
+  const hs = hostShift;
+  if (pages <= (<u32>1 << hs) && (getHost((pfn >> hs) << hs) & HOST_RESIDENT) != 0) return;
+  hostTouch(pfn, pages);
+}
+
 /** The guest touches [pfn, pfn + n): every host page not resident faults in; one discarded before is a refault. */
 export function hostTouch(pfn: u32, n: u32): u32 {
   const hs = hostShift;

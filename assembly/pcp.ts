@@ -6,7 +6,7 @@ import {
   PG_ALLOCATED, PG_HOLE, MAX_ORDER, E_BAD_ORDER, E_OUT_OF_RANGE, E_MISALIGNED, E_HOLE, E_BAD_CPU, E_NOT_ALLOCATED,
   E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
 } from './layout';
-import { setWord, makeWord, getWord, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
+import { setWord, makeWord, getWord, getNext, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
 import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty } from './freelist';
 import { freeOnePage, rmqueue } from './buddy';
 import { pcpHigh, pcpBatch } from './zone';
@@ -106,11 +106,14 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   return b;
 }
 
-/** free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. */
-export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
+/**
+ * free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. Inline: it is
+ * the whole of most order-0 frees; the bulk free and the ISOLATE case are out of line.
+ */
+@inline export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
   const pbmt = pageblockMt(pfn);
   if (pbmt == MT_ISOLATE) {
-    freeOnePage(pfn, order, pbmt, zone, false, true);
+    freeIsolatedToBuddy(pfn, order, zone);
     return;
   }
   const listMt = pbmt >= MIGRATE_PCPTYPES ? MT_MOVABLE : pbmt;
@@ -119,40 +122,73 @@ export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
   setWord(pfn, makeWord(PG_PCP, order, pbmt, zone));
   setCpu(pfn, cpu);
   listAddHead(pcpListAddr(pcp, pindex), pfn);
-  pcpAddCount(pcp, 1 << order);
-  const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
-  const high = freeHigh ? 0 : pcpHigh(zone);
-  const count = pcpCount(pcp);
-  if (count >= high) {
-    bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+  const count = pcpCount(pcp) + (1 << order);
+  store<i32>(pcp, count, PCP_COUNT);
+  // free_high: an order 1..3 free after frees without allocations (free_factor > 0) flushes the whole list.
+  if (count >= pcpHigh(zone) || (pcpFreeFactor && order - 1 < 3 && load<u32>(pcp, PCP_FREE_FACTOR) > 0)) {
+    pcpFreeBatch(pcp, zone, order, pindex);
   }
 }
 
-/** rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail. */
-export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+/** The end of freeToPcp once count reached high (or free_high holds): the bulk free back to the buddy. */
+function pcpFreeBatch(pcp: usize, zone: u32, order: u32, pindex: u32): void {
+  const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
+  const count = pcpCount(pcp);
+  const high = freeHigh ? 0 : pcpHigh(zone);
+  if (count >= high) bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+}
+
+/** A free into an ISOLATE pageblock bypasses the per-cpu lists. */
+function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
+  freeOnePage(pfn, order, MT_ISOLATE, zone, false, true);
+}
+
+/**
+ * rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail.
+ * Inline: taking the head is the whole of most order-0 allocations; the refill is out of line.
+ */
+@inline export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
   const pcp = pcpAddr(cpu, zone);
+  return rmqueuePcplistAt(pcp, pcpListAddr(pcp, orderToPindex(order, mt)), zone, order, mt, cpu, noFragment);
+}
+
+/** rmqueuePcplist with the cpu's pcp and the list worked out by the caller. */
+@inline export function rmqueuePcplistAt(
+  pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool,
+): u32 {
   if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
-  const list = pcpListAddr(pcp, orderToPindex(order, mt));
-  if (listEmpty(list)) {
-    let batch = pcpBatch(zone);
-    if (batch > 1) {
-      batch = batch >> order;
-      if (batch < 2) batch = 2;
-    }
-    for (let i = 0; i < batch; i++) {
-      const p = rmqueue(zone, order, mt, noFragment);
-      if (p == NIL) break;
-      setWord(p, makeWord(PG_PCP, order, mt, zone));
-      setCpu(p, cpu);
-      listAddTail(list, p);
-      pcpAddCount(pcp, 1 << order);
-    }
-    if (listEmpty(list)) return NIL;
+  let pfn = listHead(list);
+  if (pfn == NIL) {
+    pfn = pcpRefill(pcp, list, zone, order, mt, cpu, noFragment);
+    if (pfn == NIL) return NIL;
   }
-  const pfn = listHead(list);
-  listUnlink(list, pfn);
-  pcpAddCount(pcp, -(1 << order));
+  // The head leaves: its successor (if any) becomes the head.
+  const next = getNext(pfn);
+  store<u32>(list, next);
+  if (next != NIL) setPrev(next, NIL);
+  else store<u32>(list, NIL, 4);
+  store<i32>(pcp, pcpCount(pcp) - (1 << order), PCP_COUNT);
   return pfn;
+}
+
+/** rmqueue_bulk: refill an empty per-cpu list with up to max(batch >> order, 2) blocks; returns its head or NIL. */
+function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+  let batch = pcpBatch(zone);
+  if (batch > 1) {
+    batch = batch >> order;
+    if (batch < 2) batch = 2;
+  }
+  const word = makeWord(PG_PCP, order, mt, zone);
+  let i: i32 = 0;
+  for (; i < batch; i++) {
+    const p = rmqueue(zone, order, mt, noFragment);
+    if (p == NIL) break;
+    setWord(p, word);
+    setCpu(p, cpu);
+    listAddTail(list, p);
+  }
+  pcpAddCount(pcp, i << order);
+  return listHead(list);
 }
 
 /** drain_pages_zone: everything on this cpu's lists for the zone goes back. */
