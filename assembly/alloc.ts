@@ -7,7 +7,7 @@ import {
 import { setWord, makeWord, pageblockMt } from './page';
 import { freeListAddr, nrFree, listEmpty, listHead, takeFirstFromFreeList } from './freelist';
 import { rmqueue, freeOnePage } from './buddy';
-import { rmqueuePcplistAt, freeToPcp, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
+import { rmqueuePcplistAt, freeToPcpAt, freeHighOrder, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
 import { zoneFreePages, zoneAddFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
 import {
   pcpUseMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone,
@@ -133,11 +133,28 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
  * (counted). Returns the number allocated. The request's fixed values are worked out once, before the loop.
  */
 @inline export function allocPagesBatch(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize): u32 {
-  const noFragment = highest == normalZone;
+  // A loop for each route (so that V8 does not test the route again for every block), each a function taking the
+  // fixed values as arguments (so that V8 keeps them rather than working them out again inside the loop).
   const mark = wmarkLow(highest) + lowmemReserve(highest, highest);
-  const viaPcp = pcpTakes(<u32>1 << order, mt);
   const pcp = pcpAddr(cpu, highest);
-  const list = viaPcp ? pcpListAddr(pcp, orderToPindex(order, mt)) : freeListAddr(highest, order, mt);
+  if (pcpTakes(<u32>1 << order, mt)) {
+    return allocRunPcp(order, mt, highest, cpu, n, out, mark, pcp, pcpListAddr(pcp, orderToPindex(order, mt)));
+  }
+  return allocRunBuddy(order, mt, highest, cpu, n, out, mark, pcp, freeListAddr(highest, order, mt));
+}
+
+function allocRunPcp(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize): u32 {
+  return allocRun(order, mt, highest, cpu, n, out, mark, true, pcp, list);
+}
+
+function allocRunBuddy(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize): u32 {
+  return allocRun(order, mt, highest, cpu, n, out, mark, false, pcp, list);
+}
+
+@inline function allocRun(
+  order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, viaPcp: bool, pcp: usize, list: usize,
+): u32 {
+  const noFragment = highest == normalZone;
   for (let i: u32 = 0; i < n; i++) {
     let pfn = tryZoneAt(highest, order, mt, cpu, noFragment, mark, viaPcp, pcp, list);
     if (pfn == NIL) {
@@ -157,14 +174,16 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
 
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
 @inline export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
-  return freePagesVia(pfn, order, zone, flags, cpu, pcpFrees(<u32>1 << order, flags));
+  return freePagesVia(pfn, order, zone, flags, cpu, pcpFrees(<u32>1 << order, flags), freeHighOrder(order));
 }
 
-/** freePages with the routing (pcpFrees) worked out by the caller. */
-@inline export function freePagesVia(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32, viaPcp: bool): u32 {
+/** freePages with the routing (pcpFrees) and freeHighOrder(order) worked out by the caller. */
+@inline export function freePagesVia(
+  pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32, viaPcp: bool, highOrder: bool,
+): u32 {
   addAllocated(-(1 << order));
   if (viaPcp) {
-    freeToPcp(pfn, order, zone, cpu);
+    freeToPcpAt(pfn, order, zone, cpu, highOrder);
     setLastPfn(pfn);
     return order | (1 << 8);
   }

@@ -5,7 +5,7 @@ import {
   PG_HOLE,
 } from './layout';
 import { getWord, zoneOf } from './page';
-import { maxPfn, nrCpus } from './state';
+import { maxPfn, nrCpus, pcpFreeFactor } from './state';
 import { alloc, free, freeRange, checkAllocArgs, freeChecked } from './guest';
 import { allocPagesBatch, freePagesVia, pcpFrees } from './alloc';
 import { hostTouch } from './host';
@@ -51,23 +51,32 @@ export function allocBulk(order: u32, mt: u32, highest: u32, cpu: u32, n: u32): 
  * changed for it): returns the number freed; bulkError holds the error code.
  */
 export function freeBulk(n: u32, order: u32, flags: u32, cpu: u32): u32 {
-  const src = <usize>OPS_START;
   bulkError = 0;
-  // What does not change from one pfn to the next is worked out once: a pfn that passes the quick test below is
-  // an allocated head of `order` inside the guest, and is freed at once; any other goes through the full
-  // validation, which frees it or names the error.
-  const pages: u32 = order <= MAX_ORDER ? 1 << order : 0;
-  const quick = pages != 0 && pages <= maxPfn && cpu < nrCpus;
-  const last = maxPfn - pages; // highest head that fits
+  // What does not change from one pfn to the next is decided once, and each case gets a loop of its own (V8 would
+  // otherwise test it again for every pfn).
+  if (order > MAX_ORDER || cpu >= nrCpus) return freeRun(n, order, flags, cpu, false, false, false);
+  if (!pcpFrees(<u32>1 << order, flags)) return freeRun(n, order, flags, cpu, true, false, false);
+  if (pcpFreeFactor && order - 1 < 3) return freeRun(n, order, flags, cpu, true, true, true);
+  return freeRun(n, order, flags, cpu, true, true, false);
+}
+
+/**
+ * freeBulk's loop. With `quick`, a pfn whose state word says "allocated head of `order`" is freed at once (heads
+ * are aligned and lie inside the guest, so that is all the validation asks); any other goes through the full
+ * validation, which frees it or names the error. viaPcp and freeHighOrder: see freePagesVia and freeToPcpAt.
+ */
+@inline function freeRun(n: u32, order: u32, flags: u32, cpu: u32, quick: bool, viaPcp: bool, freeHighOrder: bool): u32 {
+  const src = <usize>OPS_START;
   const want = PG_ALLOCATED | (order << 8);
-  const viaPcp = pcpFrees(pages, flags);
   for (let i: u32 = 0; i < n; i++) {
     const pfn = load<u32>(src + (<usize>i << 2));
-    if (quick && pfn <= last && (pfn & (pages - 1)) == 0) {
-      const w = getWord(pfn);
-      if ((w & (0xff00 | PG_KIND_MASK | PG_HOLE)) == want) {
-        freePagesVia(pfn, order, zoneOf(w), flags, cpu, viaPcp);
-        continue;
+    if (quick) {
+      if (pfn < maxPfn) {
+        const w = getWord(pfn);
+        if ((w & (0xff00 | PG_KIND_MASK | PG_HOLE)) == want) {
+          freePagesVia(pfn, order, zoneOf(w), flags, cpu, viaPcp, freeHighOrder);
+          continue;
+        }
       }
     }
     const r = freeChecked(pfn, order, flags, cpu);

@@ -106,11 +106,15 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   return b;
 }
 
+/** Orders whose free may flush the whole list (6.1's free_high: orders 1 to PAGE_ALLOC_COSTLY_ORDER). */
+@inline export function freeHighOrder(order: u32): bool { return pcpFreeFactor && order - 1 < 3; }
+
 /**
  * free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. Inline: it is
- * the whole of most order-0 frees; the bulk free and the ISOLATE case are out of line.
+ * the whole of most order-0 frees; the bulk free and the ISOLATE case are out of line. highOrder is
+ * freeHighOrder(order), worked out by the caller.
  */
-@inline export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
+@inline export function freeToPcpAt(pfn: u32, order: u32, zone: u32, cpu: u32, highOrder: bool): void {
   const pbmt = pageblockMt(pfn);
   if (pbmt == MT_ISOLATE) {
     freeIsolatedToBuddy(pfn, order, zone);
@@ -125,8 +129,9 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   const count = pcpCount(pcp) + (1 << order);
   store<i32>(pcp, count, PCP_COUNT);
   // free_high: an order 1..3 free after frees without allocations (free_factor > 0) flushes the whole list.
-  if (count >= pcpHigh(zone) || (pcpFreeFactor && order - 1 < 3 && load<u32>(pcp, PCP_FREE_FACTOR) > 0)) {
-    pcpFreeBatch(pcp, zone, order, pindex);
+  if (count >= pcpHigh(zone)) pcpFreeBatch(pcp, zone, order, pindex);
+  else if (highOrder) {
+    if (load<u32>(pcp, PCP_FREE_FACTOR) > 0) pcpFreeBatch(pcp, zone, order, pindex);
   }
 }
 

@@ -29,6 +29,8 @@ export let firstNotifyOp: i32 = -1;
 
 // host model
 export let hostShift: u32 = 0;
+/** pfn & hostPfnMask: the first pfn of its host page (~(2^hostShift - 1)). */
+export let hostPfnMask: u32 = 0xffffffff;
 export let touchOnAlloc: bool = false;
 export let hostRssPages: u32 = 0;
 export let refaults: u32 = 0;
@@ -76,7 +78,11 @@ export function takeNotifyCount(): u32 { const n = notifyCount; notifyCount = 0;
 export function setCurrentOp(i: i32): void { currentOp = i; }
 export function resetFirstNotifyOp(): void { firstNotifyOp = -1; }
 
-export function setHostModel(shift: u32, touch: bool): void { hostShift = shift; touchOnAlloc = touch; }
+export function setHostModel(shift: u32, touch: bool): void {
+  hostShift = shift;
+  hostPfnMask = ~((<u32>1 << shift) - 1);
+  touchOnAlloc = touch;
+}
 export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
 export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
 export function addDiscarded(pages: u32): void { discardedPages += pages; }
