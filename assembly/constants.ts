@@ -2,7 +2,7 @@
 import {
   PAGES_START, PAGE_DESC_SIZE, FREE_LIST_START, NR_FREE_START, PCP_START, PCP_SIZE, PCP_LISTS, PCP_COUNT,
   BATCH_START, OPS_START, OP_SIZE, OPS_CAPACITY, OUT_START, ZONES_START, ZONE_SIZE, ZONE_NR_FREE_PAGES,
-  MAX_CAPACITY, NR_PCP_LISTS, PAGE_NEXT, PAGE_WORD, EXT_HOST_MASK, EXT_CPU_SHIFT,
+  MAX_CAPACITY, NR_PCP_LISTS, PAGE_NEXT, PAGE_WORD, EXT_HOST_MASK, EXT_CPU_SHIFT, OUT_SAMPLE,
 } from './layout';
 
 export function layoutConstant(i: u32): u32 {
@@ -29,6 +29,7 @@ export function layoutConstant(i: u32): u32 {
     case 19: return PAGE_WORD;
     case 20: return EXT_HOST_MASK;
     case 21: return EXT_CPU_SHIFT;
+    case 22: return OUT_SAMPLE;
     default: return 0xffffffff;
   }
 }

@@ -5,7 +5,7 @@ export {
 } from './guest';
 export { setZone, setLowmemReserve, setWatermarks } from './zone';
 export {
-  setKnobs, setNormalZone, setReportingOrderValue, takeNotifyCount, setHostModel, resetCounters,
+  setKnobs, setNormalZone, setReportingOrderValue, takeNotifyCount, setHostModel, resetCounters, sampleCounters,
   maxPfn, notifyCount, firstNotifyOp, hostRssPages, refaults, refaultPages, discardedPages, allocatedPages,
   inflightPages, inflightPeak, allocFailures, allocFailuresInFlight, isolateFailures, pcpDrains, lastPfn,
   pageExtStart, pageblockStart, scratchStart,

@@ -131,6 +131,10 @@ export const SLOT_SIZE: u32 = 8;
 export const OP_SIZE: u32 = 16; // kind, a, b, result
 export const OPS_CAPACITY: u32 = 65536;
 export const OUT_WORDS: u32 = 1024;
+// OUT holds the W1 result line from word 0, and a sample of the counters (sampleCounters) from word OUT_SAMPLE:
+//   free pages by order (NR_ORDERS words), free pages, in flight, allocated, host RSS pages, refaults
+export const OUT_SAMPLE: u32 = 64;
+export const SAMPLE_WORDS: u32 = NR_ORDERS + 5;
 
 // --- regions ---
 export const REGION_BASE: u32 = 65536;

@@ -1,4 +1,5 @@
 // Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory).
+import { OUT_START, OUT_SAMPLE, NR_ORDERS, NR_FREE_START } from './layout';
 
 // geometry, set by setup()
 export let maxPfn: u32 = 0;
@@ -113,3 +114,24 @@ export function resetPageCounters(): void {
 }
 
 export function setNormalZone(z: u32): void { normalZone = z; }
+
+/**
+ * One sample of the counters a time series records, written to OUT from word OUT_SAMPLE (layout.ts): one call
+ * instead of a read-out per counter. Free pages by order sum nr_free << order over the zones (ISOLATE lists
+ * included, as buddyinfo counts them).
+ */
+export function sampleCounters(): void {
+  const out = <usize>OUT_START + <usize>(OUT_SAMPLE << 2);
+  let free: u32 = 0;
+  for (let o: u32 = 0; o < NR_ORDERS; o++) {
+    let n: u32 = 0;
+    for (let z: u32 = 0; z < nrZones; z++) n += load<u32>(<usize>NR_FREE_START + (<usize>(z * NR_ORDERS + o) << 2));
+    store<u32>(out + (<usize>o << 2), n << o);
+    free += n << o;
+  }
+  store<u32>(out, free, NR_ORDERS * 4);
+  store<u32>(out, inflightPages, NR_ORDERS * 4 + 4);
+  store<u32>(out, allocatedPages, NR_ORDERS * 4 + 8);
+  store<u32>(out, hostRssPages, NR_ORDERS * 4 + 12);
+  store<u32>(out, refaults, NR_ORDERS * 4 + 16);
+}

@@ -44,6 +44,11 @@ const CHECK_MESSAGES: Record<number, string> = {
   15: 'zone byte differs from zone ranges',
 };
 
+/** One sample of a guest's counters (WasmGuest.sample). */
+export interface GuestSample {
+  freeByOrder: number[]; freePages: number; inflightPages: number; allocatedPages: number; rssPages: number; refaults: number;
+}
+
 /** Byte offsets of a page descriptor's fields, and the bits of its cold byte. */
 export interface DescriptorLayout { size: number; flags: number; order: number; extHostMask: number; extCpuShift: number }
 /** Zero-copy views of every page's descriptor and cold byte, with their layout (for pictures of memory). */
@@ -515,6 +520,18 @@ export class WasmGuest implements Allocator {
 
   allocatedPages(): number {
     return this.core.global('allocatedPages');
+  }
+
+  /** The counters a time series samples, read in one call (free pages by order sum the zones). */
+  sample(): GuestSample {
+    this.x.sampleCounters();
+    const base = (this.L.outStart >> 2) + this.L.outSample;
+    const u32 = this.core.u32;
+    return {
+      freeByOrder: Array.from(u32.subarray(base, base + NR_ORDERS)), freePages: u32[base + NR_ORDERS]!,
+      inflightPages: u32[base + NR_ORDERS + 1]!, allocatedPages: u32[base + NR_ORDERS + 2]!,
+      rssPages: u32[base + NR_ORDERS + 3]!, refaults: u32[base + NR_ORDERS + 4]!,
+    };
   }
 
   /** Bytes of linear memory in use for this guest. */

@@ -69,15 +69,12 @@ export class Simulation {
   private sample(): void {
     const t = this.clock.now();
     this.guests.forEach((g, i) => {
-      const bi = g.guest.buddyinfo();
-      const freeByOrder = Array.from({ length: NR_ORDERS }, (_, o) => bi.reduce((a, z) => a + z[o]! * 2 ** o, 0));
-      const c = g.guest.counters();
-      const h = g.guest.hostCounters();
+      const s = g.guest.sample(); // the counters wasm keeps, in one call
       this.samples[i]!.push({
-        t, rssKib: h.rssPages * 4, freePages: freeByOrder.reduce((a, b) => a + b, 0), freeByOrder,
+        t, rssKib: s.rssPages * 4, freePages: s.freePages, freeByOrder: s.freeByOrder,
         pagesReported: g.reporting?.metrics.pagesReported ?? g.hinting?.metrics.pagesHinted ?? 0,
-        reportCalls: g.reporting?.metrics.reportCalls ?? 0, inflightPages: c.inflightPages,
-        allocatedPages: g.guest.allocatedPages(), refaults: h.refaults,
+        reportCalls: g.reporting?.metrics.reportCalls ?? 0, inflightPages: s.inflightPages,
+        allocatedPages: s.allocatedPages, refaults: s.refaults,
       });
     });
     this.clock.schedule(t + this.sampleMs, () => this.sample());
