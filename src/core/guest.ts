@@ -62,13 +62,19 @@ export interface WasmGuestOptions {
   touchOnAlloc?: boolean;
 }
 
+let probe: CoreInstance | null = null;
+/** Bytes of linear memory setup() reserves for a guest of `pfns` (asked of a small instance kept for that). */
+function bytesFor(pfns: number): number {
+  probe ??= new CoreInstance();
+  return probe.x.bytesNeeded(pfns);
+}
+
 /** Largest guest (pages) that fits in wasm32 linear memory. */
 export function maxGuestPages(): number {
-  const core = new CoreInstance();
   let lo = 0, hi = 2 ** 32 - 1;
   while (lo < hi) {
     const mid = Math.floor((lo + hi + 1) / 2);
-    if (core.x.bytesNeeded(mid) <= 4294901760) lo = mid;
+    if (bytesFor(mid) <= 4294901760) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -78,7 +84,7 @@ export class WasmGuest implements Allocator {
   readonly config: GuestConfig;
   readonly profile: Profile;
   readonly core: CoreInstance;
-  private readonly x: Record<string, any>;
+  private x: Record<string, any>;
   private readonly L: CoreInstance['layout'];
 
   static create(spec: GuestSpec, opts: WasmGuestOptions = {}): WasmGuest {
@@ -88,7 +94,7 @@ export class WasmGuest implements Allocator {
   constructor(config: GuestConfig, opts: WasmGuestOptions = {}) {
     this.config = config;
     this.profile = getProfile(config.profile);
-    this.core = new CoreInstance(opts.flavour);
+    this.core = new CoreInstance(opts.flavour, config.maxPfn <= 2 ** 32 - 2 ? bytesFor(config.maxPfn) : 0);
     this.x = this.core.x;
     this.L = this.core.layout;
     const x = this.x;
@@ -111,6 +117,15 @@ export class WasmGuest implements Allocator {
     const normal = config.zones.findIndex((z) => z.name === 'Normal');
     x.setNormalZone(normal < 0 ? 255 : normal);
     this.clearToAllocated();
+  }
+
+  /**
+   * Done with this guest: its linear memory goes back to a pool for the next guest of the same size (see
+   * src/core/wasm.ts). Any later call on this guest throws.
+   */
+  release(): void {
+    this.core.release();
+    this.x = this.core.x;
   }
 
   // --- building ---

@@ -1,6 +1,12 @@
 // The one file that touches the WebAssembly instance: compiling the module, instantiating one instance per
 // guest, typed access to its exports and views of its linear memory. Views are re-created whenever memory has
 // grown (a grow detaches every ArrayBuffer view), so callers always get live views.
+//
+// The module imports its linear memory. A guest that is done (WasmGuest.release, which Simulation.dispose and
+// simulate() call) hands its memory back to a small pool, and the next guest needing the same size gets it with a
+// fresh instance: the memory's pages are already mapped, where a new memory costs a page fault for every 4 KiB
+// the guest touches (about 100 ms for a 64 GiB guest on the development machine). Every region is rewritten
+// before it is read (setup and initMemory), so nothing of the previous guest shows through.
 import releaseB64 from '../../build/release.wasm.b64.js';
 import debugB64 from '../../build/debug.wasm.b64.js';
 
@@ -55,23 +61,65 @@ const LAYOUT_KEYS: Array<keyof Layout> = [
   'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift', 'outSample',
 ];
 
+const memoryPool: WebAssembly.Memory[] = [];
+/** At most this many memories wait in the pool, none above POOL_MAX_BYTES (a huge guest's memory is let go). */
+const POOL_SIZE = 4;
+const POOL_MAX_BYTES = 2 ** 30;
+
+/** A memory of exactly `bytes` (rounded up to 64 KiB pages) from the pool, else a new one of one page. */
+function takeMemory(bytes: number): WebAssembly.Memory {
+  const want = Math.ceil(bytes / 65536) * 65536;
+  const i = memoryPool.findIndex((m) => m.buffer.byteLength === want);
+  if (i >= 0) return memoryPool.splice(i, 1)[0]!;
+  return new WebAssembly.Memory({ initial: 1 });
+}
+
+/** Memories waiting in the pool (for tests and memory accounting). */
+export function pooledMemories(): number {
+  return memoryPool.length;
+}
+
+const released: Raw = new Proxy({}, {
+  get(_, name) {
+    throw new Error(`wasm core: ${String(name)} called on a released guest (its memory now serves another guest)`);
+  },
+});
+
 /** One wasm instance: one guest's memory. */
 export class CoreInstance {
-  readonly x: Raw;
-  readonly memory: WebAssembly.Memory;
+  x: Raw;
+  private mem: WebAssembly.Memory | null;
   readonly layout: Layout;
   private buf: ArrayBuffer | null = null;
   private u8v!: Uint8Array;
   private u32v!: Uint32Array;
   private i32v!: Int32Array;
 
-  constructor(flavour?: WasmFlavour) {
-    const inst = new WebAssembly.Instance(wasmModule(flavour), {});
+  /** `bytes`: the linear memory the guest will need, to take a pooled memory of that size (0: a new one). */
+  constructor(flavour?: WasmFlavour, bytes = 0) {
+    this.mem = bytes > 0 ? takeMemory(bytes) : new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(wasmModule(flavour), { env: { memory: this.mem } });
     this.x = inst.exports as Raw;
-    this.memory = this.x.memory as WebAssembly.Memory;
     const l: Partial<Layout> = {};
     LAYOUT_KEYS.forEach((k, i) => (l[k] = this.x.layoutConstant(i) >>> 0));
     this.layout = l as Layout;
+  }
+
+  get memory(): WebAssembly.Memory {
+    if (!this.mem) throw new Error('wasm core: memory of a released guest');
+    return this.mem;
+  }
+
+  /** Give the memory back to the pool; this instance is unusable afterwards. */
+  release(): void {
+    const m = this.mem;
+    if (!m) return;
+    this.mem = null;
+    this.buf = null;
+    this.x = released;
+    if (m.buffer.byteLength > POOL_MAX_BYTES) return;
+    if (memoryPool.length >= POOL_SIZE) memoryPool.shift();
+    memoryPool.push(m);
   }
 
   private refresh(): void {
