@@ -44,15 +44,14 @@ function freeAreaUsable(zone: u32, order: u32): bool {
  */
 @inline function tryZone(zone: u32, order: u32, mt: u32, highest: u32, cpu: u32, useMin: bool, noFragment: bool): u32 {
   const mark = (useMin ? wmarkMin(zone) : wmarkLow(zone)) + lowmemReserve(zone, highest);
-  const viaPcp = pcpTakes(<u32>1 << order, mt);
-  const pcp = pcpAddr(cpu, zone);
-  const list = viaPcp ? pcpListAddr(pcp, orderToPindex(order, mt)) : freeListAddr(zone, order, mt);
-  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, viaPcp, pcp, list);
+  // The per-cpu route out of line here (the batch loop has it inline): the buddy route's code stays small.
+  if (pcpTakes(<u32>1 << order, mt)) return tryZonePcp(zone, order, mt, cpu, noFragment, mark);
+  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, false, 0, 0);
 }
 
 /**
  * tryZone once the request's fixed values are worked out (a batch of equal requests works them out once):
- * `mark` is the watermark plus the lowmem reserve, `list` the per-cpu list (viaPcp) or free_list[order][mt].
+ * `mark` is the watermark plus the lowmem reserve; with viaPcp, `pcp` and `list` are the cpu's pcp and list.
  */
 @inline function tryZoneAt(
   zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool, mark: i32, viaPcp: bool, pcp: usize, list: usize,
@@ -68,16 +67,22 @@ function freeAreaUsable(zone: u32, order: u32): bool {
   // __rmqueue_smallest's own list, looked at first: a block there is a free block of a mergeable type at
   // `order` (mt < MIGRATE_PCPTYPES), which is all the watermark's free-area test asks, so its scan and the
   // general __rmqueue are needed only when the list is empty. Same answer, far fewer steps on the common path.
-  const pfn = listHead(list);
+  const own = freeListAddr(zone, order, mt);
+  const pfn = listHead(own);
   if (pfn != NIL) {
     if (order == 0 || mt < MIGRATE_PCPTYPES) {
-      takeFirstFromFreeList(list, pfn, zone, order);
+      takeFirstFromFreeList(own, pfn, zone, order);
       zoneAddFreePages(zone, -pages);
       allocated(pfn, order, mt, zone);
       return pfn;
     }
   }
   return tryZoneBuddy(zone, order, mt, noFragment);
+}
+
+function tryZonePcp(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool, mark: i32): u32 {
+  const pcp = pcpAddr(cpu, zone);
+  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, true, pcp, pcpListAddr(pcp, orderToPindex(order, mt)));
 }
 
 /** The buddy side of tryZone when its own list cannot answer: the free-area test, then __rmqueue. */
@@ -140,7 +145,7 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   if (pcpTakes(<u32>1 << order, mt)) {
     return allocRunPcp(order, mt, highest, cpu, n, out, mark, pcp, pcpListAddr(pcp, orderToPindex(order, mt)));
   }
-  return allocRunBuddy(order, mt, highest, cpu, n, out, mark, pcp, freeListAddr(highest, order, mt));
+  return allocRunBuddy(order, mt, highest, cpu, n, out, mark, 0, 0);
 }
 
 function allocRunPcp(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize): u32 {
@@ -174,7 +179,13 @@ function allocRunBuddy(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out:
 
 /** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
 @inline export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
-  return freePagesVia(pfn, order, zone, flags, cpu, pcpFrees(<u32>1 << order, flags), freeHighOrder(order));
+  // The per-cpu route out of line here (freeBulk has it inline): the buddy route's code stays small.
+  if (pcpFrees(<u32>1 << order, flags)) return freePagesPcp(pfn, order, zone, cpu);
+  return freePagesVia(pfn, order, zone, flags, cpu, false, false);
+}
+
+function freePagesPcp(pfn: u32, order: u32, zone: u32, cpu: u32): u32 {
+  return freePagesVia(pfn, order, zone, 0, cpu, true, freeHighOrder(order));
 }
 
 /** freePages with the routing (pcpFrees) and freeHighOrder(order) worked out by the caller. */
