@@ -1,15 +1,15 @@
 // The buddy algorithm: __free_one_page (merge, placement), expand, __rmqueue_smallest, the migratetype fallback.
 import {
   MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, NIL, MT_UNMOVABLE, MT_MOVABLE, MT_RECLAIMABLE, MT_HIGHATOMIC,
-  MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK,
+  MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK, FREE_AREA_SIZE,
 } from './layout';
 import {
-  getWord, setWord, makeWord, isBuddyWord, buddyBits, buddyKey, pageblockMt, setPageblockMtRaw, kindOf, orderOf,
+  getWord, setWord, makeWord, buddyBits, buddyKey, pageblockMt, setPageblockMtRaw, kindOf, orderOf,
   mtOf,
 } from './page';
 import {
-  freeListAddr, nrFree, addToFreeList, delFromFreeListWord, takeFirstFromFreeList, moveToFreeList, listHead,
-  listEmpty,
+  freeListAddr, nrFree, nrFreeAddr, addToFreeList, freeAreaAddr, delFromFreeAreaWord, takeFirstFromFreeList,
+  moveToFreeList, listHead, listEmpty,
 } from './freelist';
 import { zoneAddFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } from './state';
@@ -59,21 +59,30 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
   // The freed head becomes an interior page if it merges into a lower buddy: no kind bit may stay on it.
   setWord(pfn, makeWord(0, 0, 0, zone));
+  const mtIsolate = mt == MT_ISOLATE;
+  // Each step up an order: twice the pages, the next order in the buddy key, the next free_area.
+  let pages: u32 = 1 << order;
+  let key = buddyKey(order, zone);
+  let area = freeAreaAddr(zone, order);
+  let nf = nrFreeAddr(zone, order);
   while (order < MAX_ORDER) {
-    const buddy = pfn ^ (<u32>1 << order);
+    const buddy = pfn ^ pages;
     if (buddy >= maxPfn) break;
     const bw = getWord(buddy); // read once: the test, the list to leave and the ISOLATE check all need it
-    if (!isBuddyWord(bw, order, zone)) break;
+    if (buddyBits(bw) != key) break;
     if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
     // NR_FREE_PAGES counts pages on non-ISOLATE lists: a buddy absorbed across that line changes sides.
     const bIsolate = mtOf(bw) == MT_ISOLATE;
-    if (bIsolate != (mt == MT_ISOLATE)) zoneAddFreePages(zone, bIsolate ? 1 << order : -(1 << order));
-    delFromFreeListWord(buddy, zone, order, bw);
+    if (bIsolate != mtIsolate) zoneAddFreePages(zone, bIsolate ? pages : -pages);
+    delFromFreeAreaWord(area, nf, buddy, bw);
     pfn &= buddy;
     order++;
+    pages <<= 1;
+    key += 1 << 8;
+    area += FREE_AREA_SIZE;
+    nf += 4;
   }
-  const pages: u32 = 1 << order;
-  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, buddyKey(order, zone)), notify);
+  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, key), notify);
   return order;
 }
 

@@ -122,6 +122,7 @@ export const PCP_COUNT: u32 = 0;
 export const PCP_FREE_FACTOR: u32 = 4;
 export const PCP_LISTS: u32 = 8;
 export const LIST_HEAD_SIZE: u32 = 8; // head pfn, tail pfn
+export const FREE_AREA_SIZE: u32 = MIGRATE_TYPES * LIST_HEAD_SIZE; // free_area[order]'s lists, one order to the next
 export const PCP_SIZE: u32 = PCP_LISTS + NR_PCP_LISTS * LIST_HEAD_SIZE;
 export const PCP_FREE_FACTOR_MAX: u32 = 5;
 
