@@ -8,7 +8,7 @@ import {
 } from './layout';
 import {
   getWord, setWord, makeWord, setNext, setPrev, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
-  setFlags, getFlags, findHead,
+  setFlags, getFlags, findHead, fillWords, allWordsAre,
 } from './page';
 import { freeListAddr, nrFreeAddr, listInit, listAddHead, listAddTail, delFromFreeList } from './freelist';
 import { freeOnePage, moveFreePagesBlock } from './buddy';
@@ -45,8 +45,7 @@ export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
 /**
  * memmap_init: every pfn of a zone's span present and allocated (order 0, UNMOVABLE: the pre-boot state that boot
  * frees), every other pfn a hole (holes inside a zone are marked after, by markHole); every list empty; every
- * pageblock MOVABLE. One pass over the descriptors: only their state words are written, as links are read only
- * on list members and adding a page to a list writes both.
+ * pageblock MOVABLE. One pass over the descriptors (fillWords).
  */
 export function initMemory(): void {
   resetPageCounters();
@@ -67,7 +66,8 @@ export function initMemory(): void {
     }
     const w = zone == 0xff ? makeWord(PG_HOLE, 0, 0, 0xff) : makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone);
     if (zone != 0xff) addAllocated(<i32>(end - p));
-    for (; p < end; p++) setWord(p, w);
+    fillWords(p, end, w);
+    p = end;
   }
   memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
@@ -107,7 +107,14 @@ export function releaseRange(pfn: u32, order: u32): i32 {
   const e = checkPfnOrder(pfn, order);
   if (e != 0) return e;
   const end = pfn + (<u32>1 << order);
-  const zone = zoneOf(getWord(pfn));
+  const w0 = getWord(pfn);
+  const zone = zoneOf(w0);
+  // The range boot releases: every page an order-0 allocated head like the first (tested four at a time).
+  if (kindOf(w0) == PG_ALLOCATED && orderOf(w0) == 0 && (w0 & PG_HOLE) == 0 && allWordsAre(pfn, end, w0)) {
+    fillWords(pfn, end, makeWord(0, 0, 0, zone));
+    addAllocated(-<i32>(end - pfn));
+    return 0;
+  }
   let p = pfn;
   let pages: u32 = 0;
   while (p < end) {
@@ -120,8 +127,7 @@ export function releaseRange(pfn: u32, order: u32): i32 {
     p += <u32>1 << o;
   }
   // Every page of the range becomes an interior page (interior pages of the blocks already are one).
-  const interior = makeWord(0, 0, 0, zone);
-  for (p = pfn; p < end; p++) setWord(p, interior);
+  fillWords(pfn, end, makeWord(0, 0, 0, zone));
   addAllocated(-<i32>pages);
   return 0;
 }

@@ -1,7 +1,7 @@
 // Page descriptor accessors: the only code that knows the descriptor's byte layout.
 import {
   PAGES_START, PAGE_DESC_SIZE, PAGE_NEXT, PAGE_PREV, PAGE_WORD, PAGE_FLAGS, PAGE_ORDER, PAGE_MT, PAGE_ZONE,
-  EXT_HOST_MASK, EXT_CPU_SHIFT, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER,
+  EXT_HOST_MASK, EXT_CPU_SHIFT, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER, NIL,
 } from './layout';
 import { pageblockStart, pageExtStart } from './state';
 
@@ -85,4 +85,48 @@ export function findHead(pfn: u32): u32 {
     }
   }
   return 0xffffffff;
+}
+
+// Runs of pages whose state words are set or tested together (initMemory, releaseRange over a boot block): four
+// descriptors are 48 bytes, three v128 words whose lanes hold, in order,
+//   [next0 prev0 word0 next1] [prev1 word1 next2 prev2] [word2 next3 prev3 word3]
+// so a group of four pages is set with three stores and tested with three loads. Only pages on no list are set
+// this way (their links are never read; they are set to NIL).
+
+/** Set the state word of every pfn of [start, end) to w, and its links to NIL: pages on no list only. */
+export function fillWords(start: u32, end: u32, w: u32): void {
+  let p = start;
+  for (; p < end && (p & 3) != 0; p++) setRunWord(p, w);
+  const v0 = i32x4(NIL, NIL, w, NIL), v1 = i32x4(NIL, w, NIL, NIL), v2 = i32x4(w, NIL, NIL, w);
+  for (; p + 4 <= end; p += 4) {
+    const a = pageOff(p);
+    v128.store(a, v0, PAGES_START);
+    v128.store(a, v1, PAGES_START + 16);
+    v128.store(a, v2, PAGES_START + 32);
+  }
+  for (; p < end; p++) setRunWord(p, w);
+}
+
+/** True when the state word of every pfn of [start, end) is w. */
+export function allWordsAre(start: u32, end: u32, w: u32): bool {
+  let p = start;
+  for (; p < end && (p & 3) != 0; p++) if (getWord(p) != w) return false;
+  // lanes that hold links always pass: (lane == w) | linkLane
+  const pat0 = i32x4(0, 0, w, 0), pat1 = i32x4(0, w, 0, 0), pat2 = i32x4(w, 0, 0, w);
+  const link0 = i32x4(-1, -1, 0, -1), link1 = i32x4(-1, 0, -1, -1), link2 = i32x4(0, -1, -1, 0);
+  for (; p + 4 <= end; p += 4) {
+    const a = pageOff(p);
+    const ok = v128.and(
+      v128.and(v128.or(i32x4.eq(v128.load(a, PAGES_START), pat0), link0), v128.or(i32x4.eq(v128.load(a, PAGES_START + 16), pat1), link1)),
+      v128.or(i32x4.eq(v128.load(a, PAGES_START + 32), pat2), link2));
+    if (!i32x4.all_true(ok)) return false;
+  }
+  for (; p < end; p++) if (getWord(p) != w) return false;
+  return true;
+}
+
+@inline function setRunWord(p: u32, w: u32): void {
+  setWord(p, w);
+  setNext(p, NIL);
+  setPrev(p, NIL);
 }
