@@ -46,22 +46,25 @@ function freeAreaUsable(zone: u32, order: u32): bool {
   const mark = (useMin ? wmarkMin(zone) : wmarkLow(zone)) + lowmemReserve(zone, highest);
   // The per-cpu route out of line here (the batch loop has it inline): the buddy route's code stays small.
   if (pcpTakes(<u32>1 << order, mt)) return tryZonePcp(zone, order, mt, cpu, noFragment, mark);
-  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, false, 0, 0);
+  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, false, 0, 0, 1 << order, allocatedWord(order, mt, zone));
 }
+
+@inline function allocatedWord(order: u32, mt: u32, zone: u32): u32 { return makeWord(PG_ALLOCATED, order, mt, zone); }
 
 /**
  * tryZone once the request's fixed values are worked out (a batch of equal requests works them out once):
- * `mark` is the watermark plus the lowmem reserve; with viaPcp, `pcp` and `list` are the cpu's pcp and list.
+ * `mark` is the watermark plus the lowmem reserve; with viaPcp, `pcp` and `list` are the cpu's pcp and list;
+ * pages is 2^order, word the allocated block's state word.
  */
 @inline function tryZoneAt(
   zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool, mark: i32, viaPcp: bool, pcp: usize, list: usize,
+  pages: u32, word: u32,
 ): u32 {
-  const pages: u32 = 1 << order;
   if (zoneFreePages(zone) - <i32>(pages - 1) <= mark) return NIL; // __zone_watermark_ok's free-page test
   if (viaPcp) {
     if (order != 0 && !freeAreaUsable(zone, order)) return NIL;
     const pfn = rmqueuePcplistAt(pcp, list, zone, order, mt, cpu, noFragment);
-    if (pfn != NIL) allocated(pfn, order, mt, zone);
+    if (pfn != NIL) allocatedAs(pfn, word, pages);
     return pfn;
   }
   // __rmqueue_smallest's own list, looked at first: a block there is a free block of a mergeable type at
@@ -73,7 +76,7 @@ function freeAreaUsable(zone: u32, order: u32): bool {
     if (order == 0 || mt < MIGRATE_PCPTYPES) {
       takeFirstFromFreeList(own, pfn, zone, order);
       zoneAddFreePages(zone, -pages);
-      allocated(pfn, order, mt, zone);
+      allocatedAs(pfn, word, pages);
       return pfn;
     }
   }
@@ -82,7 +85,8 @@ function freeAreaUsable(zone: u32, order: u32): bool {
 
 function tryZonePcp(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool, mark: i32): u32 {
   const pcp = pcpAddr(cpu, zone);
-  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, true, pcp, pcpListAddr(pcp, orderToPindex(order, mt)));
+  return tryZoneAt(zone, order, mt, cpu, noFragment, mark, true, pcp, pcpListAddr(pcp, orderToPindex(order, mt)),
+    1 << order, allocatedWord(order, mt, zone));
 }
 
 /** The buddy side of tryZone when its own list cannot answer: the free-area test, then __rmqueue. */
@@ -95,8 +99,12 @@ function tryZoneBuddy(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
 
 /** The block leaves the allocator: labelled allocated, counted, and (init_on_alloc) touched on the host. */
 @inline function allocated(pfn: u32, order: u32, mt: u32, zone: u32): void {
-  setWord(pfn, makeWord(PG_ALLOCATED, order, mt, zone));
-  const pages: u32 = 1 << order;
+  allocatedAs(pfn, allocatedWord(order, mt, zone), 1 << order);
+}
+
+/** `allocated` with the state word and 2^order worked out by the caller. */
+@inline function allocatedAs(pfn: u32, word: u32, pages: u32): void {
+  setWord(pfn, word);
   addAllocated(pages);
   if (touchOnAlloc) hostTouchBlock(pfn, pages);
 }
@@ -142,26 +150,35 @@ function allocSlow(order: u32, mt: u32, highest: u32, cpu: u32): u32 {
   // fixed values as arguments (so that V8 keeps them rather than working them out again inside the loop).
   const mark = wmarkLow(highest) + lowmemReserve(highest, highest);
   const pcp = pcpAddr(cpu, highest);
+  const word = allocatedWord(order, mt, highest);
   if (pcpTakes(<u32>1 << order, mt)) {
-    return allocRunPcp(order, mt, highest, cpu, n, out, mark, pcp, pcpListAddr(pcp, orderToPindex(order, mt)));
+    const list = pcpListAddr(pcp, orderToPindex(order, mt));
+    return allocRunPcp(order, mt, highest, cpu, n, out, mark, pcp, list, 1 << order, word);
   }
-  return allocRunBuddy(order, mt, highest, cpu, n, out, mark, 0, 0);
+  return allocRunBuddy(order, mt, highest, cpu, n, out, mark, 0, 0, 1 << order, word);
 }
 
-function allocRunPcp(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize): u32 {
-  return allocRun(order, mt, highest, cpu, n, out, mark, true, pcp, list);
+function allocRunPcp(
+  order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize, pages: u32,
+  word: u32,
+): u32 {
+  return allocRun(order, mt, highest, cpu, n, out, mark, true, pcp, list, pages, word);
 }
 
-function allocRunBuddy(order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize): u32 {
-  return allocRun(order, mt, highest, cpu, n, out, mark, false, pcp, list);
+function allocRunBuddy(
+  order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, pcp: usize, list: usize, pages: u32,
+  word: u32,
+): u32 {
+  return allocRun(order, mt, highest, cpu, n, out, mark, false, pcp, list, pages, word);
 }
 
 @inline function allocRun(
   order: u32, mt: u32, highest: u32, cpu: u32, n: u32, out: usize, mark: i32, viaPcp: bool, pcp: usize, list: usize,
+  pages: u32, word: u32,
 ): u32 {
   const noFragment = highest == normalZone;
   for (let i: u32 = 0; i < n; i++) {
-    let pfn = tryZoneAt(highest, order, mt, cpu, noFragment, mark, viaPcp, pcp, list);
+    let pfn = tryZoneAt(highest, order, mt, cpu, noFragment, mark, viaPcp, pcp, list, pages, word);
     if (pfn == NIL) {
       pfn = allocSlow(order, mt, highest, cpu);
       if (pfn == NIL) return i;

@@ -7,9 +7,9 @@ import {
   E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
 } from './layout';
 import { setWord, makeWord, getWord, getNext, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
-import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty } from './freelist';
-import { freeOnePage, rmqueue } from './buddy';
-import { pcpHigh, pcpBatch } from './zone';
+import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr } from './freelist';
+import { freeOnePage, rmqueueUncounted } from './buddy';
+import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
 import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated } from './state';
 
 @inline export function pcpAddr(cpu: u32, zone: u32): usize {
@@ -183,17 +183,27 @@ function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu:
     batch = batch >> order;
     if (batch < 2) batch = 2;
   }
-  const word = makeWord(PG_PCP, order, mt, zone);
+  // The loop's fixed values go in as arguments, so that V8 keeps them instead of working them out every block.
+  const n = pcpRefillRun(list, zone, order, mt, noFragment, batch, makeWord(PG_PCP, order, mt, zone), cpu,
+    freeListAddr(zone, order, mt));
+  pcpAddCount(pcp, n << order);
+  zoneAddFreePages(zone, -(n << order)); // the blocks left the free lists: NR_FREE_PAGES, once for the batch
+  return listHead(list);
+}
+
+/** pcpRefill's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. */
+function pcpRefillRun(
+  list: usize, zone: u32, order: u32, mt: u32, noFragment: bool, batch: i32, word: u32, cpu: u32, own: usize,
+): i32 {
   let i: i32 = 0;
   for (; i < batch; i++) {
-    const p = rmqueue(zone, order, mt, noFragment);
+    const p = rmqueueUncounted(own, zone, order, mt, noFragment);
     if (p == NIL) break;
     setWord(p, word);
     setCpu(p, cpu);
     listAddTail(list, p);
   }
-  pcpAddCount(pcp, i << order);
-  return listHead(list);
+  return i;
 }
 
 /** drain_pages_zone: everything on this cpu's lists for the zone goes back. */
