@@ -5,8 +5,8 @@ export {
 } from './guest';
 export { setZone, setLowmemReserve, setWatermarks } from './zone';
 export {
-  setKnobs, setNormalZone, setReportingOrderValue, takeNotifyCount, setHostModel, resetCounters, sampleCounters,
-  maxPfn, notifyCount, firstNotifyOp, hostRssPages, refaults, refaultPages, discardedPages, allocatedPages,
+  setKnobs, setNormalZone, setReportingOrderValue, setHostModel, resetCounters, sampleCounters,
+  maxPfn, firstNotifyOp, hostRssPages, refaults, refaultPages, discardedPages, allocatedPages,
   inflightPages, inflightPeak, allocFailures, allocFailuresInFlight, isolateFailures, pcpDrains, lastPfn,
   pageExtStart, pageblockStart, scratchStart,
 } from './state';

@@ -132,10 +132,13 @@ export const SLOT_SIZE: u32 = 8;
 export const OP_SIZE: u32 = 16; // kind, a, b, result
 export const OPS_CAPACITY: u32 = 65536;
 export const OUT_WORDS: u32 = 1024;
-// OUT holds the W1 result line from word 0, and a sample of the counters (sampleCounters) from word OUT_SAMPLE:
+// OUT holds the W1 result line from word 0, a sample of the counters (sampleCounters) from word OUT_SAMPLE:
 //   free pages by order (NR_ORDERS words), free pages, in flight, allocated, host RSS pages, refaults
+// and at word OUT_NOTIFY the count of frees that reached the reporting order since TypeScript last took it
+// (it reads and clears that word itself after every event, with no call into wasm).
 export const OUT_SAMPLE: u32 = 64;
 export const SAMPLE_WORDS: u32 = NR_ORDERS + 5;
+export const OUT_NOTIFY: u32 = OUT_SAMPLE + SAMPLE_WORDS;
 
 // --- regions ---
 export const REGION_BASE: u32 = 65536;

@@ -1,5 +1,5 @@
 // Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory).
-import { OUT_START, OUT_SAMPLE, NR_ORDERS, NR_FREE_START } from './layout';
+import { OUT_START, OUT_SAMPLE, OUT_NOTIFY, NR_ORDERS, NR_FREE_START } from './layout';
 
 // geometry, set by setup()
 export let maxPfn: u32 = 0;
@@ -24,7 +24,6 @@ export let normalZone: u32 = 255;
 
 // reporting
 export let reportingOrder: u32 = 255;
-export let notifyCount: u32 = 0;
 export let currentOp: i32 = -1;
 export let firstNotifyOp: i32 = -1;
 
@@ -71,11 +70,12 @@ export function setKnobs(m2t: bool, b2t: bool, p2t: bool, pcp: bool, pcpMask: u3
 }
 
 export function setReportingOrderValue(order: u32): void { reportingOrder = order; }
+// notifyCount lives in memory (OUT word OUT_NOTIFY), where TypeScript reads and clears it without a call.
+@inline function notifyAddr(): usize { return <usize>OUT_START + <usize>(OUT_NOTIFY << 2); }
 export function addNotify(): void {
-  notifyCount++;
+  store<u32>(notifyAddr(), load<u32>(notifyAddr()) + 1);
   if (firstNotifyOp < 0) firstNotifyOp = currentOp;
 }
-export function takeNotifyCount(): u32 { const n = notifyCount; notifyCount = 0; return n; }
 export function setCurrentOp(i: i32): void { currentOp = i; }
 export function resetFirstNotifyOp(): void { firstNotifyOp = -1; }
 
@@ -102,7 +102,8 @@ export function countPcpDrain(): void { pcpDrains++; }
 export function setLastPfn(p: u32): void { lastPfn = p; }
 export function resetCounters(): void {
   allocFailures = 0; allocFailuresInFlight = 0; isolateFailures = 0; pcpDrains = 0;
-  inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0; notifyCount = 0;
+  inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0;
+  store<u32>(notifyAddr(), 0);
 }
 
 /** A fresh memory image has nothing allocated or in flight until populate() says so. */

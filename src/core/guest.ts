@@ -288,8 +288,13 @@ export class WasmGuest implements Allocator {
     this.x.setReportingOrderValue(order);
   }
 
+  /** Frees that reached the reporting order since the last call (read and cleared in memory: no call into wasm). */
   takeNotifications(): number {
-    return this.x.takeNotifyCount() >>> 0;
+    const u32 = this.core.u32;
+    const i = (this.L.outStart >> 2) + this.L.outNotify;
+    const n = u32[i]!;
+    if (n !== 0) u32[i] = 0;
+    return n;
   }
 
   // --- host state ---
@@ -524,7 +529,7 @@ export class WasmGuest implements Allocator {
     return {
       allocFailures: g('allocFailures'), allocFailuresInFlight: g('allocFailuresInFlight'),
       isolateFailures: g('isolateFailures'), pcpDrains: g('pcpDrains'), inflightPages: g('inflightPages'),
-      inflightPeak: g('inflightPeak'), notifies: g('notifyCount'),
+      inflightPeak: g('inflightPeak'), notifies: this.core.u32[(this.L.outStart >> 2) + this.L.outNotify]!,
     };
   }
 
@@ -542,8 +547,10 @@ export class WasmGuest implements Allocator {
     this.x.sampleCounters();
     const base = (this.L.outStart >> 2) + this.L.outSample;
     const u32 = this.core.u32;
+    const freeByOrder = new Array<number>(NR_ORDERS);
+    for (let o = 0; o < NR_ORDERS; o++) freeByOrder[o] = u32[base + o]!;
     return {
-      freeByOrder: Array.from(u32.subarray(base, base + NR_ORDERS)), freePages: u32[base + NR_ORDERS]!,
+      freeByOrder, freePages: u32[base + NR_ORDERS]!,
       inflightPages: u32[base + NR_ORDERS + 1]!, allocatedPages: u32[base + NR_ORDERS + 2]!,
       rssPages: u32[base + NR_ORDERS + 3]!, refaults: u32[base + NR_ORDERS + 4]!,
     };

@@ -52,13 +52,13 @@ export interface Layout {
   pageNext: number; pageWord: number;
   /** The page's cold byte (pageExtStart + pfn): host state in extHostMask, the per-cpu list's cpu from extCpuShift. */
   extHostMask: number; extCpuShift: number;
-  /** Word of OUT where sampleCounters writes. */
-  outSample: number;
+  /** Words of OUT where sampleCounters writes, and where the reporting notifications are counted. */
+  outSample: number; outNotify: number;
 }
 const LAYOUT_KEYS: Array<keyof Layout> = [
   'pagesStart', 'pageDescSize', 'freeListStart', 'nrFreeStart', 'pcpStart', 'pcpSize', 'pcpLists', 'pcpCount',
   'batchStart', 'opsStart', 'opSize', 'opsCapacity', 'outStart', 'zonesStart', 'zoneSize', 'zoneNrFreePages',
-  'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift', 'outSample',
+  'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift', 'outSample', 'outNotify',
 ];
 
 const memoryPool: WebAssembly.Memory[] = [];

@@ -34,45 +34,32 @@ export function freeMany(g: WasmGuest, pfns: Uint32Array, from: number, to: numb
   }
 }
 
-// Resizable ArrayBuffers (ES2024; Node 20, current browsers) grow in place. Typed here as the ES2022 lib lacks them.
-type ResizableBuffer = ArrayBuffer & { readonly resizable?: boolean; readonly maxByteLength?: number; resize?(n: number): void };
-const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ResizableBuffer;
-/** Most pfns a list reserves room for: more than a wasm32 guest has (about 330 M). */
-const MAX_PFNS = 2 ** 29;
-
 /**
- * A growable Uint32Array list of pfns. `data` holds the pfns in [0, length). A list that grows past its first
- * kilo-entries moves into a resizable buffer that then grows in place: a memhog's list reaches millions of pfns,
- * and copying it into fresh zeroed memory at every doubling cost more than the allocations it records.
+ * A growable Uint32Array list of pfns. `data` holds the pfns in [0, length). A workload that knows how many pages
+ * it will hold reserves them first: a memhog's list reaches millions of pfns, and growing it by doubling copies it
+ * into fresh memory again and again.
  */
 export class PfnList {
   data: Uint32Array = new Uint32Array(1024);
   length = 0;
+  /** Make room for `n` pfns in all, at once. */
+  reserve(n: number): void {
+    if (n > this.data.length) this.resize(n);
+  }
   pushAll(src: Uint32Array): void {
-    if (this.length + src.length > this.data.length) this.grow(this.length + src.length);
+    if (this.length + src.length > this.data.length) this.resize(Math.max(this.length + src.length, this.data.length * 2));
     this.data.set(src, this.length);
     this.length += src.length;
   }
   push(p: number): void {
-    if (this.length === this.data.length) this.grow(this.length + 1);
+    if (this.length === this.data.length) this.resize(this.data.length * 2);
     this.data[this.length++] = p;
   }
   clear(): void {
     this.length = 0;
   }
-  private grow(min: number): void {
-    const want = Math.max(min, this.data.length * 2);
-    const buf = this.data.buffer as ResizableBuffer;
-    if (buf.resizable && want * 4 <= buf.maxByteLength!) {
-      buf.resize!(want * 4); // `data` tracks the buffer's length
-      return;
-    }
-    let d: Uint32Array;
-    try {
-      d = new Uint32Array(new Resizable(want * 4, { maxByteLength: Math.max(want, MAX_PFNS) * 4 }));
-    } catch {
-      d = new Uint32Array(want); // no resizable buffers here (or no room to reserve): grow by copying
-    }
+  private resize(n: number): void {
+    const d = new Uint32Array(n);
     d.set(this.data.subarray(0, this.length));
     this.data = d;
   }

@@ -42,6 +42,7 @@ export function touchPages(
   out: PfnList, count: (asked: number, got: number) => void, done: (nowMs: number) => void,
 ): void {
   let asked = 0;
+  out.reserve(out.length + total);
   every(ctx.clock, startMs, tickMs, (now) => {
     const n = Math.min(perTick, total - asked);
     count(n, allocMany(ctx.guest, n, 0, MigrateType.MOVABLE, cpu, out));
