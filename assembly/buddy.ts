@@ -118,6 +118,41 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
   return pfn;
 }
 
+/**
+ * n calls of __rmqueue_smallest(order) while free_list[order][mt] is empty, done at once. Each call would split
+ * the first block of the smallest larger order k that has one, keep the lowest 2^order pages and hand the upper
+ * halves back, each alone on its list (the lists below k were empty); the next calls take those halves,
+ * smallest first, which walks the block upwards. So the calls hand out the block's first m = min(n, 2^(k -
+ * order)) pieces in ascending pfn order, and leave the rest of it as the aligned blocks that cover it, each the
+ * only entry of its list. Example: order 0, a free order-2 block at 8, n = 3: the calls take 8, 9, 10 and leave
+ * 11 alone on the order-0 list. Returns the block's pfn (the pieces are at pfn + i << order, i < m, left for the
+ * caller to relabel) with m in splitTaken, or NIL when no larger block of mt is free.
+ */
+export function rmqueueSplitRun(zone: u32, order: u32, mt: u32, n: u32): u32 {
+  for (let k = order + 1; k <= MAX_ORDER; k++) {
+    const list = freeListAddr(zone, k, mt);
+    const pfn = listHead(list);
+    if (pfn == NIL) continue;
+    takeFirstFromFreeList(list, pfn, zone, k);
+    const pieces: u32 = 1 << (k - order);
+    const m = n < pieces ? n : pieces;
+    splitTaken = m;
+    // What is left, [pfn + m << order, pfn + 2^k): a block at every 1 bit of its length, smallest at the bottom.
+    let p = pfn + (m << order);
+    const end = pfn + (<u32>1 << k);
+    while (p < end) {
+      const o = <u32>ctz(p - pfn | (<u32>1 << k)); // the largest order p is aligned to inside the block
+      addToFreeList(p, zone, o, mt, false);
+      p += <u32>1 << o;
+    }
+    return pfn;
+  }
+  return NIL;
+}
+
+/** The number of pieces the last rmqueueSplitRun handed out. */
+export let splitTaken: u32 = 0;
+
 /** __rmqueue_smallest above the requested order: take the first larger block and expand it. */
 export function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
   for (let o = order + 1; o <= MAX_ORDER; o++) {

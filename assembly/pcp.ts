@@ -7,8 +7,10 @@ import {
   E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
 } from './layout';
 import { setWord, makeWord, getWord, getNext, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
-import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr } from './freelist';
-import { freeOnePage, rmqueueUncounted } from './buddy';
+import {
+  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr, takeFirstFromFreeList,
+} from './freelist';
+import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
 import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
 import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated } from './state';
 
@@ -191,19 +193,42 @@ function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu:
   return listHead(list);
 }
 
-/** pcpRefill's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. */
+/**
+ * pcpRefill's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. A block split
+ * for the refill hands out its pieces in one go (rmqueueSplitRun): the same pieces, in the same order, as one
+ * __rmqueue per piece.
+ */
 function pcpRefillRun(
   list: usize, zone: u32, order: u32, mt: u32, noFragment: bool, batch: i32, word: u32, cpu: u32, own: usize,
 ): i32 {
   let i: i32 = 0;
-  for (; i < batch; i++) {
-    const p = rmqueueUncounted(own, zone, order, mt, noFragment);
+  while (i < batch) {
+    let p = listHead(own);
+    if (p != NIL) {
+      takeFirstFromFreeList(own, p, zone, order);
+      toPcpTail(list, p, word, cpu);
+      i++;
+      continue;
+    }
+    p = rmqueueSplitRun(zone, order, mt, <u32>(batch - i));
+    if (p != NIL) {
+      const m = splitTaken;
+      for (let j: u32 = 0; j < m; j++) toPcpTail(list, p + (j << order), word, cpu);
+      i += <i32>m;
+      continue;
+    }
+    p = rmqueueWithFallback(zone, order, mt, noFragment);
     if (p == NIL) break;
-    setWord(p, word);
-    setCpu(p, cpu);
-    listAddTail(list, p);
+    toPcpTail(list, p, word, cpu);
+    i++;
   }
   return i;
+}
+
+@inline function toPcpTail(list: usize, p: u32, word: u32, cpu: u32): void {
+  setWord(p, word);
+  setCpu(p, cpu);
+  listAddTail(list, p);
 }
 
 /** drain_pages_zone: everything on this cpu's lists for the zone goes back. */

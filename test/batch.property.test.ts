@@ -10,12 +10,13 @@ import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
 import { type Allocator, type GuestConfig, type ProfileName, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
 
-function guestConfig(profile: ProfileName, pcp: boolean): GuestConfig {
+/** Two zones; big per-cpu batches make a refill split blocks of several orders and hand out many pieces. */
+function guestConfig(profile: ProfileName, pcp: boolean, bigBatch = false): GuestConfig {
   return resolveGuest({
     profile, cpus: 2, pcp, thp: false,
     zones: [
-      { name: 'DMA32', startPfn: 1, endPfn: 2048, holes: [[100, 130]], managed: 1900, watermarks: { min: 16, low: 24, high: 32 }, pcpHigh: 6, pcpBatch: 2 },
-      { name: 'Normal', startPfn: 2048, endPfn: 6144, managed: 4000, watermarks: { min: 32, low: 48, high: 64 }, pcpHigh: 12, pcpBatch: 3 },
+      { name: 'DMA32', startPfn: 1, endPfn: 2048, holes: [[100, 130]], managed: 1900, watermarks: { min: 16, low: 24, high: 32 }, pcpHigh: bigBatch ? 80 : 6, pcpBatch: bigBatch ? 31 : 2 },
+      { name: 'Normal', startPfn: 2048, endPfn: 6144, managed: 4000, watermarks: { min: 32, low: 48, high: 64 }, pcpHigh: bigBatch ? 150 : 12, pcpBatch: bigBatch ? 63 : 3 },
     ],
   });
 }
@@ -131,11 +132,11 @@ function oneByOne(a: Allocator, b: Batch, live: Map<number, number[]>): string {
 
 describe('batched operations = the same operations one at a time', () => {
   for (const profile of ['linux-6.1', 'linux-5.7'] as ProfileName[]) {
-    for (const pcp of [true, false]) {
-      it(`${profile}, pcp ${pcp}: allocBulk and freeBulk leave the state single calls leave (wasm and reference model)`, () => {
+    for (const [pcp, bigBatch] of [[true, false], [true, true], [false, false]] as Array<[boolean, boolean]>) {
+      it(`${profile}, pcp ${pcp}${bigBatch ? ', batches of 31 and 63' : ''}: allocBulk and freeBulk leave the state single calls leave (wasm and reference model)`, () => {
         fc.assert(
           fc.property(fc.array(batchArb, { minLength: 1, maxLength: 25 }), (batches) => {
-            const cfg = guestConfig(profile, pcp);
+            const cfg = guestConfig(profile, pcp, bigBatch);
             const batched = new WasmGuest(cfg);
             const single = new WasmGuest(cfg);
             const ref = new ReferenceAllocator(cfg);
