@@ -6,13 +6,17 @@ import {
   PG_ALLOCATED, PG_HOLE, MAX_ORDER, E_BAD_ORDER, E_OUT_OF_RANGE, E_MISALIGNED, E_HOLE, E_BAD_CPU, E_NOT_ALLOCATED,
   E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
 } from './layout';
-import { setWord, makeWord, getWord, getNext, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
+import {
+  setWord, makeWord, getWord, getNext, setNext, getPrev, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
+} from './page';
 import {
   listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr, takeFirstFromFreeList,
 } from './freelist';
 import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
 import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
-import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated } from './state';
+import {
+  pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated, reportingOrder, addNotifies,
+} from './state';
 
 @inline export function pcpAddr(cpu: u32, zone: u32): usize {
   return <usize>PCP_START + <usize>((cpu * MAX_ZONES + zone) * PCP_SIZE);
@@ -56,12 +60,73 @@ function bulkFree61(pcp: usize, zone: u32, count: i32, pindex: u32): void {
     const nr: i32 = 1 << order;
     do {
       const pfn = listTail(list);
+      // The blocks this loop is about to free, oldest first: ceil(count / nr) of them, or the list runs out.
+      const k = buddyRunAtTail(list, pfn, order, <u32>((count + nr - 1) >> order));
+      if (k != 0) {
+        freeBuddyRun(list, pfn, zone, order, k);
+        count -= nr << k;
+        pcpAddCount(pcp, -(nr << k));
+        continue;
+      }
       listUnlink(list, pfn);
       count -= nr;
       pcpAddCount(pcp, -nr);
       pcpPageToBuddy(pfn, zone, order);
     } while (count > 0 && !listEmpty(list));
   }
+}
+
+/**
+ * The oldest blocks of a per-cpu list often go back as a run of buddies: 2^k blocks of `order` filling an
+ * aligned block of order + k, lowest first (a process frees in the order it allocated, and a refill hands out
+ * ascending pieces). Freed one at a time, each merges with what the ones before it formed, and the last one
+ * finds them all merged into the aligned block: the same as freeing that block at once, but for the placements
+ * in between, which leave no trace once merged (their list positions are undone, NR_FREE_PAGES and nr_free net
+ * out), except a notify for each that reached the reporting order (counted by freeBuddyRun). Returns the largest
+ * such k, up to `budget` blocks and inside a pageblock (merges there never meet the pageblock-boundary rule), or 0.
+ * The run's blocks must carry the same state word (one migratetype) and their pageblock must not be ISOLATE.
+ */
+@inline function buddyRunAtTail(list: usize, pfn: u32, order: u32, budget: u32): u32 {
+  const w = getWord(pfn);
+  let k: u32 = 0;
+  let last = pfn; // the run's newest block so far (the list runs from newest at the head to oldest at the tail)
+  while (order + k < PAGEBLOCK_ORDER && (<u32>2 << k) <= budget && (pfn & ((<u32>2 << (order + k)) - 1)) == 0) {
+    // The next 2^k blocks must be the upper half of the block of order + k + 1, ascending.
+    let q = last;
+    const n: u32 = 1 << k;
+    let i: u32 = 0;
+    for (; i < n; i++) {
+      q = getPrev(q);
+      if (q != pfn + ((n + i) << order) || getWord(q) != w) break;
+    }
+    if (i < n) break;
+    last = q;
+    k++;
+  }
+  if (k != 0 && pageblockMt(pfn) == MT_ISOLATE) return 0;
+  return k;
+}
+
+/** Free the run buddyRunAtTail found (2^k blocks of `order` from the tail, lowest at pfn) as its block. */
+function freeBuddyRun(list: usize, pfn: u32, zone: u32, order: u32, k: u32): void {
+  const n: u32 = 1 << k;
+  const mt = mtOf(getWord(pfn));
+  // The run leaves the tail of the list in one cut; its upper blocks become interior pages of the block.
+  const interior = makeWord(0, 0, 0, zone);
+  let q = pfn;
+  for (let i: u32 = 1; i < n; i++) {
+    q = getPrev(q);
+    setWord(q, interior);
+  }
+  const rest = getPrev(q);
+  store<u32>(list, rest, 4);
+  if (rest != NIL) setNext(rest, NIL);
+  else store<u32>(list, NIL);
+  // The placements in between: block i of the run (i < n - 1) is placed at order + (the trailing 1 bits of i),
+  // so 2^(k - j) - 1 of them reach order + j or more (j < k).
+  const j = reportingOrder > order ? reportingOrder - order : 0;
+  if (j < k) addNotifies((<u32>1 << (k - j)) - 1);
+  freeOnePage(pfn, order + k, mt, zone, false, true);
 }
 
 /** free_pcppages_bulk (5.7): order 0, one more page from each fuller list per round, starting at MOVABLE. */

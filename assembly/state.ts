@@ -73,7 +73,10 @@ export function setReportingOrderValue(order: u32): void { reportingOrder = orde
 // notifyCount lives in memory (OUT word OUT_NOTIFY), where TypeScript reads and clears it without a call.
 @inline function notifyAddr(): usize { return <usize>OUT_START + <usize>(OUT_NOTIFY << 2); }
 export function addNotify(): void {
-  store<u32>(notifyAddr(), load<u32>(notifyAddr()) + 1);
+  addNotifies(1);
+}
+export function addNotifies(n: u32): void {
+  store<u32>(notifyAddr(), load<u32>(notifyAddr()) + n);
   if (firstNotifyOp < 0) firstNotifyOp = currentOp;
 }
 export function setCurrentOp(i: i32): void { currentOp = i; }
