@@ -1,4 +1,5 @@
-// Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory).
+// Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory). The counters' updates are
+// @inline: Binaryen would otherwise keep some as calls (each is a call per allocation in a hot loop).
 import { OUT_START, OUT_SAMPLE, OUT_NOTIFY, NR_ORDERS, NR_FREE_START } from './layout';
 
 // geometry, set by setup()
@@ -75,11 +76,11 @@ export function setReportingOrderValue(order: u32): void { reportingOrder = orde
 export function addNotify(): void {
   addNotifies(1);
 }
-export function addNotifies(n: u32): void {
+@inline export function addNotifies(n: u32): void {
   store<u32>(notifyAddr(), load<u32>(notifyAddr()) + n);
   if (firstNotifyOp < 0) firstNotifyOp = currentOp;
 }
-export function setCurrentOp(i: i32): void { currentOp = i; }
+@inline export function setCurrentOp(i: i32): void { currentOp = i; }
 export function resetFirstNotifyOp(): void { firstNotifyOp = -1; }
 
 export function setHostModel(shift: u32, touch: bool): void {
@@ -87,12 +88,12 @@ export function setHostModel(shift: u32, touch: bool): void {
   hostPfnMask = ~((<u32>1 << shift) - 1);
   touchOnAlloc = touch;
 }
-export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
-export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
-export function addDiscarded(pages: u32): void { discardedPages += pages; }
+@inline export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
+@inline export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
+@inline export function addDiscarded(pages: u32): void { discardedPages += pages; }
 
-export function addAllocated(pages: i32): void { allocatedPages = <u32>(<i32>allocatedPages + pages); }
-export function addInflight(pages: i32): void {
+@inline export function addAllocated(pages: i32): void { allocatedPages = <u32>(<i32>allocatedPages + pages); }
+@inline export function addInflight(pages: i32): void {
   inflightPages = <u32>(<i32>inflightPages + pages);
   if (inflightPages > inflightPeak) inflightPeak = inflightPages;
 }
@@ -100,9 +101,9 @@ export function countAllocFailure(): void {
   allocFailures++;
   if (inflightPages > 0) allocFailuresInFlight++;
 }
-export function countIsolateFailure(): void { isolateFailures++; }
-export function countPcpDrain(): void { pcpDrains++; }
-export function setLastPfn(p: u32): void { lastPfn = p; }
+@inline export function countIsolateFailure(): void { isolateFailures++; }
+@inline export function countPcpDrain(): void { pcpDrains++; }
+@inline export function setLastPfn(p: u32): void { lastPfn = p; }
 export function resetCounters(): void {
   allocFailures = 0; allocFailuresInFlight = 0; isolateFailures = 0; pcpDrains = 0;
   inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0;
