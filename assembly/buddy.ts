@@ -24,19 +24,6 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 }
 
 /**
- * buddy_merge_likely: the block's order+1 parent has a buddy that is already free at order+1, so this block is
- * likely to merge soon: put it at the tail so it is not handed out first. Example: pfn 8, order 2 (pages = 4) →
- * parent 8..15 (order 3), parent's buddy (8 & ~4) ^ 8 = 0: tail if 0 is a free head of order 3. `key` is
- * buddyKey(order, zone).
- */
-@inline function buddyMergeLikely(pfn: u32, order: u32, pages: u32, key: u32): bool {
-  if (order >= MAX_ORDER - 1) return false;
-  const hb = (pfn & ~pages) ^ (pages << 1);
-  if (hb >= maxPfn) return false;
-  return buddyBits(getWord(hb)) == key + (1 << 8);
-}
-
-/**
  * __free_one_page. Returns the final order; the final head pfn is left in lastPfn. pfn's state word may still
  * carry its old kind: it is rewritten when the block is placed, or cleared when it merges into a lower head.
  */
@@ -51,8 +38,32 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
       if (buddyBits(getWord(buddy)) == key) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
     }
   }
-  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, key), notify);
+  placeFreeAtLikely(pfn, order, mt, zone, toTail, notify, pages, key);
   return order;
+}
+
+/**
+ * placeFree at the tail when told to, or when buddy_merge_likely says so: the block's order+1 parent has a buddy
+ * that is already free at order+1, so this block is likely to merge soon and goes to the tail so it is not handed
+ * out first. Example: pfn 8, order 2 (pages = 4) → parent 8..15 (order 3), parent's buddy (8 & ~4) ^ 8 = 0: tail
+ * if 0 is a free head of order 3. `key` is buddyKey(order, zone). Each outcome is its own call (V8 would otherwise
+ * turn the test into a 0/1 value and test that again).
+ */
+@inline function placeFreeAtLikely(
+  pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool, pages: u32, key: u32,
+): void {
+  if (!toTail && order < MAX_ORDER - 1) {
+    const hb = (pfn & ~pages) ^ (pages << 1);
+    if (hb < maxPfn) {
+      if (buddyBits(getWord(hb)) == key + (1 << 8)) {
+        placeFree(pfn, order, mt, zone, true, notify);
+        return;
+      }
+    }
+    placeFree(pfn, order, mt, zone, false, notify);
+    return;
+  }
+  placeFree(pfn, order, mt, zone, toTail, notify);
 }
 
 /** The merge walk of __free_one_page, then the placement of the merged block. */
@@ -82,7 +93,7 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
     area += FREE_AREA_SIZE;
     nf += 4;
   }
-  placeFree(pfn, order, mt, zone, toTail || buddyMergeLikely(pfn, order, pages, key), notify);
+  placeFreeAtLikely(pfn, order, mt, zone, toTail, notify, pages, key);
   return order;
 }
 
