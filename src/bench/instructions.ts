@@ -7,6 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { WasmGuest } from '../core/guest.js';
 import { w1Config } from './w1.js';
 import { compileNativeW1, type NativeBuild } from './native.js';
+import { pathToFileURL } from 'node:url';
+import { w1GuestSpec } from './subject.js';
 
 const SHORT = 1_000_000, LONG = 5_000_000;
 
@@ -63,11 +65,24 @@ function nativeCountable(build: NativeBuild): NativeBuild | null {
   return compileNativeW1('bench/native/w1.c', [[...build.flags, '-mno-avx512f']], '-counted');
 }
 
+/** Instructions per W1 step of a subject's wasm core (TurboFan code): this build, or a baseline's bundle. */
+export function w1WasmInstructions(cliPath: string, modulePath: string | null): number {
+  const flags = [process.execPath, '--single-threaded', '--no-liftoff'];
+  // A baseline runs the same W1 through its own library (its CLI may predate --w1-once).
+  const script = (ops: number) => `const m = await import(${JSON.stringify(pathToFileURL(modulePath ?? '').href)});
+const g = new m.WasmGuest(m.resolveGuest(${JSON.stringify(w1GuestSpec(2 ** 20))}));
+g.boot();
+g.w1Run(1, ${ops});`;
+  const cmd = (ops: number) => modulePath
+    ? [...flags, '--input-type=module', '-e', script(ops)]
+    : [...flags, cliPath, 'bench', '--w1-once', String(ops)];
+  return (collected(cmd(LONG)) - collected(cmd(SHORT))) / (LONG - SHORT);
+}
+
 /** Instructions per W1 step of the wasm core (TurboFan) and of the native build; null without valgrind. */
 export function w1Instructions(cliPath: string, nativeBuild: NativeBuild | null): W1Instructions | null {
   if (!hasValgrind()) return null;
-  const wasmCmd = (ops: number) => [process.execPath, '--single-threaded', '--no-liftoff', cliPath, 'bench', '--w1-once', String(ops)];
-  const wasm = (collected(wasmCmd(LONG)) - collected(wasmCmd(SHORT))) / (LONG - SHORT);
+  const wasm = w1WasmInstructions(cliPath, null);
   let native: number | null = null;
   let nativeFlags: string[] | null = null;
   const counted = nativeBuild ? nativeCountable(nativeBuild) : null;
