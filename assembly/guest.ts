@@ -45,9 +45,10 @@ export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
 /**
  * memmap_init: every pfn of a zone's span present and allocated (order 0, UNMOVABLE: the pre-boot state that boot
  * frees), every other pfn a hole (holes inside a zone are marked after, by markHole); every list empty; every
- * pageblock MOVABLE. One pass over the descriptors (fillWords).
+ * pageblock MOVABLE. One pass over the descriptors (fillWords). `fresh`: the memory is new and so all zero (the
+ * cold bytes are then left alone: writing zeros would only fault their pages in early).
  */
-export function initMemory(): void {
+export function initMemory(fresh: bool): void {
   resetPageCounters();
   let p: u32 = 0;
   while (p < maxPfn) {
@@ -69,7 +70,7 @@ export function initMemory(): void {
     fillWords(p, end, w);
     p = end;
   }
-  memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
+  if (!fresh) memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
   memory.fill(pageblockStart, <u8>MT_MOVABLE, <usize>nPb);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {

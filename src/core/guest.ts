@@ -132,7 +132,7 @@ export class WasmGuest implements Allocator {
 
   clearToAllocated(): void {
     const x = this.x;
-    x.initMemory(); // every zone's span allocated (the pre-boot state), the rest holes
+    x.initMemory(this.core.takeFresh() ? 1 : 0); // every zone's span allocated (the pre-boot state), the rest holes
     x.resetCounters();
     this.config.zones.forEach((z) => {
       for (const [a, b] of z.holes) x.markHole(a, b);

@@ -66,12 +66,11 @@ const memoryPool: WebAssembly.Memory[] = [];
 const POOL_SIZE = 4;
 const POOL_MAX_BYTES = 2 ** 30;
 
-/** A memory of exactly `bytes` (rounded up to 64 KiB pages) from the pool, else a new one of one page. */
-function takeMemory(bytes: number): WebAssembly.Memory {
+/** A memory of exactly `bytes` (rounded up to 64 KiB pages) from the pool, or null. */
+function takeMemory(bytes: number): WebAssembly.Memory | null {
   const want = Math.ceil(bytes / 65536) * 65536;
   const i = memoryPool.findIndex((m) => m.buffer.byteLength === want);
-  if (i >= 0) return memoryPool.splice(i, 1)[0]!;
-  return new WebAssembly.Memory({ initial: 1 });
+  return i >= 0 ? memoryPool.splice(i, 1)[0]! : null;
 }
 
 /** Memories waiting in the pool (for tests and memory accounting). */
@@ -89,6 +88,8 @@ const released: Raw = new Proxy({}, {
 export class CoreInstance {
   x: Raw;
   private mem: WebAssembly.Memory | null;
+  /** The memory is new (all zero) and nothing has been written to it since setup. */
+  private fresh: boolean;
   readonly layout: Layout;
   private buf: ArrayBuffer | null = null;
   private u8v!: Uint8Array;
@@ -97,12 +98,21 @@ export class CoreInstance {
 
   /** `bytes`: the linear memory the guest will need, to take a pooled memory of that size (0: a new one). */
   constructor(flavour?: WasmFlavour, bytes = 0) {
-    this.mem = bytes > 0 ? takeMemory(bytes) : new WebAssembly.Memory({ initial: 1 });
+    const pooled = bytes > 0 ? takeMemory(bytes) : null;
+    this.fresh = pooled === null;
+    this.mem = pooled ?? new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(wasmModule(flavour), { env: { memory: this.mem } });
     this.x = inst.exports as Raw;
     const l: Partial<Layout> = {};
     LAYOUT_KEYS.forEach((k, i) => (l[k] = this.x.layoutConstant(i) >>> 0));
     this.layout = l as Layout;
+  }
+
+  /** True the first time only, when the memory is new (all zero). */
+  takeFresh(): boolean {
+    const f = this.fresh;
+    this.fresh = false;
+    return f;
   }
 
   get memory(): WebAssembly.Memory {
