@@ -57,7 +57,13 @@ export function freeBulk(n: u32, order: u32, flags: u32, cpu: u32): u32 {
   if (order > MAX_ORDER || cpu >= nrCpus) return freeRun(n, order, flags, cpu, false, false, false);
   if (!pcpFrees(<u32>1 << order, flags)) return freeRun(n, order, flags, cpu, true, false, false);
   if (pcpFreeFactor && order - 1 < 3) return freeRun(n, order, flags, cpu, true, true, true);
+  // Order 0, the most common free by far, has a loop of its own with the order a constant.
+  if (order == 0) return freeRunPcpOrder0(n, flags, cpu);
   return freeRun(n, order, flags, cpu, true, true, false);
+}
+
+function freeRunPcpOrder0(n: u32, flags: u32, cpu: u32): u32 {
+  return freeRun(n, 0, flags, cpu, true, true, false);
 }
 
 /**
