@@ -126,6 +126,7 @@ export class CoreInstance {
     if (!m) return;
     this.mem = null;
     this.buf = null;
+    this.u8v = this.u32v = this.i32v = undefined as never; // the views would still see the pooled memory
     this.x = released;
     if (m.buffer.byteLength > POOL_MAX_BYTES) return;
     if (memoryPool.length >= POOL_SIZE) memoryPool.shift();
@@ -140,9 +141,11 @@ export class CoreInstance {
       this.i32v = new Int32Array(this.buf);
     }
   }
-  get u8(): Uint8Array { this.refresh(); return this.u8v; }
-  get u32(): Uint32Array { this.refresh(); return this.u32v; }
-  get i32(): Int32Array { this.refresh(); return this.i32v; }
+  // A grow detaches the old buffer, and a detached view has length 0: that test is a property read, where asking
+  // the memory for its buffer is a call into the engine (these getters run after every simulation event).
+  get u8(): Uint8Array { if (!this.u8v?.length) this.refresh(); return this.u8v; }
+  get u32(): Uint32Array { if (!this.u32v?.length) this.refresh(); return this.u32v; }
+  get i32(): Int32Array { if (!this.i32v?.length) this.refresh(); return this.i32v; }
 
   /** A wasm global (exported `let`), as an unsigned number. */
   global(name: string): number {
