@@ -18,7 +18,7 @@ export { hintNext } from './hinting';
 export { pcpPlace } from './pcp';
 export { hostTouch, hostDiscard, hostResident } from './host';
 export { checkInvariants, checkPfn, checkArg } from './check';
-export { applyOps, allocBulk, freeBulk, bulkError } from './ops';
+export { applyOps, applyOpsUntilFailure, allocBulk, freeBulk, bulkError } from './ops';
 export { w1Run, w1FreeAll } from './bench';
 export { markHole } from './holes';
 export { layoutConstant } from './constants';

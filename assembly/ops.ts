@@ -15,23 +15,43 @@ import { setCurrentOp, resetFirstNotifyOp } from './state';
 export function applyOps(n: u32): u32 {
   let failed: u32 = 0;
   resetFirstNotifyOp();
-  for (let i: u32 = 0; i < n; i++) {
-    const op = <usize>OPS_START + <usize>(i * OP_SIZE);
-    const kind = load<u32>(op);
-    const a = load<u32>(op, 4);
-    const b = load<u32>(op, 8);
-    setCurrentOp(<i32>i);
-    let r: i32 = 0;
-    if (kind == OP_ALLOC) r = alloc(a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, a >> 24);
-    else if (kind == OP_FREE) r = free(a, b & 0xff, (b >> 8) & 0xff, b >> 24);
-    else if (kind == OP_TOUCH) r = <i32>hostTouch(a, b);
-    else if (kind == OP_FREE_RANGE) r = freeRange(a, b & 0xff, (b >> 8) & 0xff);
-    else r = E_BAD_OP;
-    if (r < 0) failed++;
-    store<i32>(op, r, 12);
-  }
+  for (let i: u32 = 0; i < n; i++) if (applyOp(i) < 0) failed++;
   setCurrentOp(-1);
   return failed;
+}
+
+/**
+ * Apply ops from 0 up to and including the first that fails (error or allocation failure); returns how many were
+ * applied. For a caller whose next operations depend on each one's outcome: it plans a batch as if every
+ * operation succeeds and plans again from where the batch stopped.
+ */
+export function applyOpsUntilFailure(n: u32): u32 {
+  resetFirstNotifyOp();
+  let i: u32 = 0;
+  while (i < n) {
+    const r = applyOp(i);
+    i++;
+    if (r < 0) break;
+  }
+  setCurrentOp(-1);
+  return i;
+}
+
+/** Apply op i of the buffer and write its result. */
+@inline function applyOp(i: u32): i32 {
+  const op = <usize>OPS_START + <usize>(i * OP_SIZE);
+  const kind = load<u32>(op);
+  const a = load<u32>(op, 4);
+  const b = load<u32>(op, 8);
+  setCurrentOp(<i32>i);
+  let r: i32 = 0;
+  if (kind == OP_ALLOC) r = alloc(a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, a >> 24);
+  else if (kind == OP_FREE) r = free(a, b & 0xff, (b >> 8) & 0xff, b >> 24);
+  else if (kind == OP_TOUCH) r = <i32>hostTouch(a, b);
+  else if (kind == OP_FREE_RANGE) r = freeRange(a, b & 0xff, (b >> 8) & 0xff);
+  else r = E_BAD_OP;
+  store<i32>(op, r, 12);
+  return r;
 }
 
 export let bulkError: i32 = 0;

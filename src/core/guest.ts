@@ -13,6 +13,8 @@ const NIL = 0xffffffff;
 const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
 export const FREE_TO_TAIL = 1, FREE_SKIP_NOTIFY = 2, FREE_DIRECT = 4;
 export const OP_ALLOC = 1, OP_FREE = 2, OP_TOUCH = 3, OP_FREE_RANGE = 4;
+/** The result of an allocation that found no memory (not an error in its arguments). */
+export const E_ALLOC_FAILED = -14;
 
 const ERRORS: Record<number, [SimErrorCode, string]> = {
   [-1]: ['NOT_ALLOCATED', 'is not the head of an allocated block (double free, or never allocated)'],
@@ -175,7 +177,7 @@ export class WasmGuest implements Allocator {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
     const r = this.x.alloc(order, mt, highest, cpu);
-    if (r === -14) return -1;
+    if (r === E_ALLOC_FAILED) return -1;
     if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
     return r >>> 0;
   }
@@ -374,6 +376,15 @@ export class WasmGuest implements Allocator {
   applyOps(n: number): number {
     if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOps: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
     return this.x.applyOps(n) >>> 0;
+  }
+  /**
+   * Apply ops [0, n) up to and including the first that fails; returns how many were applied (results in each
+   * op's 4th word). For callers whose next operations depend on each outcome: plan as if all succeed, re-plan
+   * from where it stopped.
+   */
+  applyOpsUntilFailure(n: number): number {
+    if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOpsUntilFailure: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
+    return this.x.applyOpsUntilFailure(n) >>> 0;
   }
   /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
   get bulkCapacity(): number {
