@@ -93,6 +93,10 @@ export function findHead(pfn: u32): u32 {
 // so a group of four pages is set with three stores and tested with three loads. Only pages on no list are set
 // this way (their links are never read; they are set to NIL).
 
+// The lane patterns below spell out that layout (layout.ts): a change of the descriptor stops the build here.
+// @ts-ignore: compile-time check (AssemblyScript's ERROR)
+if (PAGE_NEXT != 0 || PAGE_PREV != 4 || PAGE_WORD != 8 || PAGE_DESC_SIZE != 12) ERROR('fillWords/allWordsAre assume next, prev, word in 12 bytes');
+
 /** Set the state word of every pfn of [start, end) to w, and its links to NIL: pages on no list only. */
 export function fillWords(start: u32, end: u32, w: u32): void {
   let p = start;
