@@ -1,5 +1,5 @@
 // The library's public API, by name.
-export { WasmGuest, maxGuestPages, type WasmGuestOptions } from './core/guest.js';
+export { WasmGuest, maxGuestPages, type WasmGuestOptions, type PageViews, type DescriptorLayout } from './core/guest.js';
 export { resolveGuest, x86Zones, computeWatermarks, zoneBatchsize, type GuestSpec, type ZoneSpec } from './core/config.js';
 export { PROFILES, PROFILE_NAMES, getProfile, type Profile } from './core/profiles.js';
 export { SimError, InvariantError, ParseError, type SimErrorCode } from './core/errors.js';
