@@ -15,7 +15,7 @@ export {
   reportDrain, reportSlotPfn, reportSlotOrder,
 } from './reporting';
 export { hintNext } from './hinting';
-export { pcpPlace } from './pcp';
+export { pcpPlace, pcpSetFreeFactor } from './pcp';
 export { hostTouch, hostDiscard, hostResident } from './host';
 export { checkInvariants, checkPfn, checkArg } from './check';
 export { applyOps, applyOpsUntilFailure, allocBulk, freeBulk, bulkError } from './ops';

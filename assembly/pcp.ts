@@ -4,7 +4,7 @@ import {
   PCP_START, PCP_SIZE, PCP_COUNT, PCP_FREE_FACTOR, PCP_LISTS, LIST_HEAD_SIZE, NR_PCP_LISTS, PCP_THP_PINDEX,
   MAX_ZONES, MIGRATE_PCPTYPES, MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_ORDER, PCP_FREE_FACTOR_MAX, NIL, PG_PCP,
   PG_ALLOCATED, PG_HOLE, MAX_ORDER, E_BAD_ORDER, E_OUT_OF_RANGE, E_MISALIGNED, E_HOLE, E_BAD_CPU, E_NOT_ALLOCATED,
-  E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
+  E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE, E_BAD_ZONE,
 } from './layout';
 import {
   setWord, makeWord, getWord, getNext, setNext, getPrev, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
@@ -15,7 +15,7 @@ import {
 import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
 import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
 import {
-  pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated, reportingOrder, addNotifies,
+  pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, nrZones, addAllocated, reportingOrder, addNotifies,
 } from './state';
 
 @inline export function pcpAddr(cpu: u32, zone: u32): usize {
@@ -317,6 +317,19 @@ export function drainPcpZone(cpu: u32, zone: u32): void {
  * 2^order; no bulk free however large count gets, free_factor untouched. Validates before changing anything:
  * 0, or an error code.
  */
+/**
+ * Set a cpu's free_factor for a zone (a recorded state caught in the middle of a run of bulk frees): 0, or an
+ * error code.
+ */
+export function pcpSetFreeFactor(cpu: u32, zone: u32, factor: u32): i32 {
+  if (!pcpEnabled) return E_BAD_STATE;
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  if (zone >= nrZones) return E_BAD_ZONE;
+  if (factor > PCP_FREE_FACTOR_MAX) return E_BAD_STATE;
+  store<u32>(pcpAddr(cpu, zone), factor, PCP_FREE_FACTOR);
+  return 0;
+}
+
 export function pcpPlace(pfn: u32, order: u32, cpu: u32, tail: bool): i32 {
   if (!pcpEnabled) return E_BAD_STATE;
   if (order > MAX_ORDER || ((pcpOrderMask >> order) & 1) == 0) return E_BAD_ORDER;

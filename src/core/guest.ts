@@ -705,6 +705,18 @@ export class WasmGuest implements Allocator {
     return n;
   }
 
+  /**
+   * Set a cpu's free_factor for a zone: a recorded state caught in a run of bulk frees (the next bulk free is
+   * batch << factor pages). 6.1 only (5.7 has no free_factor).
+   */
+  setPcpFreeFactor(cpu: number, zone: number, factor: number): void {
+    this.checkCpu('setPcpFreeFactor', cpu);
+    this.checkZone(zone, 'setPcpFreeFactor');
+    this.intArg('setPcpFreeFactor', 'factor', factor, 0, 5);
+    const r = this.x.pcpSetFreeFactor(cpu, zone, factor);
+    if (r < 0) throw errorFor(r, `setPcpFreeFactor(cpu ${cpu}, zone ${zone}, ${factor})`, { cpu, zone, factor });
+  }
+
   /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
   pcpCount(cpu: number, zone: number): number {
     this.checkZone(zone);
