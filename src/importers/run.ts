@@ -13,6 +13,9 @@ import { type FtraceEvent, readFtraceFile, readFtraceFileSync } from './ftrace.j
 import { type FreeBlock, type KpageflagsBlocks, decodeKpageflags } from './kpageflags.js';
 import { type Pagetypeinfo, parsePagetypeinfo } from './pagetypeinfo.js';
 import { type Zoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones } from './zoneinfo.js';
+import type { SerialLine } from './serial.js';
+
+export type { SerialLine };
 
 /** The /proc files captured at one moment (`guest/<tag>.<kind>`: pre, held, end, kpf_pre...). */
 export interface ProcSnapshot {
@@ -25,13 +28,6 @@ export interface ProcSnapshot {
   meminfo?: Record<string, number>;
 }
 
-/** One console line: host seconds and the text. Guest records start with `@X <t_guest_s>`. */
-export interface SerialLine {
-  tHost: number;
-  text: string;
-  /** For `@X t ...` records: X, the guest time and the remaining fields. */
-  record?: { kind: string; tGuest: number; fields: string[] };
-}
 
 export interface Run {
   dir: string;
