@@ -2,7 +2,7 @@
 // entry point that routes a block to the per-cpu lists or straight to the buddy.
 import {
   MAX_ORDER, MIGRATE_PCPTYPES, MT_UNMOVABLE, MT_MOVABLE, MT_RECLAIMABLE, NIL, PG_ALLOCATED, FREE_TO_TAIL,
-  FREE_SKIP_NOTIFY, FREE_DIRECT,
+  FREE_SKIP_NOTIFY, FREE_DIRECT, FREE_RESULT_PCP,
 } from './layout';
 import { setWord, makeWord, pageblockMt } from './page';
 import { freeListAddr, nrFree, listEmpty, listHead, takeFirstFromFreeList } from './freelist';
@@ -202,7 +202,7 @@ function allocRunBuddy(
   return (flags & (FREE_DIRECT | FREE_TO_TAIL | FREE_SKIP_NOTIFY)) == 0 && (pcpUseMask & pages) != 0;
 }
 
-/** Free a validated allocated head. Returns the final order | (1 << 8 when it went to a per-cpu list). */
+/** Free a validated allocated head. Returns the final order, | FREE_RESULT_PCP when it went to a per-cpu list. */
 @inline export function freePages(pfn: u32, order: u32, zone: u32, flags: u32, cpu: u32): u32 {
   // The per-cpu route out of line here (freeBulk has it inline): the buddy route's code stays small.
   if (pcpFrees(<u32>1 << order, flags)) return freePagesPcp(pfn, order, zone, cpu);
@@ -221,7 +221,7 @@ function freePagesPcp(pfn: u32, order: u32, zone: u32, cpu: u32): u32 {
   if (viaPcp) {
     freeToPcpAt(pfn, order, zone, cpu, highOrder);
     setLastPfn(pfn);
-    return order | (1 << 8);
+    return order | FREE_RESULT_PCP;
   }
   return freeOnePage(pfn, order, pageblockMt(pfn), zone, (flags & FREE_TO_TAIL) != 0, (flags & FREE_SKIP_NOTIFY) == 0);
 }

@@ -1,5 +1,7 @@
 // W1 `churn` of ../shared/docs/benchmarks.md, driven inside wasm so the stream costs what the allocator costs.
-import { OUT_START, MAX_ORDER, MT_MOVABLE, NIL } from './layout';
+import {
+  OUT_START, MAX_ORDER, MT_MOVABLE, NIL, W1_SEED, W1_PFNS, W1_OPS, W1_FAILURES, W1_LEN, W1_SUM, W1_NR_FREE,
+} from './layout';
 import { allocPages, freePages } from './alloc';
 import { nrFree } from './freelist';
 import { scratchStart, maxPfn, allocatedPages } from './state';
@@ -18,7 +20,7 @@ const ORDERS = memory.data<u8>([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 9])
 
 /**
  * Run W1 on zone 0 of a guest already booted with W1's start state. The live list L lives in the scratch
- * region (pfn, order per entry). Writes SEED N OPS FAILURES LEN SUMPFN F0..F10 to OUT.
+ * region (pfn, order per entry). Writes the W1 result line (W1_* words of layout.ts) to OUT.
  */
 export function w1Run(seed: u32, ops: u32): void {
   const need = <i32>((scratchStart + <usize>(maxPfn / 2 + 2) * 8 + 65535) >> 16) - memory.size();
@@ -29,7 +31,7 @@ export function w1Run(seed: u32, ops: u32): void {
   // `allocated` of the workload text is the core's own allocatedPages, counted from here: one counter, not a
   // second loop-carried copy. Failures are rare and counted in OUT directly.
   const out = <usize>OUT_START;
-  store<u32>(out, 0, 12);
+  store<u32>(out, 0, W1_FAILURES << 2);
   const limit = allocatedPages + maxPfn / 2;
   // Counted down: one loop variable fewer for V8 to keep in a register.
   for (let s = ops; s != 0; s--) {
@@ -44,7 +46,7 @@ export function w1Run(seed: u32, ops: u32): void {
         store<u32>(e, order, 4);
         len++;
       } else {
-        store<u32>(out, load<u32>(out, 12) + 1, 12);
+        store<u32>(out, load<u32>(out, W1_FAILURES << 2) + 1, W1_FAILURES << 2);
       }
     } else {
       rng += 0x6d2b79f5;
@@ -60,18 +62,18 @@ export function w1Run(seed: u32, ops: u32): void {
   }
   let sum: u32 = 0;
   for (let i: u32 = 0; i < len; i++) sum += load<u32>(L + (<usize>i << 3));
-  store<u32>(out, seed);
-  store<u32>(out, maxPfn, 4);
-  store<u32>(out, ops, 8);
-  store<u32>(out, len, 16);
-  store<u32>(out, sum, 20);
-  for (let o: u32 = 0; o <= MAX_ORDER; o++) store<u32>(out + <usize>(24 + o * 4), nrFree(0, o));
+  store<u32>(out, seed, W1_SEED << 2);
+  store<u32>(out, maxPfn, W1_PFNS << 2);
+  store<u32>(out, ops, W1_OPS << 2);
+  store<u32>(out, len, W1_LEN << 2);
+  store<u32>(out, sum, W1_SUM << 2);
+  for (let o: u32 = 0; o <= MAX_ORDER; o++) store<u32>(out + <usize>((W1_NR_FREE + o) << 2), nrFree(0, o));
 }
 
 /** W2's tail: free every live allocation of the W1 run, in L's order. */
 export function w1FreeAll(): u32 {
   const L = scratchStart;
-  const len = load<u32>(<usize>OUT_START, 16);
+  const len = load<u32>(<usize>OUT_START, W1_LEN << 2);
   for (let i: u32 = 0; i < len; i++) {
     const e = L + (<usize>i << 3);
     freePages(load<u32>(e), load<u32>(e, 4), 0, 0, 0);

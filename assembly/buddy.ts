@@ -4,8 +4,8 @@ import {
   MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK, FREE_AREA_SIZE,
 } from './layout';
 import {
-  getWord, setWord, makeWord, buddyBits, buddyKey, pageblockMt, setPageblockMtRaw, kindOf, orderOf,
-  mtOf,
+  getWord, setWord, buddyBits, buddyKey, nextOrderKey, interiorWord, pageblockMt, setPageblockMtRaw, kindOf,
+  orderOf, mtOf,
 } from './page';
 import {
   freeListAddr, nrFree, nrFreeAddr, addToFreeList, freeAreaAddr, delFromFreeAreaWord, takeFirstFromFreeList,
@@ -55,7 +55,7 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
   if (!toTail && order < MAX_ORDER - 1) {
     const hb = (pfn & ~pages) ^ (pages << 1);
     if (hb < maxPfn) {
-      if (buddyBits(getWord(hb)) == key + (1 << 8)) {
+      if (buddyBits(getWord(hb)) == nextOrderKey(key)) {
         placeFree(pfn, order, mt, zone, true, notify);
         return;
       }
@@ -69,7 +69,7 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 /** The merge walk of __free_one_page, then the placement of the merged block. */
 function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
   // The freed head becomes an interior page if it merges into a lower buddy: no kind bit may stay on it.
-  setWord(pfn, makeWord(0, 0, 0, zone));
+  setWord(pfn, interiorWord(zone));
   const mtIsolate = mt == MT_ISOLATE;
   // Each step up an order: twice the pages, the next order in the buddy key, the next free_area.
   let pages: u32 = 1 << order;
@@ -89,7 +89,7 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
     pfn &= buddy;
     order++;
     pages <<= 1;
-    key += 1 << 8;
+    key = nextOrderKey(key);
     area += FREE_AREA_SIZE;
     nf += 4;
   }

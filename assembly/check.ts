@@ -1,18 +1,13 @@
-// The invariant walk. Returns 0 when every invariant holds, else a code; checkPfn/checkArg name the place.
-//  1 orphan: a present pfn inside no block
-//  2 misaligned head            3 block crosses a zone end / a hole / another head
-//  4 Reported on a non-free head 5 bad kind bits (more than one kind)
-//  6 list entry is not a free head of the list's order/mt/zone  7 list link broken (prev/next/tail)
-//  8 nr_free differs from the list lengths  9 NR_FREE_PAGES differs from the lists
-// 10 a free head on no list (or on two)     11 pcp list entry broken / count mismatch
-// 12 allocated page count differs            13 in-flight page count differs
-// 14 hole page carries a kind              15 zone byte differs from the zone's range
+// The invariant walk. Returns 0 when every invariant holds, else one of the INV_* codes of layout.ts;
+// checkPfn/checkArg name the place.
 import {
-  NR_ORDERS, MIGRATE_TYPES, MT_ISOLATE, NIL, PG_BUDDY, PG_REPORTED, PG_ALLOCATED, PG_INFLIGHT, PG_PCP,
-  PG_HOLE, PG_KIND_MASK, PG_CHECK_MARK, NR_PCP_LISTS, MAX_ORDER,
+  NR_ORDERS, MIGRATE_TYPES, MT_ISOLATE, NIL, NO_ZONE, PG_BUDDY, PG_REPORTED, PG_ALLOCATED, PG_INFLIGHT, PG_PCP,
+  PG_HOLE, PG_KIND_MASK, PG_CHECK_MARK, NR_PCP_LISTS, MAX_ORDER, INV_ORPHAN, INV_BAD_HEAD, INV_BLOCK_OVERLAP,
+  INV_REPORTED_NOT_FREE, INV_KIND_BITS, INV_LIST_ENTRY, INV_LIST_LINKS, INV_NR_FREE, INV_FREE_PAGES, INV_LISTED,
+  INV_PCP, INV_ALLOCATED, INV_INFLIGHT, INV_HOLE, INV_ZONE,
 } from './layout';
 import {
-  getWord, getNext, getPrev, getFlags, setFlags, kindOf, orderOf, mtOf, zoneOf, getCpu,
+  getWord, getNext, getPrev, getFlags, setFlags, kindOf, flagsOf, orderOf, mtOf, zoneOf, getCpu,
 } from './page';
 import { freeListAddr, nrFree, listHead, listTail } from './freelist';
 import { zoneStartPfn, zoneEndPfn, zoneFreePages } from './zone';
@@ -37,7 +32,7 @@ function zoneOfPfn(pfn: u32): u32 {
   for (let z: u32 = 0; z < nrZones; z++) {
     if (pfn >= zoneStartPfn(z) && pfn < zoneEndPfn(z)) return z;
   }
-  return 0xff;
+  return NO_ZONE;
 }
 
 function checkLists(): i32 {
@@ -50,22 +45,22 @@ function checkLists(): i32 {
         let prev = NIL;
         let p = listHead(list);
         while (p != NIL) {
-          if (p >= maxPfn) return fail(7, p, o);
+          if (p >= maxPfn) return fail(INV_LIST_LINKS, p, o);
           const w = getWord(p);
-          if (kindOf(w) != PG_BUDDY || orderOf(w) != o || mtOf(w) != mt || zoneOf(w) != z) return fail(6, p, o);
-          if (getPrev(p) != prev) return fail(7, p, o);
-          if (getMark(p)) return fail(10, p, o); // on two lists, or a cycle
+          if (kindOf(w) != PG_BUDDY || orderOf(w) != o || mtOf(w) != mt || zoneOf(w) != z) return fail(INV_LIST_ENTRY, p, o);
+          if (getPrev(p) != prev) return fail(INV_LIST_LINKS, p, o);
+          if (getMark(p)) return fail(INV_LISTED, p, o); // on two lists, or a cycle
           setMark(p);
           n++;
           if (mt != MT_ISOLATE) freePages += 1 << o;
           prev = p;
           p = getNext(p);
         }
-        if (listTail(list) != prev) return fail(7, prev, o);
+        if (listTail(list) != prev) return fail(INV_LIST_LINKS, prev, o);
       }
-      if (n != nrFree(z, o)) return fail(8, z, o);
+      if (n != nrFree(z, o)) return fail(INV_NR_FREE, z, o);
     }
-    if (freePages != zoneFreePages(z)) return fail(9, z, <u32>freePages);
+    if (freePages != zoneFreePages(z)) return fail(INV_FREE_PAGES, z, <u32>freePages);
   }
   return 0;
 }
@@ -81,18 +76,18 @@ function checkPcp(): i32 {
         let prev = NIL;
         let p = listHead(list);
         while (p != NIL) {
-          if (p >= maxPfn) return fail(11, p, pi);
+          if (p >= maxPfn) return fail(INV_PCP, p, pi);
           const w = getWord(p);
-          if (kindOf(w) != PG_PCP || orderOf(w) != o || zoneOf(w) != z || getCpu(p) != cpu) return fail(11, p, pi);
-          if (getPrev(p) != prev || getMark(p)) return fail(11, p, pi);
+          if (kindOf(w) != PG_PCP || orderOf(w) != o || zoneOf(w) != z || getCpu(p) != cpu) return fail(INV_PCP, p, pi);
+          if (getPrev(p) != prev || getMark(p)) return fail(INV_PCP, p, pi);
           setMark(p);
           pages += 1 << o;
           prev = p;
           p = getNext(p);
         }
-        if (listTail(list) != prev) return fail(11, prev, pi);
+        if (listTail(list) != prev) return fail(INV_PCP, prev, pi);
       }
-      if (pages != pcpCount(pcp)) return fail(11, cpu, z);
+      if (pages != pcpCount(pcp)) return fail(INV_PCP, cpu, z);
     }
   }
   return 0;
@@ -107,38 +102,38 @@ export function checkInvariants(): i32 {
   // Walk every pfn by blocks; clear the list marks as heads are met so the next check starts clean.
   while (r == 0 && pfn < maxPfn) {
     const w = getWord(pfn);
-    const flags = w & 0xff & ~PG_CHECK_MARK;
+    const flags = flagsOf(w) & ~PG_CHECK_MARK;
     const kind = flags & PG_KIND_MASK;
     const z = zoneOfPfn(pfn);
     if ((flags & PG_HOLE) != 0) {
-      if (kind != 0) { r = fail(14, pfn, flags); break; }
+      if (kind != 0) { r = fail(INV_HOLE, pfn, flags); break; }
       pfn++;
       continue;
     }
-    if (z == 0xff) { r = fail(15, pfn, 0xff); break; }
-    if (zoneOf(w) != z) { r = fail(15, pfn, zoneOf(w)); break; }
-    if (kind == 0) { r = fail(1, pfn, 0); break; }
-    if (kind != PG_BUDDY && kind != PG_ALLOCATED && kind != PG_INFLIGHT && kind != PG_PCP) { r = fail(5, pfn, flags); break; }
-    if ((flags & PG_REPORTED) != 0 && kind != PG_BUDDY) { r = fail(4, pfn, flags); break; }
+    if (z == NO_ZONE) { r = fail(INV_ZONE, pfn, NO_ZONE); break; }
+    if (zoneOf(w) != z) { r = fail(INV_ZONE, pfn, zoneOf(w)); break; }
+    if (kind == 0) { r = fail(INV_ORPHAN, pfn, 0); break; }
+    if (kind != PG_BUDDY && kind != PG_ALLOCATED && kind != PG_INFLIGHT && kind != PG_PCP) { r = fail(INV_KIND_BITS, pfn, flags); break; }
+    if ((flags & PG_REPORTED) != 0 && kind != PG_BUDDY) { r = fail(INV_REPORTED_NOT_FREE, pfn, flags); break; }
     const o = orderOf(w);
-    if (o > MAX_ORDER || (pfn & ((<u32>1 << o) - 1)) != 0) { r = fail(2, pfn, o); break; }
+    if (o > MAX_ORDER || (pfn & ((<u32>1 << o) - 1)) != 0) { r = fail(INV_BAD_HEAD, pfn, o); break; }
     const onList = getMark(pfn);
-    if ((kind == PG_BUDDY || kind == PG_PCP) && !onList) { r = fail(10, pfn, o); break; }
-    if (kind != PG_BUDDY && kind != PG_PCP && onList) { r = fail(10, pfn, o); break; }
+    if ((kind == PG_BUDDY || kind == PG_PCP) && !onList) { r = fail(INV_LISTED, pfn, o); break; }
+    if (kind != PG_BUDDY && kind != PG_PCP && onList) { r = fail(INV_LISTED, pfn, o); break; }
     clearMark(pfn);
     const end = pfn + (<u32>1 << o);
-    if (end > zoneEndPfn(z) || end > maxPfn) { r = fail(3, pfn, o); break; }
+    if (end > zoneEndPfn(z) || end > maxPfn) { r = fail(INV_BLOCK_OVERLAP, pfn, o); break; }
     for (let q = pfn + 1; q < end; q++) {
       const wq = getWord(q);
-      if ((wq & 0xff) != 0 || zoneOf(wq) != z) { r = fail(3, q, o); break; }
+      if (flagsOf(wq) != 0 || zoneOf(wq) != z) { r = fail(INV_BLOCK_OVERLAP, q, o); break; }
     }
     if (r != 0) break;
     if (kind == PG_ALLOCATED) allocated += <u32>1 << o;
     else if (kind == PG_INFLIGHT) inflight += <u32>1 << o;
     pfn = end;
   }
-  if (r == 0 && allocated != allocatedPages) r = fail(12, allocated, allocatedPages);
-  if (r == 0 && inflight != inflightPages) r = fail(13, inflight, inflightPages);
+  if (r == 0 && allocated != allocatedPages) r = fail(INV_ALLOCATED, allocated, allocatedPages);
+  if (r == 0 && inflight != inflightPages) r = fail(INV_INFLIGHT, inflight, inflightPages);
   if (r != 0) clearMarks();
   return r;
 }

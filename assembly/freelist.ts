@@ -1,10 +1,14 @@
 // free_area[order].free_list[mt] and the per-cpu lists: doubly linked lists of pfns through the descriptors.
-// Every change to a buddy free list goes through addToFreeList / delFromFreeList / moveToFreeList, so nr_free,
-// NR_FREE_PAGES and the Reported flag are kept in one place.
+// Every list head and every link is written here (the list primitives), and every change to a buddy free list
+// goes through addToFreeList / delFromFreeList / moveToFreeList, so nr_free and the Reported flag are kept in one
+// place (NR_FREE_PAGES is the callers', see zone.ts).
 import {
-  FREE_LIST_START, NR_FREE_START, NR_ORDERS, MIGRATE_TYPES, NIL, PG_BUDDY, MT_ISOLATE, LIST_HEAD_SIZE,
+  FREE_LIST_START, NR_FREE_START, NR_ORDERS, MIGRATE_TYPES, NIL, PG_BUDDY, PG_REPORTED, MT_ISOLATE, LIST_HEAD_SIZE,
+  WORD_FIELD_MASK, WORD_ZONE_SHIFT,
 } from './layout';
-import { getNext, setNext, getPrev, setPrev, setWord, makeWord, getWord, mtOf, orderOf, setMt } from './page';
+import {
+  getNext, setNext, getPrev, setPrev, setWord, makeWord, getWord, mtOf, orderOf, setMt, getFlags, setFlags,
+} from './page';
 import { zoneAddFreePages } from './zone';
 import { moveToTail } from './state';
 
@@ -40,6 +44,21 @@ export function listInit(list: usize): void {
   if (t != NIL) setNext(t, pfn);
   else store<u32>(list, pfn);
   store<u32>(list, pfn, 4);
+}
+
+/** The first entry leaves the list: `next`, its successor (or NIL), becomes the first. Its own links are left. */
+@inline export function listTakeFirst(list: usize, next: u32): void {
+  store<u32>(list, next);
+  if (next != NIL) setPrev(next, NIL);
+  else store<u32>(list, NIL, 4);
+}
+
+/** pfn and every entry after it leave the list in one cut (their own links are left as they were). */
+@inline export function listCutFrom(list: usize, pfn: u32): void {
+  const rest = getPrev(pfn);
+  store<u32>(list, rest, 4);
+  if (rest != NIL) setNext(rest, NIL);
+  else store<u32>(list, NIL);
 }
 
 @inline export function listUnlink(list: usize, pfn: u32): void {
@@ -89,10 +108,7 @@ export function listRotateToFront(list: usize, pfn: u32): void {
  * kept half of a split) before anything reads it.
  */
 @inline export function takeFirstFromFreeList(list: usize, pfn: u32, zone: u32, order: u32): void {
-  const n = getNext(pfn);
-  store<u32>(list, n);
-  if (n != NIL) setPrev(n, NIL);
-  else store<u32>(list, NIL, 4);
+  listTakeFirst(list, getNext(pfn));
   const nf = nrFreeAddr(zone, order);
   store<u32>(nf, load<u32>(nf) - 1);
 }
@@ -111,9 +127,12 @@ export function listRotateToFront(list: usize, pfn: u32): void {
 /** delFromFreeListWord with free_area[order]'s lists (area) and its nr_free (nf) worked out by the caller. */
 @inline export function delFromFreeAreaWord(area: usize, nf: usize, pfn: u32, w: u32): void {
   listUnlink(area + (<usize>mtOf(w) * LIST_HEAD_SIZE), pfn);
-  setWord(pfn, w & 0xff000000);
+  setWord(pfn, w & (WORD_FIELD_MASK << WORD_ZONE_SHIFT));
   store<u32>(nf, load<u32>(nf) - 1);
 }
+
+/** __SetPageReported: a free head the device has taken (page_reporting_drain), or a recorded state says so. */
+@inline export function markReported(pfn: u32): void { setFlags(pfn, getFlags(pfn) | PG_REPORTED); }
 
 /** move_to_free_list: same order, another migratetype's list; Reported kept; head or tail by profile. */
 export function moveToFreeList(pfn: u32, zone: u32, order: u32, mt: u32): void {

@@ -1,16 +1,16 @@
 // Building a guest: memory, zones, holes, the initial state, boot; and the validated single operations.
 import {
   PAGES_START, PAGE_DESC_SIZE, PAGEBLOCK_ORDER, MAX_ORDER, NR_ORDERS, MIGRATE_TYPES, MAX_ZONES, MAX_CPUS,
-  NR_PCP_LISTS, PG_ALLOCATED, PG_HOLE, PG_BUDDY, PG_INFLIGHT, PG_REPORTED, PG_KIND_MASK, MT_MOVABLE,
-  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, FREE_TO_TAIL, FREE_SKIP_NOTIFY,
+  NR_PCP_LISTS, PG_ALLOCATED, PG_HOLE, PG_BUDDY, PG_INFLIGHT, PG_KIND_MASK, MT_MOVABLE,
+  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, NO_ZONE, FREE_TO_TAIL, FREE_SKIP_NOTIFY,
   E_NOT_ALLOCATED, E_WRONG_ORDER, E_BAD_ORDER, E_MISALIGNED, E_OUT_OF_RANGE, E_HOLE, E_BAD_MT, E_BAD_ZONE,
   E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
 } from './layout';
 import {
-  getWord, setWord, makeWord, setNext, setPrev, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
-  setFlags, getFlags, findHead, fillWords, allWordsAre,
+  getWord, setWord, makeWord, interiorWord, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
+  findHead, fillWords, allWordsAre,
 } from './page';
-import { freeListAddr, nrFreeAddr, listInit, listAddHead, listAddTail, delFromFreeList } from './freelist';
+import { freeListAddr, nrFreeAddr, listInit, addToFreeList, delFromFreeList, markReported } from './freelist';
 import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
@@ -53,7 +53,7 @@ export function initMemory(fresh: bool): void {
   let p: u32 = 0;
   while (p < maxPfn) {
     // The zone holding p, else the gap up to the next zone above it (zones never overlap).
-    let zone: u32 = 0xff;
+    let zone: u32 = NO_ZONE;
     let end = maxPfn;
     for (let z: u32 = 0; z < nrZones; z++) {
       const s = zoneStartPfn(z);
@@ -65,8 +65,8 @@ export function initMemory(fresh: bool): void {
       }
       if (s > p && s < end) end = s;
     }
-    const w = zone == 0xff ? makeWord(PG_HOLE, 0, 0, 0xff) : makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone);
-    if (zone != 0xff) addAllocated(<i32>(end - p));
+    const w = zone == NO_ZONE ? makeWord(PG_HOLE, 0, 0, NO_ZONE) : makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone);
+    if (zone != NO_ZONE) addAllocated(<i32>(end - p));
     fillWords(p, end, w);
     p = end;
   }
@@ -112,7 +112,7 @@ export function releaseRange(pfn: u32, order: u32): i32 {
   const zone = zoneOf(w0);
   // The range boot releases: every page an order-0 allocated head like the first (tested four at a time).
   if (kindOf(w0) == PG_ALLOCATED && orderOf(w0) == 0 && (w0 & PG_HOLE) == 0 && allWordsAre(pfn, end, w0)) {
-    fillWords(pfn, end, makeWord(0, 0, 0, zone));
+    fillWords(pfn, end, interiorWord(zone));
     addAllocated(-<i32>(end - pfn));
     return 0;
   }
@@ -128,7 +128,7 @@ export function releaseRange(pfn: u32, order: u32): i32 {
     p += <u32>1 << o;
   }
   // Every page of the range becomes an interior page (interior pages of the blocks already are one).
-  fillWords(pfn, end, makeWord(0, 0, 0, zone));
+  fillWords(pfn, end, interiorWord(zone));
   addAllocated(-<i32>pages);
   return 0;
 }
@@ -225,13 +225,8 @@ export function placeFreeBlock(pfn: u32, order: u32, mt: u32, tail: bool, report
   if (e != 0) return e;
   const zone = zoneOf(getWord(pfn));
   if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
-  setWord(pfn, makeWord(PG_BUDDY, order, mt, zone));
-  const list = freeListAddr(zone, order, mt);
-  if (tail) listAddTail(list, pfn);
-  else listAddHead(list, pfn);
-  const nf = nrFreeAddr(zone, order);
-  store<u32>(nf, load<u32>(nf) + 1);
-  if (reported) setFlags(pfn, getFlags(pfn) | PG_REPORTED);
+  addToFreeList(pfn, zone, order, mt, tail);
+  if (reported) markReported(pfn);
   setLastPfn(pfn);
   return 0;
 }
@@ -289,10 +284,10 @@ export function drainPcp(cpu: u32): i32 {
   return 0;
 }
 
-/** Head of the block holding pfn (0xffffffff for a hole or orphan). */
+/** Head of the block holding pfn (NIL for a hole or orphan). */
 export function headOf(pfn: u32): u32 {
-  if (pfn >= maxPfn) return 0xffffffff;
-  if ((getWord(pfn) & PG_HOLE) != 0) return 0xffffffff;
+  if (pfn >= maxPfn) return NIL;
+  if ((getWord(pfn) & PG_HOLE) != 0) return NIL;
   return findHead(pfn);
 }
 
@@ -302,7 +297,7 @@ export function rangeFree(pfn: u32, n: u32): bool {
   let p = pfn;
   while (p < end) {
     const h = headOf(p);
-    if (h == 0xffffffff) return false;
+    if (h == NIL) return false;
     const w = getWord(h);
     if (kindOf(w) != PG_BUDDY) return false;
     p = h + (<u32>1 << orderOf(w));

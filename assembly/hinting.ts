@@ -3,11 +3,9 @@
 // order on this list, the next entry (the last one ends the list); a free block of another order, the list
 // head again; anything else (allocated, on a per-cpu list, absorbed by a merge, moved to another type's list)
 // and v13 follows the page's stale list link, which says nothing the simulator can know: HINT_HAZARD.
-import { NIL, PG_BUDDY } from './layout';
+import { NIL, PG_BUDDY, HINT_HAZARD } from './layout';
 import { getNext, getWord, mtOf, orderOf } from './page';
 import { freeListAddr, listHead } from './freelist';
-
-export const HINT_HAZARD: u32 = 0xfffffffe;
 
 /** Next block of free_list(zone, order, mt) after `cursor` (NIL = start). NIL when the list is done. */
 export function hintNext(zone: u32, order: u32, mt: u32, cursor: u32): u32 {

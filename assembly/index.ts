@@ -21,4 +21,3 @@ export { checkInvariants, checkPfn, checkArg } from './check';
 export { applyOps, applyOpsUntilFailure, allocBulk, freeBulk, bulkError } from './ops';
 export { w1Run, w1FreeAll } from './bench';
 export { markHole } from './holes';
-export { layoutConstant } from './constants';

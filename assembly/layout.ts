@@ -82,6 +82,13 @@ export const PAGE_ORDER: u32 = 9;
 export const PAGE_MT: u32 = 10;
 export const PAGE_ZONE: u32 = 11;
 export const PAGE_DESC_SIZE: u32 = PAGE_ZONE + 1;
+// The state word's fields, one byte each at the offsets above (wasm is little-endian).
+export const WORD_FLAGS_SHIFT: u32 = (PAGE_FLAGS - PAGE_WORD) * 8;
+export const WORD_ORDER_SHIFT: u32 = (PAGE_ORDER - PAGE_WORD) * 8;
+export const WORD_MT_SHIFT: u32 = (PAGE_MT - PAGE_WORD) * 8;
+export const WORD_ZONE_SHIFT: u32 = (PAGE_ZONE - PAGE_WORD) * 8;
+export const WORD_FIELD_MASK: u32 = 0xff;
+export const NO_ZONE: u32 = 0xff; // the zone byte of a pfn outside every zone (and normalZone when there is no Normal)
 
 // --- the page's cold byte (pageExtStart + pfn) ---
 export const EXT_HOST_MASK: u32 = 3; // HOST_RESIDENT | HOST_DISCARDED
@@ -128,16 +135,38 @@ export const PCP_FREE_FACTOR_MAX: u32 = 5;
 
 // --- report batch and ops ---
 export const MAX_CAPACITY: u32 = 256;
-export const SLOT_SIZE: u32 = 8;
-export const OP_SIZE: u32 = 16; // kind, a, b, result
+// a report slot (the scatterlist entry): pfn, order
+export const SLOT_PFN: u32 = 0;
+export const SLOT_ORDER: u32 = 4;
+export const SLOT_SIZE: u32 = SLOT_ORDER + 4;
+// an op: kind, a, b, result (i32, written back)
+export const OP_KIND: u32 = 0;
+export const OP_A: u32 = 4;
+export const OP_B: u32 = 8;
+export const OP_RESULT: u32 = 12;
+export const OP_SIZE: u32 = OP_RESULT + 4;
 export const OPS_CAPACITY: u32 = 65536;
 export const OUT_WORDS: u32 = 1024;
-// OUT holds the W1 result line from word 0, a sample of the counters (sampleCounters) from word OUT_SAMPLE:
-//   free pages by order (NR_ORDERS words), free pages, in flight, allocated, host RSS pages, refaults
+// OUT holds the W1 result line from word 0, a sample of the counters (sampleCounters) from word OUT_SAMPLE,
 // and at word OUT_NOTIFY the count of frees that reached the reporting order since TypeScript last took it
 // (it reads and clears that word itself after every event, with no call into wasm).
+// The W1 result line, by word: SEED N OPS FAILURES LEN SUMPFN, then nr_free of zone 0 by order.
+export const W1_SEED: u32 = 0;
+export const W1_PFNS: u32 = 1;
+export const W1_OPS: u32 = 2;
+export const W1_FAILURES: u32 = 3;
+export const W1_LEN: u32 = 4;
+export const W1_SUM: u32 = 5;
+export const W1_NR_FREE: u32 = 6;
+export const W1_WORDS: u32 = W1_NR_FREE + NR_ORDERS;
+// A sample, by word from OUT_SAMPLE: free pages by order (NR_ORDERS words, summed over the zones), then these.
+export const SAMPLE_FREE_PAGES: u32 = NR_ORDERS;
+export const SAMPLE_INFLIGHT: u32 = NR_ORDERS + 1;
+export const SAMPLE_ALLOCATED: u32 = NR_ORDERS + 2;
+export const SAMPLE_RSS: u32 = NR_ORDERS + 3; // host RSS pages
+export const SAMPLE_REFAULTS: u32 = NR_ORDERS + 4;
+export const SAMPLE_WORDS: u32 = SAMPLE_REFAULTS + 1;
 export const OUT_SAMPLE: u32 = 64;
-export const SAMPLE_WORDS: u32 = NR_ORDERS + 5;
 export const OUT_NOTIFY: u32 = OUT_SAMPLE + SAMPLE_WORDS;
 
 // --- regions ---
@@ -156,9 +185,20 @@ export const OP_ALLOC: u32 = 1; // a = order | mt << 8 | highestZone << 16 | cpu
 export const OP_FREE: u32 = 2; // a = pfn, b = order | flags << 8 | cpu << 24 ; result = final order | to << 8, or error
 export const OP_TOUCH: u32 = 3; // a = pfn, b = pages ; result = refaulted host pages
 export const OP_FREE_RANGE: u32 = 4; // a = pfn, b = order | flags << 8 ; lenient free of any allocated blocks inside
+// the bytes of an op's a (OP_ALLOC) or b (OP_FREE, OP_FREE_RANGE)
+export const OP_ORDER_SHIFT: u32 = 0;
+export const OP_MT_SHIFT: u32 = 8; // OP_ALLOC
+export const OP_FLAGS_SHIFT: u32 = 8; // OP_FREE, OP_FREE_RANGE: FREE_* flags
+export const OP_ZONE_SHIFT: u32 = 16; // OP_ALLOC: the highest zone
+export const OP_CPU_SHIFT: u32 = 24;
+export const OP_FIELD_MASK: u32 = 0xff;
+// free flags (FPI_*), of an OP_FREE and of free()
 export const FREE_TO_TAIL: u32 = 1;
 export const FREE_SKIP_NOTIFY: u32 = 2;
 export const FREE_DIRECT: u32 = 4;
+// a free's result: the final order, with FREE_RESULT_PCP set when the block went to a per-cpu list
+export const FREE_RESULT_ORDER_MASK: u32 = 0xff;
+export const FREE_RESULT_PCP: u32 = 256;
 
 // --- error codes (negative results); the TypeScript side names them ---
 export const E_NOT_ALLOCATED: i32 = -1;
@@ -174,10 +214,32 @@ export const E_NOT_FREE: i32 = -10;
 export const E_NOT_INFLIGHT: i32 = -11;
 export const E_BAD_STATE: i32 = -12;
 export const E_BAD_OP: i32 = -13;
-export const E_ALLOC_FAILED: i32 = -14;
+export const E_ALLOC_FAILED: i32 = -14; // not an error in the arguments: no memory (counted)
 
-// --- report cycle results ---
+// --- reporting ---
+export const REPORTING_ORDER_OFF: u32 = 255; // the reporting order while no device is registered: no free notifies
+// report cycle results
 export const CYCLE_DONE: i32 = 0;
 export const CYCLE_REPORT: i32 = 1;
 export const CYCLE_BUDGET: i32 = 2;
 export const CYCLE_ISOLATE_FAILED: i32 = 3;
+
+// --- hinting ---
+export const HINT_HAZARD: u32 = 0xfffffffe; // hintNext: v13 would follow the cursor's stale list link
+
+// --- invariant codes of checkInvariants (check.ts; checkPfn and checkArg name the place) ---
+export const INV_ORPHAN: i32 = 1; // a present pfn inside no block
+export const INV_BAD_HEAD: i32 = 2; // a misaligned head, or one of a bad order
+export const INV_BLOCK_OVERLAP: i32 = 3; // a block crosses a zone end, a hole or another head
+export const INV_REPORTED_NOT_FREE: i32 = 4; // Reported on a page that is not a free head
+export const INV_KIND_BITS: i32 = 5; // more than one kind bit
+export const INV_LIST_ENTRY: i32 = 6; // a free list entry is not a free head of the list's order, mt and zone
+export const INV_LIST_LINKS: i32 = 7; // free list links broken (prev, next or tail)
+export const INV_NR_FREE: i32 = 8; // nr_free differs from the list lengths
+export const INV_FREE_PAGES: i32 = 9; // NR_FREE_PAGES differs from the lists
+export const INV_LISTED: i32 = 10; // a free or per-cpu head on no list, or on two
+export const INV_PCP: i32 = 11; // a per-cpu list broken, or its count differs
+export const INV_ALLOCATED: i32 = 12; // the allocated page count differs
+export const INV_INFLIGHT: i32 = 13; // the in-flight page count differs
+export const INV_HOLE: i32 = 14; // a hole carries a kind bit
+export const INV_ZONE: i32 = 15; // the zone byte differs from the zones' ranges

@@ -1,10 +1,11 @@
 // The batch API: the caller fills Op records in linear memory and applies thousands in one call.
 // Op: kind u32, a u32, b u32, result i32 (written back). Errors are per operation and change nothing.
 import {
-  OPS_START, OP_SIZE, OP_ALLOC, OP_FREE, OP_TOUCH, OP_FREE_RANGE, E_BAD_OP, MAX_ORDER, PG_ALLOCATED, PG_KIND_MASK,
-  PG_HOLE,
+  OPS_START, OP_SIZE, OP_KIND, OP_A, OP_B, OP_RESULT, OP_ALLOC, OP_FREE, OP_TOUCH, OP_FREE_RANGE, OP_ORDER_SHIFT,
+  OP_MT_SHIFT, OP_FLAGS_SHIFT, OP_ZONE_SHIFT, OP_CPU_SHIFT, OP_FIELD_MASK, E_BAD_OP, MAX_ORDER, PG_ALLOCATED,
+  PG_KIND_MASK, PG_HOLE, WORD_FIELD_MASK, WORD_ORDER_SHIFT,
 } from './layout';
-import { getWord, zoneOf } from './page';
+import { getWord, makeWord, zoneOf } from './page';
 import { maxPfn, nrCpus, pcpFreeFactor } from './state';
 import { alloc, free, freeRange, checkAllocArgs, freeChecked } from './guest';
 import { allocPagesBatch, freePagesVia, pcpFrees } from './alloc';
@@ -37,20 +38,22 @@ export function applyOpsUntilFailure(n: u32): u32 {
   return i;
 }
 
+@inline function opField(v: u32, shift: u32): u32 { return (v >> shift) & OP_FIELD_MASK; }
+
 /** Apply op i of the buffer and write its result. */
 @inline function applyOp(i: u32): i32 {
   const op = <usize>OPS_START + <usize>(i * OP_SIZE);
-  const kind = load<u32>(op);
-  const a = load<u32>(op, 4);
-  const b = load<u32>(op, 8);
+  const kind = load<u32>(op, OP_KIND);
+  const a = load<u32>(op, OP_A);
+  const b = load<u32>(op, OP_B);
   setCurrentOp(<i32>i);
   let r: i32 = 0;
-  if (kind == OP_ALLOC) r = alloc(a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, a >> 24);
-  else if (kind == OP_FREE) r = free(a, b & 0xff, (b >> 8) & 0xff, b >> 24);
+  if (kind == OP_ALLOC) r = alloc(opField(a, OP_ORDER_SHIFT), opField(a, OP_MT_SHIFT), opField(a, OP_ZONE_SHIFT), a >> OP_CPU_SHIFT);
+  else if (kind == OP_FREE) r = free(a, opField(b, OP_ORDER_SHIFT), opField(b, OP_FLAGS_SHIFT), b >> OP_CPU_SHIFT);
   else if (kind == OP_TOUCH) r = <i32>hostTouch(a, b);
-  else if (kind == OP_FREE_RANGE) r = freeRange(a, b & 0xff, (b >> 8) & 0xff);
+  else if (kind == OP_FREE_RANGE) r = freeRange(a, opField(b, OP_ORDER_SHIFT), opField(b, OP_FLAGS_SHIFT));
   else r = E_BAD_OP;
-  store<i32>(op, r, 12);
+  store<i32>(op, r, OP_RESULT);
   return r;
 }
 
@@ -93,13 +96,13 @@ function freeRunPcpOrder0(n: u32, flags: u32, cpu: u32): u32 {
  */
 @inline function freeRun(n: u32, order: u32, flags: u32, cpu: u32, quick: bool, viaPcp: bool, freeHighOrder: bool): u32 {
   const src = <usize>OPS_START;
-  const want = PG_ALLOCATED | (order << 8);
+  const want = makeWord(PG_ALLOCATED, order, 0, 0);
   for (let i: u32 = 0; i < n; i++) {
     const pfn = load<u32>(src + (<usize>i << 2));
     if (quick) {
       if (pfn < maxPfn) {
         const w = getWord(pfn);
-        if ((w & (0xff00 | PG_KIND_MASK | PG_HOLE)) == want) {
+        if ((w & ((WORD_FIELD_MASK << WORD_ORDER_SHIFT) | PG_KIND_MASK | PG_HOLE)) == want) {
           freePagesVia(pfn, order, zoneOf(w), flags, cpu, viaPcp, freeHighOrder);
           continue;
         }

@@ -1,7 +1,8 @@
 // Page descriptor accessors: the only code that knows the descriptor's byte layout.
 import {
   PAGES_START, PAGE_DESC_SIZE, PAGE_NEXT, PAGE_PREV, PAGE_WORD, PAGE_FLAGS, PAGE_ORDER, PAGE_MT, PAGE_ZONE,
-  EXT_HOST_MASK, EXT_CPU_SHIFT, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER, NIL,
+  EXT_HOST_MASK, EXT_CPU_SHIFT, PG_BUDDY, PG_KIND_MASK, PAGEBLOCK_ORDER, NIL, MAX_ORDER, WORD_FLAGS_SHIFT,
+  WORD_ORDER_SHIFT, WORD_MT_SHIFT, WORD_ZONE_SHIFT, WORD_FIELD_MASK,
 } from './layout';
 import { pageblockStart, pageExtStart } from './state';
 
@@ -18,7 +19,7 @@ import { pageblockStart, pageExtStart } from './state';
 @inline export function getWord(pfn: u32): u32 { return load<u32>(pageOff(pfn), PAGES_START + PAGE_WORD); }
 @inline export function setWord(pfn: u32, v: u32): void { store<u32>(pageOff(pfn), v, PAGES_START + PAGE_WORD); }
 @inline export function makeWord(flags: u32, order: u32, mt: u32, zone: u32): u32 {
-  return flags | (order << 8) | (mt << 16) | (zone << 24);
+  return (flags << WORD_FLAGS_SHIFT) | (order << WORD_ORDER_SHIFT) | (mt << WORD_MT_SHIFT) | (zone << WORD_ZONE_SHIFT);
 }
 @inline export function getFlags(pfn: u32): u32 { return <u32>load<u8>(pageOff(pfn), PAGES_START + PAGE_FLAGS); }
 @inline export function setFlags(pfn: u32, v: u32): void { store<u8>(pageOff(pfn), <u8>v, PAGES_START + PAGE_FLAGS); }
@@ -42,12 +43,15 @@ import { pageblockStart, pageExtStart } from './state';
 
 /** Kind bits of the state word: zero for a page inside a block (or a hole). */
 @inline export function kindOf(word: u32): u32 { return word & PG_KIND_MASK; }
-@inline export function orderOf(word: u32): u32 { return (word >> 8) & 0xff; }
-@inline export function mtOf(word: u32): u32 { return (word >> 16) & 0xff; }
-@inline export function zoneOf(word: u32): u32 { return word >> 24; }
+@inline export function flagsOf(word: u32): u32 { return (word >> WORD_FLAGS_SHIFT) & WORD_FIELD_MASK; }
+@inline export function orderOf(word: u32): u32 { return (word >> WORD_ORDER_SHIFT) & WORD_FIELD_MASK; }
+@inline export function mtOf(word: u32): u32 { return (word >> WORD_MT_SHIFT) & WORD_FIELD_MASK; }
+@inline export function zoneOf(word: u32): u32 { return word >> WORD_ZONE_SHIFT; }
+/** The state word of a page inside a block of `zone` (no kind, no order): what a head becomes when it merges. */
+@inline export function interiorWord(zone: u32): u32 { return zone << WORD_ZONE_SHIFT; }
 
 /** page_is_buddy: a free head of exactly `order` in `zone`. One load, one compare. */
-@inline export function isBuddyOfOrder(pfn: u32, order: u32, zone: u32): bool {
+@inline export function pageIsBuddy(pfn: u32, order: u32, zone: u32): bool {
   return isBuddyWord(getWord(pfn), order, zone);
 }
 /** page_is_buddy on a state word already read. */
@@ -57,10 +61,13 @@ import { pageblockStart, pageExtStart } from './state';
 /**
  * The bits of a state word page_is_buddy compares (Buddy, order, zone), and the value they have on a free head
  * of `order` in `zone`. A caller testing several buddies builds the key once: the key of order + 1 is
- * key + (1 << 8).
+ * nextOrderKey(key).
  */
-@inline export function buddyBits(w: u32): u32 { return w & 0xff00ff01; }
-@inline export function buddyKey(order: u32, zone: u32): u32 { return PG_BUDDY | (order << 8) | (zone << 24); }
+@inline export function buddyBits(w: u32): u32 {
+  return w & (PG_BUDDY | (WORD_FIELD_MASK << WORD_ORDER_SHIFT) | (WORD_FIELD_MASK << WORD_ZONE_SHIFT));
+}
+@inline export function buddyKey(order: u32, zone: u32): u32 { return makeWord(PG_BUDDY, order, 0, zone); }
+@inline export function nextOrderKey(key: u32): u32 { return key + (1 << WORD_ORDER_SHIFT); }
 
 @inline export function pageblockMt(pfn: u32): u32 {
   return <u32>load<u8>(pageblockStart + <usize>(pfn >> PAGEBLOCK_ORDER));
@@ -70,21 +77,21 @@ import { pageblockStart, pageExtStart } from './state';
 }
 
 /**
- * Head of the block holding pfn, or NIL-like 0xffffffff if pfn is inside no block (a hole).
+ * Head of the block holding pfn, or NIL if pfn is inside no block (a hole).
  * Blocks are aligned, so the head is the first aligned candidate pfn & ~(2^o - 1) carrying a kind bit with an
  * order >= o. Example: pfn 13 in a free order-2 block at 12: o=0 tests 13 (no kind bit), o=1 tests 12: a head
  * of order 2 >= 1, found.
  */
 export function findHead(pfn: u32): u32 {
-  for (let o: u32 = 0; o <= 10; o++) {
+  for (let o: u32 = 0; o <= MAX_ORDER; o++) {
     const h = pfn & ~((<u32>1 << o) - 1);
     const w = getWord(h);
     if (kindOf(w) != 0) {
       if (orderOf(w) >= o) return h;
-      return 0xffffffff; // a smaller block sits at h: pfn is in no block
+      return NIL; // a smaller block sits at h: pfn is in no block
     }
   }
-  return 0xffffffff;
+  return NIL;
 }
 
 // Runs of pages whose state words are set or tested together (initMemory, releaseRange over a boot block): four

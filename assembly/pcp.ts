@@ -7,10 +7,11 @@ import {
   E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE, E_BAD_ZONE,
 } from './layout';
 import {
-  setWord, makeWord, getWord, getNext, setNext, getPrev, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
+  setWord, makeWord, interiorWord, getWord, getNext, getPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
 } from './page';
 import {
-  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr, takeFirstFromFreeList,
+  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, listTakeFirst, listCutFrom, freeListAddr,
+  takeFirstFromFreeList,
 } from './freelist';
 import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
 import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
@@ -112,16 +113,13 @@ function freeBuddyRun(list: usize, pfn: u32, zone: u32, order: u32, k: u32): voi
   const n: u32 = 1 << k;
   const mt = mtOf(getWord(pfn));
   // The run leaves the tail of the list in one cut; its upper blocks become interior pages of the block.
-  const interior = makeWord(0, 0, 0, zone);
+  const interior = interiorWord(zone);
   let q = pfn;
   for (let i: u32 = 1; i < n; i++) {
     q = getPrev(q);
     setWord(q, interior);
   }
-  const rest = getPrev(q);
-  store<u32>(list, rest, 4);
-  if (rest != NIL) setNext(rest, NIL);
-  else store<u32>(list, NIL);
+  listCutFrom(list, q);
   // The placements in between: block i of the run (i < n - 1) is placed at order + (the trailing 1 bits of i),
   // so 2^(k - j) - 1 of them reach order + j or more (j < k).
   const j = reportingOrder > order ? reportingOrder - order : 0;
@@ -234,11 +232,8 @@ function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
     pfn = pcpRefill(pcp, list, zone, order, mt, cpu, noFragment);
     if (pfn == NIL) return NIL;
   }
-  // The head leaves: its successor (if any) becomes the head.
   const next = getNext(pfn);
-  store<u32>(list, next);
-  if (next != NIL) setPrev(next, NIL);
-  else store<u32>(list, NIL, 4);
+  listTakeFirst(list, next);
   store<i32>(pcp, pcpCount(pcp) - (1 << order), PCP_COUNT);
   return pfn;
 }

@@ -1,11 +1,11 @@
 // The hot walk of page_reporting_cycle over one (order, mt) list and page_reporting_drain. The TypeScript
 // worker drives it: it owns the state machine, the zone gate and the device call made while "the lock is dropped".
 import {
-  BATCH_START, SLOT_SIZE, NIL, PG_REPORTED, CYCLE_DONE, CYCLE_REPORT, CYCLE_BUDGET, CYCLE_ISOLATE_FAILED,
-  E_BAD_STATE,
+  BATCH_START, SLOT_SIZE, SLOT_PFN, SLOT_ORDER, NIL, PG_REPORTED, CYCLE_DONE, CYCLE_REPORT, CYCLE_BUDGET,
+  CYCLE_ISOLATE_FAILED, E_BAD_STATE,
 } from './layout';
-import { getNext, getFlags, setFlags, getZone, isBuddyOfOrder } from './page';
-import { freeListAddr, nrFree, listHead, listRotateToFront } from './freelist';
+import { getNext, getFlags, getZone, pageIsBuddy } from './page';
+import { freeListAddr, nrFree, listHead, listRotateToFront, markReported } from './freelist';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
 
 let capacity: u32 = 32;
@@ -75,8 +75,8 @@ export function reportCycleStep(): i32 {
       }
       offset--;
       const s = slotAddr(offset);
-      store<u32>(s, p);
-      store<u32>(s, cycOrder, 4);
+      store<u32>(s, p, SLOT_PFN);
+      store<u32>(s, cycOrder, SLOT_ORDER);
       p = next;
       continue;
     }
@@ -96,11 +96,11 @@ export function reportCycleStep(): i32 {
 export function reportDrain(reported: bool): void {
   for (let i = offset; i < capacity; i++) {
     const s = slotAddr(i);
-    const pfn = load<u32>(s);
-    const order = load<u32>(s, 4);
+    const pfn = load<u32>(s, SLOT_PFN);
+    const order = load<u32>(s, SLOT_ORDER);
     const zone = getZone(pfn);
     putbackIsolatedPage(pfn, order, zone);
-    if (reported && isBuddyOfOrder(pfn, order, zone)) setFlags(pfn, getFlags(pfn) | PG_REPORTED);
+    if (reported && pageIsBuddy(pfn, order, zone)) markReported(pfn);
   }
   offset = capacity;
   budget--;
@@ -108,5 +108,5 @@ export function reportDrain(reported: bool): void {
 }
 
 /** The batch as (pfn, order) pairs in scatterlist order, for the device: slots offset..capacity-1. */
-export function reportSlotPfn(i: u32): u32 { return load<u32>(slotAddr(offset + i)); }
-export function reportSlotOrder(i: u32): u32 { return load<u32>(slotAddr(offset + i), 4); }
+export function reportSlotPfn(i: u32): u32 { return load<u32>(slotAddr(offset + i), SLOT_PFN); }
+export function reportSlotOrder(i: u32): u32 { return load<u32>(slotAddr(offset + i), SLOT_ORDER); }

@@ -1,6 +1,9 @@
 // Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory). The counters' updates are
 // @inline: Binaryen would otherwise keep some as calls (each is a call per allocation in a hot loop).
-import { OUT_START, OUT_SAMPLE, OUT_NOTIFY, NR_ORDERS, NR_FREE_START } from './layout';
+import {
+  OUT_START, OUT_SAMPLE, OUT_NOTIFY, NR_ORDERS, NR_FREE_START, NO_ZONE, REPORTING_ORDER_OFF, SAMPLE_FREE_PAGES,
+  SAMPLE_INFLIGHT, SAMPLE_ALLOCATED, SAMPLE_RSS, SAMPLE_REFAULTS,
+} from './layout';
 
 // geometry, set by setup()
 export let maxPfn: u32 = 0;
@@ -20,11 +23,11 @@ export let pcpOrderMask: u32 = 0b1000001111; // orders 0..3 and 9
 export let pcpUseMask: u32 = 0b1000001111;
 export let pcpFreeFactor: bool = true;
 export let mergeStopUnmergeable: bool = true;
-/** Position of the Normal zone (ALLOC_NOFRAGMENT applies to allocations that prefer it), or 255. */
-export let normalZone: u32 = 255;
+/** Position of the Normal zone (ALLOC_NOFRAGMENT applies to allocations that prefer it), or NO_ZONE. */
+export let normalZone: u32 = NO_ZONE;
 
 // reporting
-export let reportingOrder: u32 = 255;
+export let reportingOrder: u32 = REPORTING_ORDER_OFF;
 export let currentOp: i32 = -1;
 export let firstNotifyOp: i32 = -1;
 
@@ -139,9 +142,9 @@ export function sampleCounters(): void {
     store<u32>(out + (<usize>o << 2), n << o);
     free += n << o;
   }
-  store<u32>(out, free, NR_ORDERS * 4);
-  store<u32>(out, inflightPages, NR_ORDERS * 4 + 4);
-  store<u32>(out, allocatedPages, NR_ORDERS * 4 + 8);
-  store<u32>(out, hostRssPages, NR_ORDERS * 4 + 12);
-  store<u32>(out, refaults, NR_ORDERS * 4 + 16);
+  store<u32>(out, free, SAMPLE_FREE_PAGES << 2);
+  store<u32>(out, inflightPages, SAMPLE_INFLIGHT << 2);
+  store<u32>(out, allocatedPages, SAMPLE_ALLOCATED << 2);
+  store<u32>(out, hostRssPages, SAMPLE_RSS << 2);
+  store<u32>(out, refaults, SAMPLE_REFAULTS << 2);
 }

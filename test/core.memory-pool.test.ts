@@ -44,6 +44,6 @@ describe('wasm memory pool', () => {
     sim.dispose();
     expect(() => g.buddyinfo()).toThrow(/released/);
     expect(() => g.alloc(0, 1)).toThrow(/released/);
-    expect(() => g.core.memory).toThrow(/released/);
+    expect(() => g.memoryBytes()).toThrow(/released/);
   });
 });

@@ -7,6 +7,7 @@ import {
   type GuestConfig, type ProfileName, type Watermarks, type ZoneConfig, type ZoneName,
   MAX_CPUS, PAGEBLOCK_PAGES, ZONE_NAMES,
 } from './types.js';
+import { NIL } from './layout.generated.js';
 
 export interface ZoneSpec {
   name: ZoneName;
@@ -247,8 +248,8 @@ export function managedRanges(config: GuestConfig): Array<{ zone: number; start:
   return out;
 }
 
-/** Largest pfn span a guest can have: pfns are u32 in wasm and 0xffffffff marks the end of a list. */
-const MAX_PFN = 2 ** 32 - 2;
+/** Largest pfn span a guest can have: pfns are u32 in wasm and NIL (0xffffffff) marks the end of a list. */
+const MAX_PFN = NIL - 1;
 
 /**
  * A resolved GuestConfig, checked before it reaches wasm (a config built by hand rather than by resolveGuest

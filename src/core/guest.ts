@@ -4,64 +4,32 @@
 // so NaN would arrive as 0, -1 as 4294967295 and 1.5 as 1, and a range that ends past the guest would touch
 // memory that is not its own. Every public method therefore checks each number before it calls into wasm.
 import { CoreInstance, type WasmFlavour } from './wasm.js';
-import { InvariantError, SimError, type SimErrorCode } from './errors.js';
+import { InvariantError, SimError } from './errors.js';
 import { getProfile, type Profile } from './profiles.js';
 import { checkGuestConfig, managedRanges, resolveGuest, type GuestSpec } from './config.js';
 import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
-  type GuestConfig, type GuestStartState, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
-  MIGRATE_PCPTYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ZONES,
+  type GuestConfig, type GuestStartState, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
+  MIGRATE_PCPTYPES, MigrateType, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, NR_PCP_LISTS, PCP_THP_PINDEX, REPORTING_ORDER_OFF,
 } from './types.js';
+import {
+  CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_KIND_WORD, OP_WORDS, decodeFreeResult, errorFor,
+  flagsOf, invariantMessage, isReported, kindOf, mtOf, orderOf, zoneOf, type DescriptorLayout, type GuestSample,
+  type PageViews,
+} from './decode.js';
+import {
+  NIL, NO_ZONE, E_ALLOC_FAILED, E_MISALIGNED, E_OUT_OF_RANGE, FREE_TO_TAIL, FREE_SKIP_NOTIFY, FREE_DIRECT, OP_TOUCH,
+  OPS_CAPACITY, MAX_CAPACITY,
+} from './layout.generated.js';
 
-const NIL = 0xffffffff;
-const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16, PG_HOLE = 32;
-const PG_KIND_MASK = PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP;
-/** setReportingOrder: 0..10, 11 (MAX_ORDER: no free ever reaches it, as the unset module parameter) or 255 (off). */
-const REPORTING_ORDER_OFF = 255;
-export const FREE_TO_TAIL = 1, FREE_SKIP_NOTIFY = 2, FREE_DIRECT = 4;
-export const OP_ALLOC = 1, OP_FREE = 2, OP_TOUCH = 3, OP_FREE_RANGE = 4;
+export { errorFor, type DescriptorLayout, type GuestSample, type PageViews };
+/** Writing ops into opsView() and reading their results (the op record of assembly/layout.ts). */
+export { writeOp, opKind, opResult, opAllocArg, opFreeArg } from './decode.js';
+export { FREE_TO_TAIL, FREE_SKIP_NOTIFY, FREE_DIRECT, OP_ALLOC, OP_FREE, OP_TOUCH, OP_FREE_RANGE } from './layout.generated.js';
 /** The result of an allocation that found no memory (not an error in its arguments). */
-export const E_ALLOC_FAILED = -14;
-
-const ERRORS: Record<number, [SimErrorCode, string]> = {
-  [-1]: ['NOT_ALLOCATED', 'is not the head of an allocated block (double free, or never allocated)'],
-  [-2]: ['WRONG_ORDER', 'was allocated with a different order'],
-  [-3]: ['BAD_ORDER', 'order must be 0..10'],
-  [-4]: ['MISALIGNED', 'is not aligned to 2^order'],
-  [-5]: ['PFN_OUT_OF_RANGE', 'is outside the guest'],
-  [-6]: ['PFN_IN_HOLE', 'is in a hole (no memory there)'],
-  [-7]: ['BAD_MIGRATETYPE', 'unknown or unusable migratetype'],
-  [-8]: ['BAD_ZONE', 'no such zone'],
-  [-9]: ['BAD_CPU', 'no such cpu'],
-  [-10]: ['NOT_FREE', 'is not a free block of that order'],
-  [-11]: ['NOT_INFLIGHT', 'is not an isolated block of that order'],
-  [-12]: ['BAD_STATE', 'operation not allowed now'],
-  [-13]: ['BAD_STATE', 'unknown batch operation kind'],
-};
-
-export function errorFor(code: number, what: string, details: Record<string, unknown>): SimError {
-  const [c, text] = ERRORS[code] ?? (['BAD_STATE', `error ${code}`] as [SimErrorCode, string]);
-  return new SimError(c, `${what}: ${text}`, { ...details, code: c });
-}
-
-const CHECK_MESSAGES: Record<number, string> = {
-  1: 'present pfn inside no block', 2: 'misaligned or bad-order head', 3: 'block crosses a zone end or another head',
-  4: 'Reported on a page that is not a free head', 5: 'more than one kind bit', 6: 'list entry is not a free head of the list',
-  7: 'free list links broken', 8: 'nr_free differs from list lengths', 9: 'NR_FREE_PAGES differs from the lists',
-  10: 'free or per-cpu head on no list or on two', 11: 'per-cpu list broken or count mismatch',
-  12: 'allocated page count differs', 13: 'in-flight page count differs', 14: 'hole carries a kind bit',
-  15: 'zone byte differs from zone ranges',
-};
-
-/** One sample of a guest's counters (WasmGuest.sample). */
-export interface GuestSample {
-  freeByOrder: number[]; freePages: number; inflightPages: number; allocatedPages: number; rssPages: number; refaults: number;
-}
-
-/** Byte offsets of a page descriptor's fields, and the bits of its cold byte. */
-export interface DescriptorLayout { size: number; flags: number; order: number; extHostMask: number; extCpuShift: number }
-/** Zero-copy views of every page's descriptor and cold byte, with their layout (for pictures of memory). */
-export interface PageViews { desc: Uint8Array; ext: Uint8Array; layout: DescriptorLayout }
+export { E_ALLOC_FAILED } from './layout.generated.js';
+/** hintNext's answers besides a pfn: the list is done, or v13 would follow the cursor's stale list link. */
+export { NIL as HINT_DONE, HINT_HAZARD } from './layout.generated.js';
 
 export interface WasmGuestOptions {
   flavour?: WasmFlavour;
@@ -92,9 +60,10 @@ export function maxGuestPages(): number {
 export class WasmGuest implements Allocator {
   readonly config: GuestConfig;
   readonly profile: Profile;
-  readonly core: CoreInstance;
+  /** The wasm instance: private to src/core, whose facade this is. */
+  private readonly core: CoreInstance;
+  private readonly mem: CoreMemory;
   private x: Record<string, any>;
-  private readonly L: CoreInstance['layout'];
 
   static create(spec: GuestSpec, opts: WasmGuestOptions = {}): WasmGuest {
     return new WasmGuest(resolveGuest(spec), opts);
@@ -113,7 +82,7 @@ export class WasmGuest implements Allocator {
     this.profile = getProfile(config.profile);
     this.core = new CoreInstance(opts.flavour, config.maxPfn <= 2 ** 32 - 2 ? bytesFor(config.maxPfn) : 0);
     this.x = this.core.x;
-    this.L = this.core.layout;
+    this.mem = new CoreMemory(this.core, config.maxPfn);
     const x = this.x;
     if (config.maxPfn > 2 ** 32 - 2 || x.setup(config.maxPfn, config.zones.length, config.cpus) !== 0) {
       const bytes = x.bytesNeeded(Math.min(config.maxPfn, 2 ** 32 - 1));
@@ -132,7 +101,7 @@ export class WasmGuest implements Allocator {
       config.pcp ? 1 : 0, mask, p.pcpFreeFactor ? 1 : 0, p.mergeStop === 'unmergeable' ? 1 : 0);
     x.setHostModel(opts.hostShift ?? 0, opts.touchOnAlloc ? 1 : 0);
     const normal = config.zones.findIndex((z) => z.name === 'Normal');
-    x.setNormalZone(normal < 0 ? 255 : normal);
+    x.setNormalZone(normal < 0 ? NO_ZONE : normal);
     this.clearToAllocated();
   }
 
@@ -209,9 +178,9 @@ export class WasmGuest implements Allocator {
     });
     const pageblocks: Array<[number, number]> = [];
     for (const z of this.config.zones) {
-      for (let pfn = z.startPfn; pfn < z.endPfn; pfn = (Math.floor(pfn / 512) + 1) * 512) {
+      for (let pfn = z.startPfn; pfn < z.endPfn; pfn = (Math.floor(pfn / PAGEBLOCK_PAGES) + 1) * PAGEBLOCK_PAGES) {
         const mt = this.getPageblockMt(pfn);
-        if (mt !== 1) pageblocks.push([pfn, mt]);
+        if (mt !== MigrateType.MOVABLE) pageblocks.push([pfn, mt]);
       }
     }
     return { free, pageblocks, pcp };
@@ -252,7 +221,8 @@ export class WasmGuest implements Allocator {
     this.checkCpu(`free(pfn ${pfn})`, cpu);
     const r = this.x.free(pfn, order, flags, cpu);
     if (r < 0) throw errorFor(r, `free(pfn ${pfn}, order ${order}, cpu ${cpu})`, { pfn, order, cpu });
-    return { to: r & 256 ? 'pcp' : 'buddy', order: r & 255, pfn: this.core.global('lastPfn') };
+    const { order: final, toPcp } = decodeFreeResult(r);
+    return { to: toPcp ? 'pcp' : 'buddy', order: final, pfn: this.core.global('lastPfn') };
   }
 
   /** Lenient free (importers, trace replay): every allocated block inside the range, freed as one block. */
@@ -333,7 +303,7 @@ export class WasmGuest implements Allocator {
 
   getPageblockMt(pfn: number): number {
     this.checkPfn(pfn);
-    return this.core.u8[this.x.pageblockStart.value + Math.floor(pfn / 512)]!;
+    return this.mem.pageblockMt(pfn);
   }
 
   setPageblockMt(pfn: number, mt: number): void {
@@ -371,11 +341,7 @@ export class WasmGuest implements Allocator {
 
   /** Frees that reached the reporting order since the last call (read and cleared in memory: no call into wasm). */
   takeNotifications(): number {
-    const u32 = this.core.u32;
-    const i = (this.L.outStart >> 2) + this.L.outNotify;
-    const n = u32[i]!;
-    if (n !== 0) u32[i] = 0;
-    return n;
+    return this.mem.takeNotifications();
   }
 
   // --- host state ---
@@ -402,6 +368,7 @@ export class WasmGuest implements Allocator {
     this.checkRange('rangeFree', pfn, pages);
     return this.x.rangeFree(pfn, pages) !== 0;
   }
+  /** walk_free_mem_block's next block after `cursor` (-1: start): a pfn, HINT_DONE or HINT_HAZARD. */
   hintNext(zone: number, order: number, mt: number, cursor: number): number {
     this.checkZone(zone, 'hintNext');
     this.checkOrder('hintNext', order);
@@ -413,8 +380,8 @@ export class WasmGuest implements Allocator {
   // --- the report cycle ---
 
   reportBatchReset(capacity: number, budgetDivisor = 16): void {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.L.maxCapacity) {
-      throw new SimError('BAD_CONFIG', `report capacity must be 1..${this.L.maxCapacity}, got ${capacity}`, { capacity });
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
+      throw new SimError('BAD_CONFIG', `report capacity must be 1..${MAX_CAPACITY}, got ${capacity}`, { capacity });
     }
     if (!Number.isInteger(budgetDivisor) || budgetDivisor < 1) {
       throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${budgetDivisor}`, { budgetDivisor });
@@ -436,18 +403,11 @@ export class WasmGuest implements Allocator {
     return this.x.reportBatchCount() >>> 0;
   }
   reportBatchEntries(): Array<[number, number]> {
-    const n = this.reportBatchCount();
-    const out: Array<[number, number]> = [];
-    const u32 = this.core.u32;
-    const base = (this.L.batchStart >> 2) + 2 * (this.x.reportBatchOffset() >>> 0);
-    for (let i = 0; i < n; i++) out.push([u32[base + 2 * i]!, u32[base + 2 * i + 1]!]);
-    return out;
+    return this.mem.reportBatch(this.x.reportBatchOffset() >>> 0, this.reportBatchCount());
   }
   /** Zero-copy view of the filled scatterlist: [pfn0, order0, pfn1, order1, ...]. Valid until the next drain. */
   reportBatchView(): Uint32Array {
-    const n = this.reportBatchCount();
-    const start = this.L.batchStart + 8 * (this.x.reportBatchOffset() >>> 0);
-    return new Uint32Array(this.core.memory.buffer, start, 2 * n);
+    return this.mem.reportBatchView(this.x.reportBatchOffset() >>> 0, this.reportBatchCount());
   }
   reportDrain(reported: boolean): void {
     this.x.reportDrain(reported ? 1 : 0);
@@ -457,19 +417,19 @@ export class WasmGuest implements Allocator {
 
   /** Zero-copy view of the op buffer: 4 u32 per op (kind, a, b, result). Re-fetch after anything that may grow memory. */
   opsView(): Uint32Array {
-    return new Uint32Array(this.core.memory.buffer, this.L.opsStart, this.L.opsCapacity * 4);
+    return this.mem.opsView();
   }
   get opsCapacity(): number {
-    return this.L.opsCapacity;
+    return OPS_CAPACITY;
   }
   /** Apply ops [0, n) written into opsView(); results land in each op's 4th word (Int32). Returns failures. */
   applyOps(n: number): number {
-    this.intArg('applyOps', 'n', n, 0, this.L.opsCapacity);
+    this.intArg('applyOps', 'n', n, 0, OPS_CAPACITY);
     // Every kind of op is validated in wasm except a touch, whose range wasm takes on trust: check those here.
     const ops = this.opsView();
     for (let i = 0; i < n; i++) {
-      if (ops[4 * i] !== OP_TOUCH) continue;
-      const pfn = ops[4 * i + 1]!, pages = ops[4 * i + 2]!;
+      if (ops[OP_WORDS * i + OP_KIND_WORD] !== OP_TOUCH) continue;
+      const pfn = ops[OP_WORDS * i + OP_A_WORD]!, pages = ops[OP_WORDS * i + OP_B_WORD]!;
       if (pages === 0 || pfn >= this.config.maxPfn || pages > this.config.maxPfn - pfn) {
         throw new SimError('PFN_OUT_OF_RANGE', `applyOps: op ${i} touches [${pfn}, ${pfn + pages}), not a non-empty range inside the guest (maxPfn ${this.config.maxPfn}); nothing was applied`, { index: i, pfn, pages });
       }
@@ -478,7 +438,7 @@ export class WasmGuest implements Allocator {
   }
   /** Most entries a report batch (scatterlist) holds: reportBatchReset's capacity limit. */
   get maxReportCapacity(): number {
-    return this.L.maxCapacity;
+    return MAX_CAPACITY;
   }
 
   /**
@@ -487,13 +447,13 @@ export class WasmGuest implements Allocator {
    * from where it stopped.
    */
   applyOpsUntilFailure(n: number): number {
-    if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOpsUntilFailure: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
+    if (n < 0 || n > OPS_CAPACITY) throw new SimError('BAD_STATE', `applyOpsUntilFailure: ${n} ops, capacity ${OPS_CAPACITY}`, { n });
     return this.x.applyOpsUntilFailure(n) >>> 0;
   }
 
   /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
   get bulkCapacity(): number {
-    return this.L.opsCapacity * 4;
+    return OPS_CAPACITY * OP_WORDS;
   }
   /**
    * Allocate up to n blocks (n <= bulkCapacity) of one kind, stopping at the first failure; returns a view of the
@@ -506,7 +466,7 @@ export class WasmGuest implements Allocator {
     this.checkCpu('allocBulk', cpu);
     this.checkZone(highestZone, 'allocBulk: highestZone');
     const got = this.x.allocBulk(order, mt, highestZone, cpu, n) >>> 0;
-    return new Uint32Array(this.core.memory.buffer, this.L.opsStart, got);
+    return this.mem.bulkView(got);
   }
   /**
    * Free blocks of one order (pfns.length <= bulkCapacity), all or nothing: the whole batch is checked first
@@ -522,7 +482,7 @@ export class WasmGuest implements Allocator {
     this.checkCpu('freeBulk', cpu);
     this.checkFreeBatch(pfns, order, cpu);
     const flags = (opts.toTail ? FREE_TO_TAIL : 0) | (opts.skipNotify ? FREE_SKIP_NOTIFY : 0) | (opts.direct ? FREE_DIRECT : 0);
-    new Uint32Array(this.core.memory.buffer, this.L.opsStart, pfns.length).set(pfns);
+    this.mem.bulkView(pfns.length).set(pfns);
     const done = this.x.freeBulk(pfns.length, order, flags, cpu) >>> 0;
     if (done < pfns.length) {
       // The batch was checked above, so the core refusing one is the simulator's fault, not the caller's.
@@ -535,37 +495,13 @@ export class WasmGuest implements Allocator {
 
   private checkFreeBatch(pfns: ArrayLike<number>, order: number, cpu: number): void {
     const n = pfns.length;
-    const u32 = this.core.u32;
-    const wordBase = (this.L.pagesStart + this.L.pageWord) >> 2;
-    const descWords = this.L.pageDescSize >> 2;
     const maxPfn = this.config.maxPfn;
-    const mask = 2 ** order - 1;
-    // An allocated head of `order` has exactly these low 16 bits of its state word (flags, order).
-    const want = PG_ALLOCATED | (order << 8);
-    const typed = pfns instanceof Uint32Array;
     // First pass: each pfn on its own, and whether the batch is strictly ascending or descending (a workload's
     // frees nearly always are, and then no pfn can appear twice: the second pass is not needed).
-    let problem = 0;
-    let i = 0;
-    let up = true, down = true, prev = -1;
-    for (; i < n; i++) {
-      const pfn = pfns[i]!;
-      if (pfn >= maxPfn || (!typed && !(Number.isInteger(pfn) && pfn >= 0))) {
-        problem = -5;
-        break;
-      }
-      const w = u32[wordBase + pfn * descWords]! & 0xffff;
-      if ((w & ~PG_REPORTED) !== want || (pfn & mask) !== 0) {
-        problem = (pfn & mask) !== 0 ? -4 : (w & PG_HOLE) !== 0 ? -6 : (w & PG_KIND_MASK) !== PG_ALLOCATED ? -1 : -2;
-        break;
-      }
-      if (i > 0) {
-        up &&= pfn > prev;
-        down &&= pfn < prev;
-      }
-      prev = pfn;
-    }
-    if (problem === 0 && !up && !down) {
+    const scan = this.mem.scanAllocatedHeads(pfns, order);
+    let problem = scan.code;
+    let i = scan.index;
+    if (problem === 0 && !scan.monotone) {
       // Second pass, for a batch in no order: a pfn named twice would be freed twice.
       const seen = (this.seen ??= new Uint8Array((maxPfn >>> 3) + 1));
       let k = 0;
@@ -585,8 +521,8 @@ export class WasmGuest implements Allocator {
     const pfn = pfns[i]!;
     const what = `freeBulk: pfns[${i}] = ${pfn}`;
     const details = { pfn, order, cpu, index: i };
-    if (problem === -5) throw new SimError('PFN_OUT_OF_RANGE', `${what} is outside the guest (maxPfn ${maxPfn})`, details);
-    if (problem === -4) throw new SimError('MISALIGNED', `${what} is not aligned to 2^${order}`, details);
+    if (problem === E_OUT_OF_RANGE) throw new SimError('PFN_OUT_OF_RANGE', `${what} is outside the guest (maxPfn ${maxPfn})`, details);
+    if (problem === E_MISALIGNED) throw new SimError('MISALIGNED', `${what} is not aligned to 2^${order}`, details);
     if (problem === 1) throw new SimError('NOT_ALLOCATED', `${what} appears twice in the batch (a double free)`, details);
     throw errorFor(problem, `${what} (order ${order})`, details);
   }
@@ -599,67 +535,41 @@ export class WasmGuest implements Allocator {
   // --- read-outs ---
 
   buddyinfo(): number[][] {
-    const u32 = this.core.u32;
-    const base = this.L.nrFreeStart >> 2;
-    return this.config.zones.map((_, z) => Array.from({ length: NR_ORDERS }, (_, o) => u32[base + z * NR_ORDERS + o]!));
+    return this.config.zones.map((_, z) => Array.from({ length: NR_ORDERS }, (_, o) => this.mem.nrFree(z, o)));
   }
 
   pagetypeinfo(): number[][][] {
     return this.config.zones.map((_, z) =>
       Array.from({ length: MIGRATE_TYPES }, (_, mt) =>
-        Array.from({ length: NR_ORDERS }, (_, o) => this.listLength(z, o, mt))));
-  }
-
-  private listLength(zone: number, order: number, mt: number): number {
-    let n = 0;
-    const u32 = this.core.u32;
-    const next = this.nextIndex();
-    let p = u32[(this.listAddr(zone, order, mt)) >> 2]!;
-    while (p !== NIL) {
-      n++;
-      p = u32[next(p)]!;
-    }
-    return n;
-  }
-
-  /** The u32 index of a pfn's next link (descriptors are a multiple of 4 bytes, every field 4-byte aligned). */
-  private nextIndex(): (pfn: number) => number {
-    const descWords = this.L.pageDescSize >> 2;
-    const base = (this.L.pagesStart + this.L.pageNext) >> 2;
-    return (pfn) => base + pfn * descWords;
-  }
-
-  private listAddr(zone: number, order: number, mt: number): number {
-    return this.L.freeListStart + ((zone * NR_ORDERS + order) * MIGRATE_TYPES + mt) * 8;
+        Array.from({ length: NR_ORDERS }, (_, o) => this.mem.freeListLength(z, o, mt))));
   }
 
   freeList(zone: number, order: number, mt: number): number[] {
     this.checkZone(zone, 'freeList');
     this.checkOrder('freeList', order);
     this.checkMt('freeList', mt);
-    return this.walk(this.listAddr(zone, order, mt));
+    return this.mem.freeList(zone, order, mt);
   }
 
   pcpList(cpu: number, zone: number, pindex: number): number[] {
     this.checkPcp(cpu, zone, pindex);
-    return this.walk(this.pcpAddr(cpu, zone) + this.L.pcpLists + pindex * 8);
+    return this.mem.pcpList(cpu, zone, pindex);
   }
 
   /** The first page of a per-cpu list (the next one an allocation takes), or -1 when the list is empty. */
   pcpListHead(cpu: number, zone: number, pindex: number): number {
     this.checkPcp(cpu, zone, pindex);
-    const p = this.core.u32[(this.pcpAddr(cpu, zone) + this.L.pcpLists + pindex * 8) >> 2]!;
-    return p === NIL ? -1 : p;
+    return this.mem.pcpListHead(cpu, zone, pindex);
   }
 
   /** Every per-cpu list of one cpu and zone, by list index, each from its head. */
   pcpLists(cpu: number, zone: number): number[][] {
-    return Array.from({ length: this.L.nrPcpLists }, (_, p) => this.pcpList(cpu, zone, p));
+    return Array.from({ length: NR_PCP_LISTS }, (_, p) => this.pcpList(cpu, zone, p));
   }
 
   /** Lists per cpu and zone (6.1: three types for each of orders 0..3, then one list for the pageblock order). */
   get pcpListCount(): number {
-    return this.L.nrPcpLists;
+    return NR_PCP_LISTS;
   }
 
   /**
@@ -669,34 +579,18 @@ export class WasmGuest implements Allocator {
    */
   pcpIndex(order: number, mt: number): number {
     if (!this.profile.pcpOrders.includes(order)) return -1;
-    if (order === PAGEBLOCK_ORDER) return this.L.nrPcpLists - 1;
+    if (order === PAGEBLOCK_ORDER) return PCP_THP_PINDEX;
     return order * MIGRATE_PCPTYPES + (mt >= MIGRATE_PCPTYPES ? MigrateType.MOVABLE : mt);
   }
 
   /** The order of the blocks on per-cpu list `pindex`. */
   pcpIndexOrder(pindex: number): number {
-    return pindex === this.L.nrPcpLists - 1 ? PAGEBLOCK_ORDER : Math.floor(pindex / MIGRATE_PCPTYPES);
-  }
-
-  private pcpAddr(cpu: number, zone: number): number {
-    return this.L.pcpStart + (cpu * MAX_ZONES + zone) * this.L.pcpSize;
-  }
-
-  private walk(listAddr: number): number[] {
-    const out: number[] = [];
-    const u32 = this.core.u32;
-    const next = this.nextIndex();
-    let p = u32[listAddr >> 2]!;
-    while (p !== NIL) {
-      out.push(p);
-      p = u32[next(p)]!;
-    }
-    return out;
+    return pindex === PCP_THP_PINDEX ? PAGEBLOCK_ORDER : Math.floor(pindex / MIGRATE_PCPTYPES);
   }
 
   freePages(zone: number): number {
     this.checkZone(zone);
-    return this.core.i32[(this.L.zonesStart + zone * this.L.zoneSize + this.L.zoneNrFreePages) >> 2]!;
+    return this.mem.zoneFreePages(zone);
   }
 
   pcpPages(zone: number): number {
@@ -723,13 +617,13 @@ export class WasmGuest implements Allocator {
     if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.config.cpus)) {
       throw new SimError('BAD_CPU', `pcpCount: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
     }
-    return this.core.i32[(this.pcpAddr(cpu, zone) + this.L.pcpCount) >> 2]!;
+    return this.mem.pcpCount(cpu, zone);
   }
 
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
   word(pfn: number): number {
     this.checkPfn(pfn);
-    return this.core.u32[(this.L.pagesStart + this.L.pageWord) / 4 + pfn * (this.L.pageDescSize / 4)]!;
+    return this.mem.word(pfn);
   }
 
   /**
@@ -740,7 +634,7 @@ export class WasmGuest implements Allocator {
     this.checkPfn(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) throw new SimError('PFN_IN_HOLE', `recordedMt(pfn ${pfn}): pfn is in a hole`, { pfn });
-    return (this.word(head) >>> 16) & 0xff;
+    return mtOf(this.word(head));
   }
 
   pfnState(pfn: number): PfnState {
@@ -749,15 +643,14 @@ export class WasmGuest implements Allocator {
     const w0 = this.word(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) {
-      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: (w0 >>> 24) === 0xff ? -1 : w0 >>> 24, pageblockMt: pbMt, mt: -1, cpu: -1 };
+      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: zoneOf(w0), pageblockMt: pbMt, mt: -1, cpu: -1 };
     }
     const w = this.word(head);
-    const flags = w & 0xff;
-    const kind: PfnKind = flags & PG_BUDDY ? 'free' : flags & PG_ALLOCATED ? 'allocated' : flags & PG_INFLIGHT ? 'inflight' : flags & PG_PCP ? 'pcp' : 'hole';
-    const cpu = kind === 'pcp' ? this.pageExtView()[head]! >> this.L.extCpuShift : -1;
+    const flags = flagsOf(w);
+    const kind = kindOf(flags);
     return {
-      pfn, kind, head, order: (w >>> 8) & 0xff, isHead: head === pfn, reported: (flags & PG_REPORTED) !== 0,
-      zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? -1 : (w >>> 16) & 0xff, cpu,
+      pfn, kind, head, order: orderOf(w), isHead: head === pfn, reported: isReported(flags),
+      zone: zoneOf(w), pageblockMt: pbMt, mt: kind === 'free' ? -1 : mtOf(w), cpu: kind === 'pcp' ? this.mem.cpuOf(head) : -1,
     };
   }
 
@@ -766,23 +659,22 @@ export class WasmGuest implements Allocator {
    * order, mt, zone).
    */
   pageDescriptors(): Uint8Array {
-    return new Uint8Array(this.core.memory.buffer, this.L.pagesStart, this.config.maxPfn * this.L.pageDescSize);
+    return this.mem.pageDescriptors();
   }
   /** Zero-copy view of the pages' cold bytes (one a pfn): host state (`& extHostMask`), cpu (`>> extCpuShift`). */
   pageExtView(): Uint8Array {
-    return new Uint8Array(this.core.memory.buffer, this.x.pageExtStart.value, this.config.maxPfn);
+    return this.mem.pageExtView();
   }
   pageViews(): PageViews {
-    return { desc: this.pageDescriptors(), ext: this.pageExtView(), layout: this.descriptorLayout() };
+    return this.mem.pageViews();
   }
   /** Where the fields of pageDescriptors() and pageExtView() are (assembly/layout.ts, read from the module). */
   descriptorLayout(): DescriptorLayout {
-    const L = this.L;
-    return { size: L.pageDescSize, flags: L.pageWord, order: L.pageWord + 1, extHostMask: L.extHostMask, extCpuShift: L.extCpuShift };
+    return DESCRIPTOR_LAYOUT;
   }
   /** Zero-copy view of the pageblock migratetypes (one byte per pageblock). */
   pageblockView(): Uint8Array {
-    return new Uint8Array(this.core.memory.buffer, this.x.pageblockStart.value, Math.floor(this.config.maxPfn / 512) + 1);
+    return this.mem.pageblockView();
   }
 
   counters(): CoreCounters {
@@ -790,7 +682,7 @@ export class WasmGuest implements Allocator {
     return {
       allocFailures: g('allocFailures'), allocFailuresInFlight: g('allocFailuresInFlight'),
       isolateFailures: g('isolateFailures'), pcpDrains: g('pcpDrains'), inflightPages: g('inflightPages'),
-      inflightPeak: g('inflightPeak'), notifies: this.core.u32[(this.L.outStart >> 2) + this.L.outNotify]!,
+      inflightPeak: g('inflightPeak'), notifies: this.mem.notifications(),
     };
   }
 
@@ -806,15 +698,7 @@ export class WasmGuest implements Allocator {
   /** The counters a time series samples, read in one call (free pages by order sum the zones). */
   sample(): GuestSample {
     this.x.sampleCounters();
-    const base = (this.L.outStart >> 2) + this.L.outSample;
-    const u32 = this.core.u32;
-    const freeByOrder = new Array<number>(NR_ORDERS);
-    for (let o = 0; o < NR_ORDERS; o++) freeByOrder[o] = u32[base + o]!;
-    return {
-      freeByOrder, freePages: u32[base + NR_ORDERS]!,
-      inflightPages: u32[base + NR_ORDERS + 1]!, allocatedPages: u32[base + NR_ORDERS + 2]!,
-      rssPages: u32[base + NR_ORDERS + 3]!, refaults: u32[base + NR_ORDERS + 4]!,
-    };
+    return this.mem.sample();
   }
 
   /** Bytes of linear memory in use for this guest. */
@@ -827,7 +711,7 @@ export class WasmGuest implements Allocator {
     if (r !== 0) {
       const pfn = this.core.global('checkPfn');
       const arg = this.core.global('checkArg');
-      throw new InvariantError(`invariant ${r} (${CHECK_MESSAGES[r] ?? 'unknown'}) at ${pfn} (${arg})`);
+      throw new InvariantError(`invariant ${r} (${invariantMessage(r)}) at ${pfn} (${arg})`);
     }
   }
 
@@ -836,15 +720,14 @@ export class WasmGuest implements Allocator {
     this.intArg('w1Run', 'seed', seed, 0, 2 ** 32 - 1);
     this.intArg('w1Run', 'ops', ops, 0, 2 ** 32 - 1);
     this.x.w1Run(seed, ops);
-    const base = this.L.outStart >> 2;
-    return Array.from(this.core.u32.subarray(base, base + 17));
+    return this.mem.w1Result();
   }
   w1FreeAll(): number {
     return this.x.w1FreeAll() >>> 0;
   }
 
   private checkU32(v: number, field: string): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xfffffffe) {
+    if (!Number.isInteger(v) || v < 0 || v >= NIL) {
       throw new SimError('PFN_OUT_OF_RANGE', `${field} ${v} is not a valid pfn`, { [field]: v });
     }
   }
@@ -857,8 +740,8 @@ export class WasmGuest implements Allocator {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.config.cpus) {
       throw new SimError('BAD_CPU', `cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
     }
-    if (!Number.isInteger(pindex) || pindex < 0 || pindex >= this.L.nrPcpLists) {
-      throw new SimError('BAD_ORDER', `per-cpu list (pindex) ${pindex} is outside 0..${this.L.nrPcpLists - 1}`, { pindex });
+    if (!Number.isInteger(pindex) || pindex < 0 || pindex >= NR_PCP_LISTS) {
+      throw new SimError('BAD_ORDER', `per-cpu list (pindex) ${pindex} is outside 0..${PCP_THP_PINDEX}`, { pindex });
     }
   }
   private checkZone(zone: number, op = 'zone'): void {

@@ -1,31 +1,35 @@
 // The contract shared by the wasm-backed guest and the plain TypeScript reference model.
 // Both implement `Allocator`; the differential tests hold one against the other.
 
+import {
+  MT_UNMOVABLE, MT_MOVABLE, MT_RECLAIMABLE, MT_HIGHATOMIC, MT_CMA, MT_ISOLATE, MIGRATE_TYPES, MIGRATE_PCPTYPES,
+  MAX_ZONES, NR_ORDERS, MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, MAX_CPUS, NR_PCP_LISTS, PCP_THP_PINDEX,
+  PCP_FREE_FACTOR_MAX, REPORTING_ORDER_OFF, CYCLE_DONE, CYCLE_REPORT, CYCLE_BUDGET, CYCLE_ISOLATE_FAILED,
+} from './layout.generated.js';
+
 export type ProfileName = 'linux-5.7' | 'linux-6.1' | 'linux-next';
 
-/** Pageblock migratetypes, numbered as in the kernel. */
+/** Pageblock migratetypes, numbered as in the kernel (and as the wasm core's layout, assembly/layout.ts). */
 export const MigrateType = {
-  UNMOVABLE: 0,
-  MOVABLE: 1,
-  RECLAIMABLE: 2,
-  HIGHATOMIC: 3,
-  CMA: 4,
-  ISOLATE: 5,
+  UNMOVABLE: MT_UNMOVABLE,
+  MOVABLE: MT_MOVABLE,
+  RECLAIMABLE: MT_RECLAIMABLE,
+  HIGHATOMIC: MT_HIGHATOMIC,
+  CMA: MT_CMA,
+  ISOLATE: MT_ISOLATE,
 } as const;
 export type MigrateType = (typeof MigrateType)[keyof typeof MigrateType];
-export const MIGRATE_TYPES = 6;
-export const MIGRATE_PCPTYPES = 3;
+export { MIGRATE_TYPES, MIGRATE_PCPTYPES };
 export const MIGRATE_NAMES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'] as const;
 
 export const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'] as const;
 export type ZoneName = (typeof ZONE_NAMES)[number];
-export const MAX_ZONES = 4;
 /** Orders 0..10 in every profile (5.7/6.1: MAX_ORDER 11 exclusive; next: MAX_PAGE_ORDER 10 inclusive). */
-export const NR_ORDERS = 11;
-export const MAX_ORDER_INCLUSIVE = 10;
-export const PAGEBLOCK_ORDER = 9;
-export const PAGEBLOCK_PAGES = 1 << PAGEBLOCK_ORDER;
-export const MAX_CPUS = 64;
+export { MAX_ZONES, NR_ORDERS, MAX_ORDER as MAX_ORDER_INCLUSIVE, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, MAX_CPUS };
+/** Per-cpu lists per cpu and zone (6.1: three types for each of orders 0..3, then one list for the pageblock order). */
+export { NR_PCP_LISTS, PCP_THP_PINDEX, PCP_FREE_FACTOR_MAX };
+/** The reporting order while no device is registered: no free notifies. */
+export { REPORTING_ORDER_OFF };
 
 export interface Watermarks { min: number; low: number; high: number }
 
@@ -130,13 +134,13 @@ export interface FreeResult {
 /** Result codes of one step of a report cycle over one (order, mt) list. */
 export const CycleResult = {
   /** The walk reached the end of the list (or the list was empty). */
-  DONE: 0,
+  DONE: CYCLE_DONE,
   /** The batch is full and another unreported page waits: call report(batch), then drain, then step again. */
-  REPORT: 1,
+  REPORT: CYCLE_REPORT,
   /** Budget exhausted: the state must become REQUESTED; the list is left. */
-  BUDGET: 2,
+  BUDGET: CYCLE_BUDGET,
   /** Isolation failed (watermark): the list is left, no retry requested. */
-  ISOLATE_FAILED: 3,
+  ISOLATE_FAILED: CYCLE_ISOLATE_FAILED,
 } as const;
 export type CycleResult = (typeof CycleResult)[keyof typeof CycleResult];
 
@@ -185,7 +189,7 @@ export interface Allocator {
   /** Drain per-cpu lists (one cpu, or all when cpu is undefined) back to the buddy. */
   drainPcp(cpu?: number): void;
 
-  /** Reporting order used by notify; frees of a lower order do not notify. 255 disables notification. */
+  /** Reporting order used by notify; frees of a lower order do not notify. REPORTING_ORDER_OFF disables notification. */
   setReportingOrder(order: number): void;
   /** Returns the number of notifications since the last call, and clears it. */
   takeNotifications(): number;

@@ -42,25 +42,6 @@ export function wasmByteLength(flavour: WasmFlavour = 'release'): number {
   return decodeBase64(flavour === 'debug' ? debugB64 : releaseB64).length;
 }
 
-/** Named offsets of the layout (assembly/layout.ts), read from the module itself. */
-export interface Layout {
-  pagesStart: number; pageDescSize: number; freeListStart: number; nrFreeStart: number; pcpStart: number;
-  pcpSize: number; pcpLists: number; pcpCount: number; batchStart: number; opsStart: number; opSize: number;
-  opsCapacity: number; outStart: number; zonesStart: number; zoneSize: number; zoneNrFreePages: number;
-  maxCapacity: number; nrPcpLists: number;
-  /** Byte offsets inside a page descriptor: the next link, the state word (flags | order << 8 | mt << 16 | zone << 24). */
-  pageNext: number; pageWord: number;
-  /** The page's cold byte (pageExtStart + pfn): host state in extHostMask, the per-cpu list's cpu from extCpuShift. */
-  extHostMask: number; extCpuShift: number;
-  /** Words of OUT where sampleCounters writes, and where the reporting notifications are counted. */
-  outSample: number; outNotify: number;
-}
-const LAYOUT_KEYS: Array<keyof Layout> = [
-  'pagesStart', 'pageDescSize', 'freeListStart', 'nrFreeStart', 'pcpStart', 'pcpSize', 'pcpLists', 'pcpCount',
-  'batchStart', 'opsStart', 'opSize', 'opsCapacity', 'outStart', 'zonesStart', 'zoneSize', 'zoneNrFreePages',
-  'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift', 'outSample', 'outNotify',
-];
-
 const memoryPool: WebAssembly.Memory[] = [];
 /** At most this many memories wait in the pool, none above POOL_MAX_BYTES (a huge guest's memory is let go). */
 const POOL_SIZE = 4;
@@ -90,7 +71,6 @@ export class CoreInstance {
   private mem: WebAssembly.Memory | null;
   /** The memory is new (all zero) and nothing has been written to it since setup. */
   private fresh: boolean;
-  readonly layout: Layout;
   private buf: ArrayBuffer | null = null;
   private u8v!: Uint8Array;
   private u32v!: Uint32Array;
@@ -103,9 +83,6 @@ export class CoreInstance {
     this.mem = pooled ?? new WebAssembly.Memory({ initial: 1 });
     const inst = new WebAssembly.Instance(wasmModule(flavour), { env: { memory: this.mem } });
     this.x = inst.exports as Raw;
-    const l: Partial<Layout> = {};
-    LAYOUT_KEYS.forEach((k, i) => (l[k] = this.x.layoutConstant(i) >>> 0));
-    this.layout = l as Layout;
   }
 
   /** True the first time only, when the memory is new (all zero). */

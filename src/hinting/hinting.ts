@@ -10,11 +10,7 @@
 import type { Clock } from '../sim/clock.js';
 import { SimError } from '../core/errors.js';
 import { MIGRATE_TYPES, MAX_ORDER_INCLUSIVE } from '../core/types.js';
-import type { WasmGuest } from '../core/guest.js';
-
-const NIL = 0xffffffff;
-/** hintNext's answer when v13 would follow the cursor's stale list link (assembly/hinting.ts). */
-const HINT_HAZARD = 0xfffffffe;
+import { HINT_DONE, HINT_HAZARD, type WasmGuest } from '../core/guest.js';
 
 export type HintUse = 'discard' | 'migration';
 
@@ -145,7 +141,7 @@ export class FreePageHinting {
           for (;;) {
             const restart = cursor >= 0 && this.isFreeHeadOfOtherOrder(cursor, order);
             const next = g.hintNext(z, order, mt, cursor);
-            if (next === NIL) break;
+            if (next === HINT_DONE) break;
             if (next === HINT_HAZARD) {
               this.metrics.staleCursorHazards++;
               break;

@@ -12,6 +12,7 @@ import { type Allocator, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDE
 import { type ReportBatch, type ReportingDevice, EBUSY, EIO } from './device.js';
 import { type ReportingState, type ReportingEvent, transition } from './state.js';
 import { type ReportingMetrics, emptyMetrics } from './metrics.js';
+import { REPORTING_ORDER_OFF } from '../core/types.js';
 
 export interface ReportingOptions {
   /** page_reporting_order set before register (Linux 5.14 on; 6.1 loses it: register() overwrites it). */
@@ -61,8 +62,8 @@ export class PageReporting {
   readonly reports: ReportRecord[] = [];
   readonly passLog: PassRecord[] = [];
   state: ReportingState = 'IDLE';
-  /** page_reporting_order in force (255 while no device is registered). */
-  order = 255;
+  /** page_reporting_order in force (REPORTING_ORDER_OFF while no device is registered). */
+  order: number = REPORTING_ORDER_OFF;
   capacity: number;
   delayMs: number;
   budgetDivisor: number;
@@ -206,7 +207,7 @@ export class PageReporting {
     if (this.mutexHeld) return new Promise((resolve) => this.mutexQueue.push(() => this.unregister().then(resolve)));
     if (!this.device) return Promise.resolve();
     this.stopping = true;
-    this.guest.setReportingOrder(255);
+    this.guest.setReportingOrder(REPORTING_ORDER_OFF);
     if (this.timer !== null) {
       this.clock.cancel(this.timer);
       this.timer = null;
@@ -214,7 +215,7 @@ export class PageReporting {
     const done = () => {
       this.device = null;
       this.state = 'IDLE';
-      this.order = 255;
+      this.order = REPORTING_ORDER_OFF;
     };
     if (!this.pass) {
       done();

@@ -13,6 +13,7 @@ import { timeSeriesCsv } from '../report/csv.js';
 import { htmlReport } from '../report/html.js';
 import { filesFromDrop, filesFromInput } from './files.js';
 import type { Imported } from './import.js';
+import { REPORTING_ORDER_OFF } from '../core/types.js';
 import {
   type ExportData, type FrameMessage, type FromWorker, type GuestFrame, type GuestInfo, type Speed, type ToWorker,
   SPEEDS, SAMPLE_STRIDE, S,
@@ -199,7 +200,7 @@ function paramsText(g: GuestInfo, order: number): string {
   const guest = `${pagesText(g.managedPages)} managed, ${g.cpus} CPUs`;
   if (g.reporting) {
     const r = g.reporting;
-    return `order ${order >= 0 && order < 255 ? order : r.order} · capacity ${r.capacity} · delay ${r.delayMs} ms · budget ÷${r.budgetDivisor} · ${g.device} · ${guest}`;
+    return `order ${order >= 0 && order < REPORTING_ORDER_OFF ? order : r.order} · capacity ${r.capacity} · delay ${r.delayMs} ms · budget ÷${r.budgetDivisor} · ${g.device} · ${guest}`;
   }
   if (g.hinting) return `hinting v13, ${g.hinting.use} · min order ${g.hinting.minOrder} · every ${g.hinting.intervalMs} ms · ${guest}`;
   return `no reporting · ${guest}`;

@@ -3,11 +3,8 @@
 // 512 cells, a cell being k consecutive pages (k = 1: a row is one pageblock). The overview fits the whole guest
 // in at most 512 rows; zooming in halves k down to one page a cell, then magnifies.
 
-import type { PageViews } from '../core/guest.js';
-
-const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
-const HOST_RESIDENT = 1; // within the cold byte's host bits
-const NR_ORDERS = 11;
+import { hostResidentAt, isHead, isReported, kindOf, pageFlags, pageOrder, type PageViews } from '../core/decode.js';
+import { NR_ORDERS } from '../core/types.js';
 
 /** What a pixel shows. */
 export const MapCode = {
@@ -99,21 +96,19 @@ export function emptyStats(): MapStats {
   return { pages: new Float64Array(NR_CODES), freeReported: new Float64Array(NR_ORDERS), freeUnreported: new Float64Array(NR_ORDERS) };
 }
 
+const CODE_OF_KIND = { free: MapCode.FREE, allocated: MapCode.ALLOCATED, inflight: MapCode.INFLIGHT, pcp: MapCode.PCP, hole: MapCode.HOLE } as const;
+
 function codeOf(flags: number): MapCode {
-  if (flags & PG_BUDDY) return flags & PG_REPORTED ? MapCode.REPORTED : MapCode.FREE;
-  if (flags & PG_ALLOCATED) return MapCode.ALLOCATED;
-  if (flags & PG_INFLIGHT) return MapCode.INFLIGHT;
-  if (flags & PG_PCP) return MapCode.PCP;
-  return MapCode.HOLE;
+  const kind = kindOf(flags);
+  return kind === 'free' && isReported(flags) ? MapCode.REPORTED : CODE_OF_KIND[kind];
 }
 
 /**
- * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors (`guest.pageViews()`, laid out as
- * assembly/layout.ts says). `hostShift` is the host backing page shift (9 for THP-backed RAM): the host state lives
+ * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors (`guest.pageViews()`, read through
+ * src/core/decode.ts). `hostShift` is the host backing page shift (9 for THP-backed RAM): the host state lives
  * in the cold byte of the host page's first pfn. `stats`, when given, is filled too.
  */
 export function encodePages(pages: PageViews, maxPfn: number, hostShift: number, perPage: Uint8Array, stats?: MapStats): void {
-  const { desc, ext, layout } = pages;
   if (stats) {
     stats.pages.fill(0);
     stats.freeReported.fill(0);
@@ -121,27 +116,25 @@ export function encodePages(pages: PageViews, maxPfn: number, hostShift: number,
   }
   let pfn = 0;
   while (pfn < maxPfn) {
-    const base = pfn * layout.size;
-    const flags = desc[base + layout.flags]!;
-    if (flags & (PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP)) {
-      const order = desc[base + layout.order]!;
+    const flags = pageFlags(pages, pfn);
+    if (isHead(flags)) {
+      const order = pageOrder(pages, pfn);
       const end = Math.min(maxPfn, pfn + 2 ** order);
-      if (flags & PG_BUDDY && !(flags & PG_REPORTED)) {
+      const code = codeOf(flags);
+      if (code === MapCode.FREE) {
         // A free block's residency can differ between the host pages it spans (4 KiB backing, or a block
         // smaller than a huge page): look each host page up.
         const hp = 1 << hostShift;
         for (let p = pfn; p < end;) {
           const hostPfn = (p >>> hostShift) << hostShift;
-          const resident = (ext[hostPfn]! & layout.extHostMask & HOST_RESIDENT) !== 0;
           const next = Math.min(end, hostPfn + hp);
-          const code = resident ? MapCode.FREE_RESIDENT : MapCode.FREE;
-          perPage.fill(code, p, next);
-          if (stats) stats.pages[code]! += next - p;
+          const here = hostResidentAt(pages, hostPfn) ? MapCode.FREE_RESIDENT : MapCode.FREE;
+          perPage.fill(here, p, next);
+          if (stats) stats.pages[here]! += next - p;
           p = next;
         }
         if (stats) stats.freeUnreported[order]! += end - pfn;
       } else {
-        const code = codeOf(flags);
         perPage.fill(code, pfn, end);
         if (stats) {
           stats.pages[code]! += end - pfn;

@@ -1,7 +1,9 @@
 // Page-cache-like growth: order-0 MOVABLE pages read in at a rate up to a limit; past it the oldest pages are
 // dropped (LRU) to make room, so the cache turns over without growing.
 import { MigrateType } from '../core/types.js';
-import { OP_ALLOC, OP_FREE, E_ALLOC_FAILED, type WasmGuest } from '../core/guest.js';
+import {
+  OP_ALLOC, OP_FREE, E_ALLOC_FAILED, writeOp, opKind, opResult, opAllocArg, opFreeArg, type WasmGuest,
+} from '../core/guest.js';
 import { type Workload, type WorkloadContext, every } from './workload.js';
 
 export interface PageCacheSpec {
@@ -45,7 +47,8 @@ export class PageCache implements Workload {
    * fails (the cache is then one page short, so the next step drops nothing); the rest is planned again.
    */
   private tick(guest: WasmGuest, perTick: number, limit: number, cpu: number): void {
-    const allocOp = 0 | (MigrateType.MOVABLE << 8) | ((guest.config.zones.length - 1) << 16) | (cpu << 24);
+    const allocArg = opAllocArg(0, MigrateType.MOVABLE, guest.config.zones.length - 1, cpu);
+    const freeArg = opFreeArg(0, 0, cpu);
     let left = perTick;
     while (left > 0) {
       const ops = guest.opsView();
@@ -53,19 +56,18 @@ export class PageCache implements Workload {
       for (let planned = 0; planned < left && n + 2 <= guest.opsCapacity; planned++) {
         // At the limit the oldest page goes (a limit under one page holds none: each page goes on the next step).
         if (len >= limit && len > 0) {
-          ops.set([OP_FREE, this.lru[h++]!, cpu << 24, 0], 4 * n++);
+          writeOp(ops, n++, OP_FREE, this.lru[h++]!, freeArg);
           len--;
         }
-        ops.set([OP_ALLOC, allocOp, 0, 0], 4 * n++);
+        writeOp(ops, n++, OP_ALLOC, allocArg, 0);
         len++;
       }
       const applied = guest.applyOpsUntilFailure(n);
       const view = guest.opsView();
-      const results = new Int32Array(view.buffer, view.byteOffset, 4 * applied);
       for (let k = 0; k < applied; k++) {
-        const r = results[4 * k + 3]!;
+        const r = opResult(view, k);
         this.pageOps++;
-        if (view[4 * k] === OP_FREE) {
+        if (opKind(view, k) === OP_FREE) {
           // A failed free changed nothing: the call one at a time throws its named error.
           if (r < 0) guest.free(this.lru[this.head]!, 0, { cpu });
           this.head++;
