@@ -7,20 +7,16 @@ import {
 import { setWord, makeWord, pageblockMt } from './page';
 import { freeListAddr, nrFree, listEmpty, listHead, takeFirstFromFreeList } from './freelist';
 import { rmqueue, freeOnePage } from './buddy';
-import { rmqueuePcplistAt, freeToPcpAt, freeHighOrder, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
+import { rmqueuePcplistAt, freeUnrefPage, freeHighOrder, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
 import { zoneFreePages, zoneAddFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
 import {
   pcpUseMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone,
 } from './state';
 import { hostTouchBlock } from './host';
 
-// __zone_watermark_ok is split in two: the free-page test below, and the free-area test (order > 0: a free block
-// of a mergeable type at order or above), which tryZone can often answer from the list it is about to take from.
-
-/** The free-page half of __zone_watermark_ok: free pages (less the block's own) above mark + lowmem reserve. */
-@inline function freeAboveMark(zone: u32, order: u32, mark: i32, highest: u32): bool {
-  return zoneFreePages(zone) - ((1 << order) - 1) > mark + lowmemReserve(zone, highest);
-}
+// __zone_watermark_ok is split in two: the free-page test (free pages, less the block's own, above the mark plus
+// the lowmem reserve: tryZoneAt), and the free-area test below (order > 0: a free block of a mergeable type at
+// order or above), which tryZone can often answer from the list it is about to take from.
 
 /** The order > 0 part of __zone_watermark_ok: a free block of a mergeable type at order or above. */
 function freeAreaUsable(zone: u32, order: u32): bool {
@@ -219,7 +215,7 @@ function freePagesPcp(pfn: u32, order: u32, zone: u32, cpu: u32): u32 {
 ): u32 {
   addAllocated(-(1 << order));
   if (viaPcp) {
-    freeToPcpAt(pfn, order, zone, cpu, highOrder);
+    freeUnrefPage(pfn, order, zone, cpu, highOrder);
     setLastPfn(pfn);
     return order | FREE_RESULT_PCP;
   }

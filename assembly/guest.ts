@@ -14,7 +14,7 @@ import { freeListAddr, nrFreeAddr, listInit, addToFreeList, delFromFreeList, mar
 import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
-import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
+import { pcpAddr, pcpListAddr, drainPagesZone } from './pcp';
 import { zoneAddFreePages, zoneFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import {
   setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters, pageExtStart,
@@ -280,7 +280,7 @@ export function moveFreePages(pfn: u32, mt: u32): i32 {
 
 export function drainPcp(cpu: u32): i32 {
   if (cpu >= nrCpus) return E_BAD_CPU;
-  for (let z: u32 = 0; z < nrZones; z++) drainPcpZone(cpu, z);
+  for (let z: u32 = 0; z < nrZones; z++) drainPagesZone(cpu, z);
   return 0;
 }
 

@@ -92,7 +92,7 @@ function freeRunPcpOrder0(n: u32, flags: u32, cpu: u32): u32 {
 /**
  * freeBulk's loop. With `quick`, a pfn whose state word says "allocated head of `order`" is freed at once (heads
  * are aligned and lie inside the guest, so that is all the validation asks); any other goes through the full
- * validation, which frees it or names the error. viaPcp and freeHighOrder: see freePagesVia and freeToPcpAt.
+ * validation, which frees it or names the error. viaPcp and freeHighOrder: see freePagesVia and freeUnrefPage.
  */
 @inline function freeRun(n: u32, order: u32, flags: u32, cpu: u32, quick: bool, viaPcp: bool, freeHighOrder: bool): u32 {
   const src = <usize>OPS_START;

@@ -42,7 +42,7 @@ import {
 }
 
 /** free_pcppages_bulk (6.1): whole lists in round robin from pindex, oldest (tail) pages first. */
-function bulkFree61(pcp: usize, zone: u32, count: i32, pindex: u32): void {
+function freePcppagesBulk61(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   const have = pcpCount(pcp);
   if (count > have) count = have;
   let minP: i32 = 0;
@@ -128,7 +128,7 @@ function freeBuddyRun(list: usize, pfn: u32, zone: u32, order: u32, k: u32): voi
 }
 
 /** free_pcppages_bulk (5.7): order 0, one more page from each fuller list per round, starting at MOVABLE. */
-function bulkFree57(pcp: usize, zone: u32, count: i32): void {
+function freePcppagesBulk57(pcp: usize, zone: u32, count: i32): void {
   const have = pcpCount(pcp);
   if (count > have) count = have;
   let mt: u32 = 0;
@@ -150,10 +150,10 @@ function bulkFree57(pcp: usize, zone: u32, count: i32): void {
   }
 }
 
-export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
+export function freePcppagesBulk(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   if (count <= 0) return;
-  if (pcpFreeFactor) bulkFree61(pcp, zone, count, pindex);
-  else bulkFree57(pcp, zone, count);
+  if (pcpFreeFactor) freePcppagesBulk61(pcp, zone, count, pindex);
+  else freePcppagesBulk57(pcp, zone, count);
   countPcpDrain();
 }
 
@@ -179,7 +179,7 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
  * the whole of most order-0 frees; the bulk free and the ISOLATE case are out of line. highOrder is
  * freeHighOrder(order), worked out by the caller.
  */
-@inline export function freeToPcpAt(pfn: u32, order: u32, zone: u32, cpu: u32, highOrder: bool): void {
+@inline export function freeUnrefPage(pfn: u32, order: u32, zone: u32, cpu: u32, highOrder: bool): void {
   const pbmt = pageblockMt(pfn);
   if (pbmt == MT_ISOLATE) {
     freeIsolatedToBuddy(pfn, order, zone);
@@ -200,12 +200,12 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   }
 }
 
-/** The end of freeToPcp once count reached high (or free_high holds): the bulk free back to the buddy. */
+/** The end of freeUnrefPage once count reached high (or free_high holds): the bulk free back to the buddy. */
 function pcpFreeBatch(pcp: usize, zone: u32, order: u32, pindex: u32): void {
   const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
   const count = pcpCount(pcp);
   const high = freeHigh ? 0 : pcpHigh(zone);
-  if (count >= high) bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+  if (count >= high) freePcppagesBulk(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
 }
 
 /** A free into an ISOLATE pageblock bypasses the per-cpu lists. */
@@ -229,7 +229,7 @@ function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
   if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
   let pfn = listHead(list);
   if (pfn == NIL) {
-    pfn = pcpRefill(pcp, list, zone, order, mt, cpu, noFragment);
+    pfn = rmqueueBulk(pcp, list, zone, order, mt, cpu, noFragment);
     if (pfn == NIL) return NIL;
   }
   const next = getNext(pfn);
@@ -239,14 +239,14 @@ function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
 }
 
 /** rmqueue_bulk: refill an empty per-cpu list with up to max(batch >> order, 2) blocks; returns its head or NIL. */
-function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+function rmqueueBulk(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
   let batch = pcpBatch(zone);
   if (batch > 1) {
     batch = batch >> order;
     if (batch < 2) batch = 2;
   }
   // The loop's fixed values go in as arguments, so that V8 keeps them instead of working them out every block.
-  const n = pcpRefillRun(list, zone, order, mt, noFragment, batch, makeWord(PG_PCP, order, mt, zone), cpu,
+  const n = rmqueueBulkRun(list, zone, order, mt, noFragment, batch, makeWord(PG_PCP, order, mt, zone), cpu,
     freeListAddr(zone, order, mt));
   pcpAddCount(pcp, n << order);
   zoneAddFreePages(zone, -(n << order)); // the blocks left the free lists: NR_FREE_PAGES, once for the batch
@@ -254,11 +254,11 @@ function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu:
 }
 
 /**
- * pcpRefill's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. A block split
+ * rmqueueBulk's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. A block split
  * for the refill hands out its pieces in one go (rmqueueSplitRun): the same pieces, in the same order, as one
  * __rmqueue per piece.
  */
-function pcpRefillRun(
+function rmqueueBulkRun(
   list: usize, zone: u32, order: u32, mt: u32, noFragment: bool, batch: i32, word: u32, cpu: u32, own: usize,
 ): i32 {
   let i: i32 = 0;
@@ -292,17 +292,17 @@ function pcpRefillRun(
 }
 
 /** drain_pages_zone: everything on this cpu's lists for the zone goes back. */
-export function drainPcpZone(cpu: u32, zone: u32): void {
+export function drainPagesZone(cpu: u32, zone: u32): void {
   const pcp = pcpAddr(cpu, zone);
   if (!pcpFreeFactor) {
-    bulkFree(pcp, zone, pcpCount(pcp), 0);
+    freePcppagesBulk(pcp, zone, pcpCount(pcp), 0);
     return;
   }
   // 6.1.104+ (the reference kernel is 6.1.192) drains in chunks of batch << PCP_FREE_FACTOR_MAX to bound lock hold.
   const chunk = pcpBatch(zone) << PCP_FREE_FACTOR_MAX;
   while (pcpCount(pcp) > 0) {
     const n = pcpCount(pcp);
-    bulkFree(pcp, zone, n < chunk ? n : chunk, 0);
+    freePcppagesBulk(pcp, zone, n < chunk ? n : chunk, 0);
   }
 }
 

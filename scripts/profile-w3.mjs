@@ -50,8 +50,8 @@ prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + prof.timeDelt
 
 const WASM = [
   ['wasm: boot and setup', /initMemory|fillWords|allWordsAre|releaseRange|bootFreeRange|\/setup$|markHole|populate/],
-  ['wasm: allocation (refills, splits, per-cpu lists)', /alloc|rmqueue|pcpRefill|tryZone|expand|hostTouch/i],
-  ['wasm: free (per-cpu lists, bulk frees, merges)', /free|Free|merge|bulkFree|BuddyRun/],
+  ['wasm: allocation (refills, splits, per-cpu lists)', /alloc|rmqueue|tryZone|expand|hostTouch/i],
+  ['wasm: free (per-cpu lists, bulk frees, merges)', /free|Free|merge|BuddyRun/],
   ['wasm: reporting (cycle, isolation, drain) and host discard', /report|isolate|putback|hostDiscard/i],
   ['wasm: sampling', /sampleCounters/],
 ];

@@ -8,7 +8,7 @@ import { expectSimError, smallGuest, snapshot } from './helpers/factories.js';
 
 const { MOVABLE, ISOLATE } = MigrateType;
 
-/** Direct access to the model's arrays, to break them on purpose. */
+/** Direct access to the model's arrays (its state, src/model/state.ts), to break them on purpose. */
 interface Internals {
   kind: Uint8Array;
   order: Uint8Array;
@@ -21,6 +21,10 @@ interface Internals {
   pcpCount: Int32Array;
   stats: { inflightPages: number };
   pageblockMt: Uint8Array;
+}
+
+function internals(a: ReferenceAllocator): Internals {
+  return (a as unknown as { s: Internals }).s;
 }
 
 function booted(pages = 2048, pcp = false): ReferenceAllocator {
@@ -46,7 +50,7 @@ describe('reference model: check() catches corruption', () => {
   it.each(cases)('%s', (_, corrupt) => {
     const a = booted();
     a.check();
-    corrupt(a, a as unknown as Internals);
+    corrupt(a, internals(a));
     expect(() => a.check()).toThrow(InvariantError);
   });
 
@@ -54,7 +58,7 @@ describe('reference model: check() catches corruption', () => {
     const a = booted(2048, true);
     a.alloc(0, MOVABLE);
     a.check();
-    (a as unknown as Internals).pcpCount[0]!++;
+    internals(a).pcpCount[0]!++;
     expect(() => a.check()).toThrow(InvariantError);
   });
 });
