@@ -12,16 +12,16 @@ export { type ReportingMetrics } from './reporting/metrics.js';
 export { QemuHost, type QemuHostOptions } from './host/qemu.js';
 export { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from './host/devices.js';
 export { FreePageHinting, type HintingOptions, type HintingMetrics } from './hinting/hinting.js';
-export { VirtualClock, RealClock, type Clock } from './sim/clock.js';
+export { VirtualClock, RealClock, type Clock } from './clock/clock.js';
 export {
   Simulation, simulate, type SimulationSpec, type SimulationResult, type Sample, type SimulateOptions, type SimulationOptions, type RunOptions,
 } from './sim/engine.js';
 export { checkRunFits, estimateRun, machineLimits, type RunLimits, type RunEstimate } from './sim/estimate.js';
-export { validateSimulationSpec } from './scenario/spec-schema.js';
+export { validateSimulationSpec } from './schema/spec-schema.js';
 export { GuestRun, type GuestRunSpec, type PolicySpec, type DeviceSpec } from './sim/guest-run.js';
 export { createWorkload, type WorkloadSpec } from './workloads/index.js';
-export { Mulberry32 } from './sim/rng.js';
-export { buddyinfoText, pagetypeinfoFreeText } from './core/procfs.js';
+export { Mulberry32 } from './clock/rng.js';
+export { buddyinfoText, pagetypeinfoFreeText } from './importers/procfs.js';
 export { parseZoneinfo, zoneSpecsFromZoneinfo } from './importers/zoneinfo.js';
 export { parseBuddyinfo, formatBuddyinfo } from './importers/buddyinfo.js';
 export { parsePagetypeinfo, formatPagetypeinfo } from './importers/pagetypeinfo.js';

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { WasmGuest, maxGuestPages, OP_ALLOC, OP_FREE } from '../src/core/guest.js';
 import { resolveGuest } from '../src/core/config.js';
 import { SimError } from '../src/core/errors.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { MigrateType } from '../src/core/types.js';
 

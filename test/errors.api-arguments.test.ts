@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SimError, type SimErrorCode } from '../src/core/errors.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { MigrateType } from '../src/core/types.js';
-import { VirtualClock } from '../src/sim/clock.js';
+import { VirtualClock } from '../src/clock/clock.js';
 import { Simulation, simulate, type SimulationSpec } from '../src/sim/engine.js';
 import { checkRunFits, estimateRun } from '../src/sim/estimate.js';
 import { PageReporting } from '../src/reporting/worker.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { PROFILE_NAMES } from '../src/core/profiles.js';
-import { VirtualClock } from '../src/sim/clock.js';
+import { VirtualClock } from '../src/clock/clock.js';
 import { simulate, type SimulationSpec } from '../src/sim/engine.js';
 import { Rng, mutateJson } from './fuzz/mutate.js';
 

@@ -7,7 +7,7 @@ import { parseZoneinfo, populatedZones } from '../src/importers/zoneinfo.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { parsePagetypeinfo, pagetypeCounts } from '../src/importers/pagetypeinfo.js';
 import { memoryRangesFromDmesg } from '../src/importers/zoneinfo.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
 
 const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
 const read = (f: string) => readFileSync(E5 + f, 'utf8');

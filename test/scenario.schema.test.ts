@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
 import { memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo } from '../src/importers/zoneinfo.js';
-import { ScenarioError } from '../src/scenario/errors.js';
+import { ScenarioError } from '../src/schema/errors.js';
 import { loadScenario, parseScenario, readScenario } from '../src/scenario/load.js';
 
 const SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { guestFromProc } from '../src/importers/start-state.js';
 import { memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, cpusFromZoneinfo } from '../src/importers/zoneinfo.js';
 import { Simulation } from '../src/sim/engine.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
 
 const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
 

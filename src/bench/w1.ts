@@ -3,7 +3,7 @@ import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
 import type { Allocator, GuestConfig } from '../core/types.js';
 import { MigrateType } from '../core/types.js';
-import { Mulberry32 } from '../sim/rng.js';
+import { Mulberry32 } from '../clock/rng.js';
 
 export function w1Config(n: number): GuestConfig {
   return resolveGuest({

@@ -15,7 +15,7 @@ import {
 } from '../report/real-run.js';
 import { prettyJson } from '../report/json.js';
 import { guestFromProc } from '../importers/start-state.js';
-import { buddyinfoText } from '../core/procfs.js';
+import { buddyinfoText } from '../importers/procfs.js';
 import { resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import { MAX_CPUS } from '../core/types.js';

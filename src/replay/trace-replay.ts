@@ -23,7 +23,7 @@
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
 import { type GuestConfig, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_PAGES } from '../core/types.js';
-import { VirtualClock } from '../sim/clock.js';
+import { VirtualClock } from '../clock/clock.js';
 import { PageReporting, type PassRecord, type ReportRecord } from '../reporting/worker.js';
 import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
 import type { Run } from '../importers/run.js';

@@ -5,7 +5,7 @@
 // A pass is a generator: it yields each batch to report and is resumed with the device's status. On a virtual
 // clock the resume is an event `latencyMs` later, so allocations and frees run meanwhile, as when the kernel
 // drops the zone lock around report().
-import type { Clock, TimerHandle } from '../sim/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import { SimError } from '../core/errors.js';
 import { getProfile, knobRefusal, orderRefusal, type Profile } from '../core/profiles.js';
 import { type Allocator, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';

@@ -170,7 +170,7 @@ describe('slices', () => {
       const a = whole.result().guests[0]!, b = stepped.result().guests[0]!;
       expect(b.metrics, `${scenario} ${policy}`).toEqual(a.metrics);
       expect(b.samples, `${scenario} ${policy}`).toEqual(a.samples);
-      if (policy !== 'hinting') expect(stepped.guests[0]!.reporting!.reports.length).toBe(a.metrics['reportCalls']);
+      if (policy !== 'hinting') expect(stepped.guests[0]!.reporting!.reports.length).toBe(a.metrics.reporting.reportCalls);
     }
   });
 });

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { canvasColors, downloadText, openPage, prsim, ROOT, startSession, tNow, value, waitState, type Session } from './browser.js';
 import { parseWebArgs, serveWeb } from '../../src/web/serve.js';
 import { MAP_LEGEND, MapCode } from '../../src/web/memmap.js';
+import type { GuestMetrics } from '../../src/sim/types.js';
 
 const SCREENSHOT = join(ROOT, 'docs', 'screenshot.png');
 let s: Session;
@@ -70,11 +71,11 @@ describe('the page and prsim run', () => {
     const csvFile = join(tmp, 'cli.csv');
     const cli = JSON.parse(prsim('run', file, '--json', '--csv', csvFile));
     expect(cli.result.guests.map((g: { name: string }) => g.name)).toEqual(['linux-5.7', 'linux-next order=7 cap=16']);
-    for (const [i, g] of (cli.result.guests as Array<{ metrics: Record<string, number> }>).entries()) {
-      expect(await value(page, `rss-${i}`)).toBe(g.metrics['hostRssKib']);
-      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics['pagesReported']);
-      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics['reportCalls']);
-      expect(await value(page, `refaults-${i}`)).toBe(g.metrics['refaultPages']);
+    for (const [i, g] of (cli.result.guests as Array<{ metrics: GuestMetrics }>).entries()) {
+      expect(await value(page, `rss-${i}`)).toBe(g.metrics.host.rssKib);
+      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics.reporting.pagesReported);
+      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics.reporting.reportCalls);
+      expect(await value(page, `refaults-${i}`)).toBe(g.metrics.host.refaultPages);
     }
     expect(await page.textContent('#label-1')).toBe('linux-next order=7 cap=16');
     // The exported time series is prsim run --csv's, byte for byte.
@@ -108,10 +109,10 @@ describe('the page and prsim run', () => {
     expect(a[resident]).toBeGreaterThan(100_000);
 
     const cli = JSON.parse(prsim('compare', 'scenarios/memhog.json', '--policies', 'none,linux-6.1', '--json'));
-    for (const [i, g] of (cli.result.guests as Array<{ metrics: Record<string, number>; samples: unknown[] }>).entries()) {
-      expect(await value(page, `rss-${i}`)).toBe(g.metrics['hostRssKib']);
-      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics['pagesReported']);
-      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics['reportCalls']);
+    for (const [i, g] of (cli.result.guests as Array<{ metrics: GuestMetrics; samples: unknown[] }>).entries()) {
+      expect(await value(page, `rss-${i}`)).toBe(g.metrics.host.rssKib);
+      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics.reporting.pagesReported);
+      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics.reporting.reportCalls);
     }
     expect(await value(page, 'rss-1')).toBeLessThan((await value(page, 'rss-0')) / 4);
     // Reported now is not the running total: after the run 6.1 has reported more than the guest holds.

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { WasmGuest, type WasmGuestOptions } from '../../src/core/guest.js';
 import type { ZoneSpec } from '../../src/core/config.js';
 import type { ProfileName, Watermarks } from '../../src/core/types.js';
-import { VirtualClock } from '../../src/sim/clock.js';
+import { VirtualClock } from '../../src/clock/clock.js';
 import { PageReporting, type ReportingOptions } from '../../src/reporting/worker.js';
 import type { ReportBatch, ReportingDevice } from '../../src/reporting/device.js';
 

@@ -13,7 +13,7 @@ import { QemuHost } from '../../src/host/qemu.js';
 import { VirtioBalloonDevice } from '../../src/host/devices.js';
 import { EIO, ENOSPC, type ReportBatch, type ReportingDevice } from '../../src/reporting/device.js';
 import { PageReporting } from '../../src/reporting/worker.js';
-import { VirtualClock } from '../../src/sim/clock.js';
+import { VirtualClock } from '../../src/clock/clock.js';
 import { Rng } from '../fuzz/mutate.js';
 
 const OPS = Number(process.env['SOAK_OPS'] ?? 1e8);
