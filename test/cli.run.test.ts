@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/prsim.js';
-import { delegateCommand } from '../src/cli/delegate.js';
+import { USAGE } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import type { SimulationResult } from '../src/sim/engine.js';
@@ -191,37 +191,37 @@ describe('prsim import', () => {
   });
 });
 
-describe('delegated commands', () => {
-  it('a module missing from the build is a clear message, not a crash', async () => {
-    const io = memoryIo(ROOT);
-    const missing = { module: 'src/replay/cli.ts', exportName: 'replayCommand', what: 'trace replay', load: () => Promise.reject(new Error('Module not found in bundle: ../replay/cli.ts')) };
-    expect(await delegateCommand('replay', [], io, { replay: missing })).toBe(2);
-    expect(io.stderr).toBe("prsim: 'replay' (trace replay) is not available in this build: src/replay/cli.ts is missing\n");
-    const wrong = { ...missing, load: () => Promise.resolve({}) };
-    expect(await delegateCommand('replay', [], io, { replay: wrong })).toBe(2);
-    expect(io.stderr).toContain('src/replay/cli.ts does not export replayCommand()');
+describe('every command', () => {
+  it('each command of the usage is dispatched to its own module: --help prints its usage, exit 0', async () => {
+    const names = [...USAGE.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!);
+    expect(names).toEqual(['run', 'compare', 'sweep', 'import', 'replay', 'fidelity', 'bench', 'web']);
+    for (const name of names) {
+      const { code, stdout, stderr } = await prsim(name, '--help');
+      expect(code, name).toBe(0);
+      expect(stderr, name).toBe('');
+      expect(stdout, name).toMatch(new RegExp(`^usage: prsim ${name === 'compare' ? 'run' : name} `));
+    }
+    const unknown = await prsim('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("prsim: unknown command 'frobnicate' (commands: run, compare, sweep, import, replay, fidelity, bench, web; see prsim --help)\n");
+    expect((await prsim('toString')).code).toBe(2);
   });
 
-  it('prsim web: the running server (not a number) is exit 0 and keeps serving; bad options are exit 2', async () => {
-    const { serveWeb } = await import('../src/web/serve.js');
+  it('prsim web: the running server is exit 0 and keeps serving until the Io\'s signal; bad options are exit 2', async () => {
     // A stand-in for the built page (npm test does not bundle it).
     const dir = mkdtempSync(join(tmpdir(), 'prsim-web-'));
-    for (const f of ['index.html', 'main.js', 'worker.js']) writeFileSync(join(dir, f), '');
-    let server: { close(): unknown } | null = null;
-    const real = { module: 'src/web/serve.ts', exportName: 'serveWeb', what: 'the web page', load: () => Promise.resolve({ serveWeb: async (a: string[]) => (server = await serveWeb(a, { dir, log: () => {} }) as never) }) };
-    const io = memoryIo(ROOT);
-    expect(await delegateCommand('web', ['--port', '0'], io, { web: real })).toBe(0);
-    expect(server).not.toBeNull();
-    (server as unknown as { close(): unknown }).close();
-    expect(await delegateCommand('web', ['--port', 'abc'], io, { web: real })).toBe(2);
-    expect(io.stderr).toMatch(/^prsim: web: --port must be an integer 0\.\.65535, got 'abc'/);
-  });
-
-  it('a present module gets the arguments and its exit status is returned', async () => {
-    const io = memoryIo(ROOT);
-    const seen: string[][] = [];
-    const ok = { module: 'src/bench/cli.ts', exportName: 'benchCommand', what: 'bench', load: () => Promise.resolve({ benchCommand: async (a: string[]) => (seen.push(a), 3) }) };
-    expect(await delegateCommand('bench', ['--x'], io, { bench: ok })).toBe(3);
-    expect(seen).toEqual([['--x']]);
+    for (const f of ['index.html', 'main.js', 'worker.js']) writeFileSync(join(dir, f), f);
+    const ac = new AbortController();
+    const io = memoryIo(ROOT, ac.signal);
+    expect(await main(['web', '--port', '0', '--dir', dir], io)).toBe(0);
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.stdout)![1]!;
+    expect(await (await fetch(`${url}main.js`)).text()).toBe('main.js');
+    ac.abort();
+    await new Promise((ok) => setTimeout(ok, 50));
+    await expect(fetch(url)).rejects.toThrow();
+    const bad = memoryIo(ROOT);
+    expect(await main(['web', '--port', 'abc'], bad)).toBe(2);
+    expect(bad.stderr).toMatch(/^prsim: web: --port must be an integer 0\.\.65535, got 'abc'/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -56,14 +56,14 @@ function zonesJson(info: Zoneinfo, file: string, ranges?: Array<[number, number]
 }
 
 /** Lines a reader skipped (empty samples, a cut last line): on stderr, so stdout stays the requested output. */
-function warn(warnings: readonly string[]): void {
-  for (const w of warnings) console.error(`prsim: warning: ${w}`);
+function warn(io: Io, warnings: readonly string[]): void {
+  for (const w of warnings) io.err(`prsim: warning: ${w}\n`);
 }
 
-function importRun(dir: string, format: Format, tag: string | undefined): string {
+function importRun(io: Io, dir: string, format: Format, tag: string | undefined): string {
   const run: Run = loadRun(dir);
   run.serial();
-  warn(run.warnings);
+  warn(io, run.warnings);
   if (format === 'summary') return runSummary(run);
   const tags = Object.keys(run.proc);
   if (format === 'zones') {
@@ -112,14 +112,14 @@ function memoryMapNear(path: string): Array<[number, number]> | undefined {
 }
 
 /** One file, recognised by its name. */
-async function importFile(path: string, format: Format): Promise<string> {
+async function importFile(io: Io, path: string, format: Format): Promise<string> {
   const name = basename(path);
   const text = () => readFileSync(path, 'utf8');
   const warnings: string[] = [];
   try {
     return await importFileText(path, name, text, format, warnings);
   } finally {
-    warn(warnings);
+    warn(io, warnings);
   }
 }
 
@@ -189,6 +189,6 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
   const path = resolve(io.cwd, target);
   if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
-  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : await importFile(path, format));
+  io.out(statSync(path).isDirectory() ? importRun(io, path, format, v.tag) : await importFile(io, path, format));
   return 0;
 }

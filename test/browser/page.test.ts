@@ -7,7 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { canvasColors, downloadText, openPage, prsim, ROOT, startSession, tNow, value, waitState, type Session } from './browser.js';
-import { parseWebArgs, serveWeb } from '../../src/web/serve.js';
+import { startWebServer } from '../../src/web/serve.js';
+import { main } from '../../src/cli/prsim.js';
+import { memoryIo } from '../../src/cli/io.js';
 import { MAP_LEGEND, MapCode } from '../../src/web/memmap.js';
 import type { GuestMetrics } from '../../src/sim/types.js';
 
@@ -393,7 +395,7 @@ describe('the map', () => {
   });
 });
 
-describe('serveWeb', () => {
+describe('prsim web', () => {
   it('serves the page, its scripts and the scenario catalogue, and nothing outside dist/web', async () => {
     const index = await fetch(s.web.url);
     expect(index.status).toBe(200);
@@ -406,11 +408,20 @@ describe('serveWeb', () => {
     expect((await fetch(s.web.url, { method: 'POST' })).status).toBe(405);
   });
 
-  it('parses its options and says what is wrong', async () => {
-    expect(parseWebArgs([])).toMatchObject({ port: 8080, host: '127.0.0.1' });
-    expect(parseWebArgs(['--port=0']).port).toBe(0);
-    expect(() => parseWebArgs(['--port', 'x'])).toThrow(/--port must be an integer/);
-    await expect(serveWeb(['--port', String(s.web.port)], { dir: join(ROOT, 'dist', 'web'), log: null })).rejects.toThrow(/is in use/);
-    await expect(serveWeb(['--port', '0'], { dir: join(ROOT, 'no-such-dir'), log: null })).rejects.toThrow(/npm run build/);
+  it('prsim web parses its options and says what is wrong', async () => {
+    const ac = new AbortController();
+    const io = memoryIo(ROOT, ac.signal);
+    expect(await main(['web', '--port=0', '--dir', join(ROOT, 'dist', 'web')], io)).toBe(0);
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.stdout)![1]!;
+    expect((await fetch(url)).status).toBe(200);
+    ac.abort();
+    const bad = memoryIo(ROOT);
+    expect(await main(['web', '--port', 'x'], bad)).toBe(2);
+    expect(bad.stderr).toMatch(/^prsim: web: --port must be an integer/);
+    const busy = memoryIo(ROOT);
+    expect(await main(['web', '--port', String(s.web.port), '--dir', join(ROOT, 'dist', 'web')], busy)).toBe(2);
+    expect(busy.stderr).toMatch(/is in use/);
+    await expect(startWebServer({ port: s.web.port, dir: join(ROOT, 'dist', 'web') })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startWebServer({ port: 0, dir: join(ROOT, 'no-such-dir') })).rejects.toThrow(/npm run build/);
   });
 });

@@ -1,16 +1,17 @@
 // `prsim bench` / `npm run bench`: W1, W2 and W3 of ../shared/docs/benchmarks.md, measured side by side in one
 // run. Figures are printed, never asserted.
-import { parseArgs } from 'node:util';
 import { readFileSync, existsSync } from 'node:fs';
 import { ReferenceAllocator } from '../model/reference.js';
 import { maxGuestPages } from '../core/guest.js';
-import { w1Wasm, w1Reference, median } from './w1.js';
-import { compileNativeW1, runNativeW1 } from './native.js';
-import { w2 } from './w2.js';
-import { w1Instructions, w1Once } from './instructions.js';
-import { UsageError } from '../cli/usage-error.js';
-import { w3, w3Scaled, REAL_KERNEL } from './w3.js';
-import { sweepScaling } from './sweep-scaling.js';
+import { w1Wasm, w1Reference, median } from '../bench/w1.js';
+import { compileNativeW1, runNativeW1 } from '../bench/native.js';
+import { w2 } from '../bench/w2.js';
+import { w1Instructions, w1Once } from '../bench/instructions.js';
+import { parse } from './args.js';
+import type { Io } from './io.js';
+import { UsageError } from './usage-error.js';
+import { w3, w3Scaled, REAL_KERNEL } from '../bench/w3.js';
+import { sweepScaling } from '../bench/sweep-scaling.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
@@ -20,30 +21,34 @@ const WORKLOADS = ['w1', 'w2', 'w3'];
 function onlyList(text: string): Set<string> {
   const names = text.split(',').map((s) => s.trim().toLowerCase());
   const bad = names.find((n) => !WORKLOADS.includes(n));
-  if (bad !== undefined) throw new UsageError(`--only: expected a comma-separated list of ${WORKLOADS.join(', ')}, got '${text}'${bad === '' ? '' : ` ('${bad}' is not a workload)`}`);
+  if (bad !== undefined) throw new UsageError(`bench: --only: expected a comma-separated list of ${WORKLOADS.join(', ')}, got '${text}'${bad === '' ? '' : ` ('${bad}' is not a workload)`}`);
   return new Set(names);
 }
 
-export async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      quick: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      instructions: { type: 'boolean', default: false },
-      'w1-once': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+export const BENCH_USAGE = `usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--json]
+
+Runs the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model
+and a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB, and sweep throughput with N shards on N cores.
+--instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).
+`;
+
+export async function benchCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse('bench', args, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    instructions: { type: 'boolean', default: false },
+    'w1-once': { type: 'string' },
+  }, 0);
   if (values.help) {
-    console.log('usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--json]\n\nRuns the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model\nand a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB, and sweep throughput with N shards on N cores.\n--instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).');
+    io.out(BENCH_USAGE);
     return 0;
   }
+  let status = 0;
   // The child of --instructions: one W1 run under callgrind.
   if (values['w1-once'] !== undefined) {
     const steps = Number(values['w1-once']);
-    if (!Number.isInteger(steps) || steps <= 0) throw new UsageError(`--w1-once: expected a positive step count, got '${values['w1-once']}'`);
+    if (!Number.isInteger(steps) || steps <= 0) throw new UsageError(`bench: --w1-once: expected a positive step count, got '${values['w1-once']}'`);
     w1Once(steps);
     return 0;
   }
@@ -52,7 +57,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const only = values.only !== undefined ? onlyList(values.only) : null;
   const want = (w: string) => !only || only.has(w);
   const out: Record<string, unknown> = { runs, ops };
-  const log = (s: string) => { if (!values.json) console.log(s); };
+  const log = (s: string) => { if (!values.json) io.out(`${s}\n`); };
 
   if (want('w1')) {
     log(`W1 churn: N = 2^20, OPS = ${ops}, median of ${runs} runs`);
@@ -93,7 +98,7 @@ export async function benchCommand(args: string[]): Promise<number> {
         seed, wasmLine: wasm.line, refLine: ref.line, identical: same, wasmNs: wasm.medianNs, refNs: ref.medianNs,
         nativeNs: nat?.medianNs ?? null, refOverWasm: refRatio, wasmOverNative: nativeRatio, bytesPerPage: wasm.bytesPerPage,
       });
-      if (!same) process.exitCode = 1;
+      if (!same) status = 1;
     }
     out.w1 = rows;
     if (pairedNative.length) {
@@ -142,11 +147,11 @@ export async function benchCommand(args: string[]): Promise<number> {
     for (const x of r.rows) {
       const cpu = x.coresUsed !== null ? ` (the shards got ${fmt(x.coresUsed)} cores; ${fmt(x.pointsPerCpuS!)} points per CPU-second)` : '';
       log(`  ${x.shards} shard${x.shards === 1 ? ' ' : 's'}: ${fmt(x.medianWallS)} s wall, ${fmt(x.pointsPerS)} points/s, ${fmt(x.ratio)}x one shard${cpu}; merged rows ${x.identical ? 'identical to one shard' : 'DIFFER'}`);
-      if (!x.identical) process.exitCode = 1;
+      if (!x.identical) status = 1;
     }
     out.sweep = r;
   }
-  if (values.json) console.log(JSON.stringify(out, null, 2));
-  return Number(process.exitCode ?? 0);
+  if (values.json) io.out(`${JSON.stringify(out, null, 2)}\n`);
+  return status;
 }
 
