@@ -161,7 +161,7 @@ describe('wasm guest API', () => {
     expect(codeOf(() => g.free(1.5, 0))).toBe('PFN_OUT_OF_RANGE');
     expect(codeOf(() => g.free(99999, 0))).toBe('PFN_OUT_OF_RANGE');
     expect(codeOf(() => g.free(1030, 0))).toBe('PFN_IN_HOLE');
-    expect(codeOf(() => g.alloc(0, 7))).toBe('BAD_MIGRATETYPE');
+    expect(codeOf(() => g.alloc(0, 7 as never))).toBe('BAD_MIGRATETYPE');
     expect(codeOf(() => g.alloc(0, 1, { cpu: 5 }))).toBe('BAD_CPU');
     expect(codeOf(() => g.alloc(11, 1))).toBe('BAD_ORDER');
     expect(JSON.stringify(g.buddyinfo())).toBe(snapshot);

@@ -2,7 +2,7 @@
 // kernel's reporting block for block. Figures asserted are the level the replay achieves today.
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRun, type Run } from '../src/importers/run.js';
+import { loadRun, type Run } from '../src/importers/run-folder.js';
 import { replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { compareTrace, type TraceComparison } from '../src/replay/compare.js';
 

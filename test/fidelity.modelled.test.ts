@@ -3,7 +3,7 @@
 // level the replay reaches today; the ablation (empty start lists) shows the same measures do fail.
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRun, type Run } from '../src/importers/run.js';
+import { loadRun, type Run } from '../src/importers/run-folder.js';
 import { replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { compareTrace, type TraceComparison } from '../src/replay/compare.js';
 import { WasmGuest } from '../src/core/guest.js';

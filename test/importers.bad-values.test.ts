@@ -12,7 +12,7 @@ import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { parseFtraceLine, parseFtraceText } from '../src/importers/ftrace.js';
 import { decodeKpageflags } from '../src/importers/kpageflags.js';
 import { parsePagetypeinfo } from '../src/importers/pagetypeinfo.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { memoryRangesFromDmesg, parseZoneinfo } from '../src/importers/zoneinfo.js';
 
 const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));

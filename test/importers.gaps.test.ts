@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseRamCsv, parseReportsCsv, parseRssCsv } from '../src/importers/csv.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 
 const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
 const RSS_HEADER = 't_host_s,vmrss_kib,rssanon_kib,rssfile_kib\n';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseBlocksCsv } from '../src/importers/csv.js';
 import { KPF_BUDDY, KPF_UPTODATE, decodeKpageflags, splitFreeRun } from '../src/importers/kpageflags.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 
 const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
 const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();

@@ -5,7 +5,7 @@ import { ParseError } from '../src/core/errors.js';
 import {
   parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson,
 } from '../src/importers/csv.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 
 const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
 const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();

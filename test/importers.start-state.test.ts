@@ -8,6 +8,7 @@ import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { parsePagetypeinfo, pagetypeCounts } from '../src/importers/pagetypeinfo.js';
 import { memoryRangesFromDmesg } from '../src/importers/zoneinfo.js';
 import { buddyinfoText } from '../src/importers/procfs.js';
+import { ALL_MIGRATE_TYPES } from '../src/core/types.js';
 
 const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
 const read = (f: string) => readFileSync(E5 + f, 'utf8');
@@ -25,11 +26,11 @@ describe('start state from real /proc files', () => {
     const pti = g.pagetypeinfo();
     g.config.zones.forEach((z, zi) => {
       const real = pagetypeCounts(pagetypeinfo, z.name);
-      for (let mt = 0; mt < 6; mt++) expect(pti[zi]![mt], `${z.name} mt ${mt}`).toEqual(real[mt]);
+      for (const mt of ALL_MIGRATE_TYPES) expect(pti[zi]![mt], `${z.name} mt ${mt}`).toEqual(real[mt]);
     });
     // Freeing nothing and merging nothing: every free block's buddy is not a free block of the same order.
     g.config.zones.forEach((_, zi) => {
-      for (let o = 0; o < 10; o++) for (let mt = 0; mt < 6; mt++) {
+      for (let o = 0; o < 10; o++) for (const mt of ALL_MIGRATE_TYPES) {
         for (const pfn of g.freeList(zi, o, mt)) {
           const b = g.pfnState(pfn ^ (1 << o));
           expect(b.kind === 'free' && b.isHead && b.order === o).toBe(false);

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { describeRun } from '../src/replay/run-model.js';
 import { replayRun, type WorkloadRunDetails } from '../src/replay/run-replay.js';
 import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';

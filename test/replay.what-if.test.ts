@@ -1,7 +1,7 @@
 // The same real allocator traffic (the E5 trace) under another reporting order: what reporting would have done.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { replayTrace } from '../src/replay/trace-replay.js';
 
 const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256', import.meta.url));

@@ -8,6 +8,7 @@ import { guestFromProc } from '../src/importers/start-state.js';
 import { memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, cpusFromZoneinfo } from '../src/importers/zoneinfo.js';
 import { Simulation } from '../src/sim/engine.js';
 import { buddyinfoText } from '../src/importers/procfs.js';
+import { ALL_MIGRATE_TYPES } from '../src/core/types.js';
 
 const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
 
@@ -26,7 +27,7 @@ describe.skipIf(!existsSync(E5))('start state (needs ../shared/real-kernel/E5_tr
     g.check();
     expect(buddyinfoText(g)).toBe(buddyinfoText(src));
     g.config.zones.forEach((_, z) => {
-      for (let o = 0; o < 11; o++) for (let mt = 0; mt < 6; mt++) {
+      for (let o = 0; o < 11; o++) for (const mt of ALL_MIGRATE_TYPES) {
         const list = g.freeList(z, o, mt);
         expect(list, `zone ${z} order ${o} mt ${mt}`).toEqual(src.freeList(z, o, mt));
         for (const pfn of list) expect(g.pfnState(pfn).reported).toBe(src.pfnState(pfn).reported);

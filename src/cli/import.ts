@@ -8,7 +8,7 @@ import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssC
 import { readFtraceFile } from '../importers/ftrace.js';
 import { decodeKpageflags } from '../importers/kpageflags.js';
 import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
-import { loadRun, type Run } from '../importers/run.js';
+import { loadRun, type Run } from '../importers/run-folder.js';
 import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
 import {
   buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,

@@ -10,7 +10,7 @@ import { checkGuestConfig, managedRanges, resolveGuest, type GuestSpec } from '.
 import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
   type GuestConfig, type GuestStartState, type PfnKind, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
-  MIGRATE_PCPTYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ZONES,
+  MIGRATE_PCPTYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ZONES, ALL_MIGRATE_TYPES,
 } from './types.js';
 
 const NIL = 0xffffffff;
@@ -170,7 +170,7 @@ export class WasmGuest implements Allocator {
     const pcp: NonNullable<GuestStartState['pcp']> = [];
     this.config.zones.forEach((_, z) => {
       for (let o = 0; o < NR_ORDERS; o++) {
-        for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+        for (const mt of ALL_MIGRATE_TYPES) {
           for (const pfn of this.freeList(z, o, mt)) free.push({ pfn, order: o, mt, reported: this.pfnState(pfn).reported });
         }
       }
@@ -181,7 +181,7 @@ export class WasmGuest implements Allocator {
         });
       }
     });
-    const pageblocks: Array<[number, number]> = [];
+    const pageblocks: Array<[number, MigrateType]> = [];
     for (const z of this.config.zones) {
       for (let pfn = z.startPfn; pfn < z.endPfn; pfn = (Math.floor(pfn / 512) + 1) * 512) {
         const mt = this.getPageblockMt(pfn);
@@ -205,7 +205,7 @@ export class WasmGuest implements Allocator {
 
   // --- operations ---
 
-  alloc(order: number, mt: number, opts: AllocOptions = {}): number {
+  alloc(order: number, mt: MigrateType, opts: AllocOptions = {}): number {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
     this.checkOrder('alloc', order);
@@ -305,12 +305,12 @@ export class WasmGuest implements Allocator {
     return { to: 'buddy', order: r, pfn: this.core.global('lastPfn') };
   }
 
-  getPageblockMt(pfn: number): number {
+  getPageblockMt(pfn: number): MigrateType {
     this.checkPfn(pfn);
-    return this.core.u8[this.x.pageblockStart.value + Math.floor(pfn / 512)]!;
+    return this.core.u8[this.x.pageblockStart.value + Math.floor(pfn / 512)]! as MigrateType;
   }
 
-  setPageblockMt(pfn: number, mt: number): void {
+  setPageblockMt(pfn: number, mt: MigrateType): void {
     this.checkU32(pfn, 'pfn');
     if (!Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_TYPES) {
       throw new SimError('BAD_MIGRATETYPE', `setPageblockMt(pfn ${pfn}): unknown migratetype ${mt}`, { pfn, mt });
@@ -319,7 +319,7 @@ export class WasmGuest implements Allocator {
     if (r < 0) throw errorFor(r, `setPageblockMt(pfn ${pfn}, mt ${mt})`, { pfn, mt });
   }
 
-  moveFreePagesBlock(pfn: number, mt: number): number {
+  moveFreePagesBlock(pfn: number, mt: MigrateType): number {
     this.checkU32(pfn, 'pfn');
     this.checkMt(`moveFreePagesBlock(pfn ${pfn})`, mt);
     const r = this.x.moveFreePages(pfn, mt);
@@ -390,7 +390,7 @@ export class WasmGuest implements Allocator {
     }
     this.x.reportBatchReset(capacity, budgetDivisor);
   }
-  reportCycleBegin(zone: number, order: number, mt: number): boolean {
+  reportCycleBegin(zone: number, order: number, mt: MigrateType): boolean {
     this.checkZone(zone, 'reportCycleBegin');
     this.checkOrder('reportCycleBegin', order);
     this.checkMt('reportCycleBegin', mt);
@@ -457,7 +457,7 @@ export class WasmGuest implements Allocator {
    * Allocate up to n blocks (n <= bulkCapacity) of one kind, stopping at the first failure; returns a view of the
    * pfns allocated (valid until the next call into the guest).
    */
-  allocBulk(order: number, mt: number, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
+  allocBulk(order: number, mt: MigrateType, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
     this.checkOrder('allocBulk', order);
     this.checkAllocMt('allocBulk', mt);
     this.intArg('allocBulk', 'n', n, 0, this.bulkCapacity);
@@ -585,7 +585,7 @@ export class WasmGuest implements Allocator {
     return this.L.freeListStart + ((zone * NR_ORDERS + order) * MIGRATE_TYPES + mt) * 8;
   }
 
-  freeList(zone: number, order: number, mt: number): number[] {
+  freeList(zone: number, order: number, mt: MigrateType): number[] {
     this.checkZone(zone, 'freeList');
     this.checkOrder('freeList', order);
     this.checkMt('freeList', mt);

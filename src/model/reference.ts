@@ -876,9 +876,9 @@ export class ReferenceAllocator implements Allocator {
   // Pageblocks
   // =====================================================================================================
 
-  getPageblockMt(pfn: number): number {
+  getPageblockMt(pfn: number): MigrateType {
     this.checkPfn('getPageblockMt', pfn);
-    return this.pageblockMt[pfn >> PAGEBLOCK_ORDER]!;
+    return this.pageblockMt[pfn >> PAGEBLOCK_ORDER]! as MigrateType;
   }
 
   setPageblockMt(pfn: number, mt: number): void {

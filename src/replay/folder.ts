@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimError } from '../core/errors.js';
-import { loadRun } from '../importers/run.js';
+import { loadRun } from '../importers/run-folder.js';
 import { traceRunComparison } from './compare.js';
 import { type FidelityRow, type RunComparison, withinTolerance } from './format.js';
 import { describeRun } from './run-model.js';

@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { SimError } from '../core/errors.js';
 import { getProfile, knobRefusal, orderRefusal, type Profile } from '../core/profiles.js';
-import { type Allocator, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
+import { type Allocator, ALL_MIGRATE_TYPES, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import { type ReportBatch, type ReportingDevice, EBUSY, EIO } from './device.js';
 import { type ReportingState, type ReportingEvent, transition } from './state.js';
 import { type ReportingMetrics, emptyMetrics } from './metrics.js';
@@ -45,7 +45,7 @@ export interface PassRecord { pass: number; start: number; end: number; batches:
 
 interface BatchRequest { zone: number }
 
-const ALLOC_MTS = [...Array(MIGRATE_TYPES).keys()].filter((mt) => mt !== MigrateType.ISOLATE);
+const ALLOC_MTS = ALL_MIGRATE_TYPES.filter((mt) => mt !== MigrateType.ISOLATE);
 
 type GuestLike = Allocator & { reportBatchView?: () => Uint32Array };
 

@@ -13,7 +13,7 @@ import type { GuestRun } from '../sim/guest-run.js';
 import { hostShiftOf } from '../host/qemu.js';
 import { parseScenario } from '../scenario/parse.js';
 import { summarize } from '../report/summary.js';
-import { MIGRATE_TYPES, NR_ORDERS } from '../core/types.js';
+import { ALL_MIGRATE_TYPES, NR_ORDERS } from '../core/types.js';
 import { importFiles } from './import.js';
 import { clampView, emptyStats, encodePages, mapLayout, overviewView, renderView, type MapLayout, type MapStats, type MapView } from './memmap.js';
 import {
@@ -66,7 +66,7 @@ function reportedNowPages(g: GuestRun, startOrders: Set<number>): number {
   for (let o = 0; o < NR_ORDERS; o++) {
     if (!(byOrder && byOrder[o]! > 0) && !startOrders.has(o)) continue;
     g.guest.config.zones.forEach((_, z) => {
-      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+      for (const mt of ALL_MIGRATE_TYPES) {
         for (const head of g.guest.freeList(z, o, mt)) if (g.guest.pfnState(head).reported) pages += 2 ** o;
       }
     });
