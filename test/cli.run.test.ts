@@ -1,7 +1,7 @@
 // prsim run / compare / import, called in-process through main(): the default prints the four-policy table, the
 // output formats are what they claim (buddyinfo parses back, CSV and HTML carry the series), runs repeat exactly,
 // and bad input is one `prsim:` line with exit status 2.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,10 @@ import { memoryIo } from '../src/cli/io.js';
 import { formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import type { SimulationResult } from '../src/sim/engine.js';
 import { ROOT, smallScenario } from './cli.helpers.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E2 = join(ROOT, '../shared/real-kernel/E2_memhog512_r1');
+const E2 = REAL + 'E2_memhog512_r1';
+const HAVE_E2 = haveReal('E2_memhog512_r1');
 let tmp: string;
 let small: string;
 
@@ -166,7 +168,7 @@ describe('bad input: `prsim: <message>`, exit 2, no stack trace', () => {
 });
 
 describe('prsim import', () => {
-  it.runIf(existsSync(E2))('summarises a run folder and prints its buddyinfo back byte for byte', async () => {
+  it.runIf(HAVE_E2)(needsReal('summarises a run folder and prints its buddyinfo back byte for byte', 'E2_memhog512_r1'), async () => {
     const sum = await prsim('import', E2);
     expect(sum.code).toBe(0);
     expect(sum.stdout).toMatch(/^E2_memhog512_r1 \(/);
@@ -178,13 +180,13 @@ describe('prsim import', () => {
     expect(pre.stdout).toBe(readFileSync(join(E2, 'guest/pre.buddyinfo'), 'utf8'));
   });
 
-  it.runIf(existsSync(E2))('builds a simulated guest in a snapshot\'s state: the same /proc/buddyinfo', async () => {
+  it.runIf(HAVE_E2)(needsReal('builds a simulated guest in a snapshot\'s state: the same /proc/buddyinfo', 'E2_memhog512_r1'), async () => {
     const { code, stdout } = await prsim('import', E2, '--format', 'state', '--tag', 'held');
     expect(code).toBe(0);
     expect(stdout).toBe(readFileSync(join(E2, 'guest/held.buddyinfo'), 'utf8'));
   });
 
-  it.runIf(existsSync(E2))('turns a zoneinfo into scenario zones', async () => {
+  it.runIf(HAVE_E2)(needsReal('turns a zoneinfo into scenario zones', 'E2_memhog512_r1'), async () => {
     const { stdout } = await prsim('import', join(E2, 'guest/pre.zoneinfo'), '--format', 'zones');
     const memhog = JSON.parse(readFileSync(join(ROOT, 'scenarios/memhog.json'), 'utf8'));
     expect(JSON.parse(stdout)).toEqual({ cpus: 2, zones: memhog.guests[0].zones });

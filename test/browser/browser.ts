@@ -8,11 +8,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { startWebServer, type WebServer } from '../../src/web/serve.js';
+import { REAL } from '../helpers/shared.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEB_DIR = join(ROOT, 'dist', 'web');
 export const CLI = join(ROOT, 'dist', 'cli.js');
-export const SHARED = resolve(ROOT, '..', 'shared', 'real-kernel');
+export const SHARED = REAL.replace(/\/$/, '');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 export interface Session {
