@@ -31,7 +31,8 @@ export function w1Run(seed: u32, ops: u32): void {
   const out = <usize>OUT_START;
   store<u32>(out, 0, 12);
   const limit = allocatedPages + maxPfn / 2;
-  for (let s: u32 = 0; s < ops; s++) {
+  // Counted down: one loop variable fewer for V8 to keep in a register.
+  for (let s = ops; s != 0; s--) {
     rng += 0x6d2b79f5;
     const r = mulberry32Mix(rng);
     if (allocatedPages < limit) {

@@ -1,13 +1,15 @@
 // The buddy algorithm: __free_one_page (merge, placement), expand, __rmqueue_smallest, the migratetype fallback.
 import {
   MAX_ORDER, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, NIL, MT_UNMOVABLE, MT_MOVABLE, MT_RECLAIMABLE, MT_HIGHATOMIC,
-  MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK,
+  MT_ISOLATE, MIGRATE_PCPTYPES, PG_BUDDY, PG_ALLOCATED, PG_KIND_MASK, FREE_AREA_SIZE,
 } from './layout';
 import {
-  getWord, isBuddyOfOrder, isBuddyWord, pageblockMt, setPageblockMtRaw, kindOf, orderOf, mtOf,
+  getWord, setWord, makeWord, buddyBits, buddyKey, pageblockMt, setPageblockMtRaw, kindOf, orderOf,
+  mtOf,
 } from './page';
 import {
-  freeListAddr, nrFree, addToFreeList, delFromFreeList, delFromFreeListWord, moveToFreeList, listHead, listEmpty,
+  freeListAddr, nrFree, nrFreeAddr, addToFreeList, freeAreaAddr, delFromFreeAreaWord, takeFirstFromFreeList,
+  moveToFreeList, listHead, listEmpty,
 } from './freelist';
 import { zoneAddFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } from './state';
@@ -22,52 +24,82 @@ import { maxPfn, mergeStopUnmergeable, reportingOrder, addNotify, setLastPfn } f
 }
 
 /**
- * buddy_merge_likely: the block's order+1 parent has a buddy that is already free at order+1, so this block is
- * likely to merge soon: put it at the tail so it is not handed out first. Example: pfn 8, order 2 → parent
- * 8..15 (order 3), parent's buddy 0..7: tail if 0 is a free head of order 3.
+ * __free_one_page. Returns the final order; the final head pfn is left in lastPfn. pfn's state word may still
+ * carry its old kind: it is rewritten when the block is placed, or cleared when it merges into a lower head.
  */
-@inline function buddyMergeLikely(pfn: u32, order: u32, zone: u32): bool {
-  if (order >= MAX_ORDER - 1) return false;
-  const higher = pfn & ~(<u32>1 << order);
-  const hb = higher ^ (<u32>1 << (order + 1));
-  if (hb >= maxPfn) return false;
-  return isBuddyOfOrder(hb, order + 1, zone);
-}
-
-/** __free_one_page. Returns the final order; the final head pfn is left in lastPfn. */
 @inline export function freeOnePage(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
-  if (mt != MT_ISOLATE) zoneAddFreePages(zone, 1 << order);
+  const pages: u32 = 1 << order;
+  if (mt != MT_ISOLATE) zoneAddFreePages(zone, pages);
+  const key = buddyKey(order, zone);
   // Most frees find their buddy busy: that test is inline, the merge walk out of line.
   if (order < MAX_ORDER) {
-    const buddy = pfn ^ (<u32>1 << order);
-    if (buddy < maxPfn && isBuddyOfOrder(buddy, order, zone)) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
+    const buddy = pfn ^ pages;
+    if (buddy < maxPfn) {
+      if (buddyBits(getWord(buddy)) == key) return mergeAndPlace(pfn, order, mt, zone, toTail, notify);
+    }
+  }
+  placeFreeAtLikely(pfn, order, mt, zone, toTail, notify, pages, key);
+  return order;
+}
+
+/**
+ * placeFree at the tail when told to, or when buddy_merge_likely says so: the block's order+1 parent has a buddy
+ * that is already free at order+1, so this block is likely to merge soon and goes to the tail so it is not handed
+ * out first. Example: pfn 8, order 2 (pages = 4) → parent 8..15 (order 3), parent's buddy (8 & ~4) ^ 8 = 0: tail
+ * if 0 is a free head of order 3. `key` is buddyKey(order, zone). Each outcome is its own call (V8 would otherwise
+ * turn the test into a 0/1 value and test that again).
+ */
+@inline function placeFreeAtLikely(
+  pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool, pages: u32, key: u32,
+): void {
+  if (!toTail && order < MAX_ORDER - 1) {
+    const hb = (pfn & ~pages) ^ (pages << 1);
+    if (hb < maxPfn) {
+      if (buddyBits(getWord(hb)) == key + (1 << 8)) {
+        placeFree(pfn, order, mt, zone, true, notify);
+        return;
+      }
+    }
+    placeFree(pfn, order, mt, zone, false, notify);
+    return;
   }
   placeFree(pfn, order, mt, zone, toTail, notify);
-  return order;
 }
 
 /** The merge walk of __free_one_page, then the placement of the merged block. */
 function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): u32 {
+  // The freed head becomes an interior page if it merges into a lower buddy: no kind bit may stay on it.
+  setWord(pfn, makeWord(0, 0, 0, zone));
+  const mtIsolate = mt == MT_ISOLATE;
+  // Each step up an order: twice the pages, the next order in the buddy key, the next free_area.
+  let pages: u32 = 1 << order;
+  let key = buddyKey(order, zone);
+  let area = freeAreaAddr(zone, order);
+  let nf = nrFreeAddr(zone, order);
   while (order < MAX_ORDER) {
-    const buddy = pfn ^ (<u32>1 << order);
+    const buddy = pfn ^ pages;
     if (buddy >= maxPfn) break;
     const bw = getWord(buddy); // read once: the test, the list to leave and the ISOLATE check all need it
-    if (!isBuddyWord(bw, order, zone)) break;
+    if (buddyBits(bw) != key) break;
     if (order >= PAGEBLOCK_ORDER && mergeStopped(mt, pageblockMt(buddy))) break;
     // NR_FREE_PAGES counts pages on non-ISOLATE lists: a buddy absorbed across that line changes sides.
     const bIsolate = mtOf(bw) == MT_ISOLATE;
-    if (bIsolate != (mt == MT_ISOLATE)) zoneAddFreePages(zone, bIsolate ? 1 << order : -(1 << order));
-    delFromFreeListWord(buddy, zone, order, bw);
+    if (bIsolate != mtIsolate) zoneAddFreePages(zone, bIsolate ? pages : -pages);
+    delFromFreeAreaWord(area, nf, buddy, bw);
     pfn &= buddy;
     order++;
+    pages <<= 1;
+    key += 1 << 8;
+    area += FREE_AREA_SIZE;
+    nf += 4;
   }
-  placeFree(pfn, order, mt, zone, toTail, notify);
+  placeFreeAtLikely(pfn, order, mt, zone, toTail, notify, pages, key);
   return order;
 }
 
-/** The end of __free_one_page: onto the list, at the tail when told to or when a merge is likely soon. */
-@inline function placeFree(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, notify: bool): void {
-  addToFreeList(pfn, zone, order, mt, toTail || buddyMergeLikely(pfn, order, zone));
+/** The end of __free_one_page: onto the list (at the tail when told to or when a merge is likely soon). */
+@inline function placeFree(pfn: u32, order: u32, mt: u32, zone: u32, tail: bool, notify: bool): void {
+  addToFreeList(pfn, zone, order, mt, tail);
   if (notify && order >= reportingOrder) addNotify();
   setLastPfn(pfn);
 }
@@ -80,21 +112,65 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
   }
 }
 
-/** __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. */
+/**
+ * __rmqueue_smallest: the first block of free_list[mt] at the smallest order that has one. The caller relabels
+ * the block it gets (see takeFirstFromFreeList).
+ */
 @inline export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
+  return rmqueueSmallestAt(freeListAddr(zone, order, mt), zone, order, mt);
+}
+
+/** rmqueueSmallest with free_list[order][mt] (`list`) worked out by the caller. */
+@inline export function rmqueueSmallestAt(list: usize, zone: u32, order: u32, mt: u32): u32 {
   // The requested order's own list first, inline: it is the common case and needs no split.
-  const pfn = listHead(freeListAddr(zone, order, mt));
+  const pfn = listHead(list);
   if (pfn == NIL) return rmqueueSplit(zone, order, mt);
-  delFromFreeList(pfn, zone, order);
+  takeFirstFromFreeList(list, pfn, zone, order);
   return pfn;
 }
 
-/** __rmqueue_smallest above the requested order: take the first larger block and expand it. */
-function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
-  for (let o = order + 1; o <= MAX_ORDER; o++) {
-    const pfn = listHead(freeListAddr(zone, o, mt));
+/**
+ * n calls of __rmqueue_smallest(order) while free_list[order][mt] is empty, done at once. Each call would split
+ * the first block of the smallest larger order k that has one, keep the lowest 2^order pages and hand the upper
+ * halves back, each alone on its list (the lists below k were empty); the next calls take those halves,
+ * smallest first, which walks the block upwards. So the calls hand out the block's first m = min(n, 2^(k -
+ * order)) pieces in ascending pfn order, and leave the rest of it as the aligned blocks that cover it, each the
+ * only entry of its list. Example: order 0, a free order-2 block at 8, n = 3: the calls take 8, 9, 10 and leave
+ * 11 alone on the order-0 list. Returns the block's pfn (the pieces are at pfn + i << order, i < m, left for the
+ * caller to relabel) with m in splitTaken, or NIL when no larger block of mt is free.
+ */
+export function rmqueueSplitRun(zone: u32, order: u32, mt: u32, n: u32): u32 {
+  for (let k = order + 1; k <= MAX_ORDER; k++) {
+    const list = freeListAddr(zone, k, mt);
+    const pfn = listHead(list);
     if (pfn == NIL) continue;
-    delFromFreeList(pfn, zone, o);
+    takeFirstFromFreeList(list, pfn, zone, k);
+    const pieces: u32 = 1 << (k - order);
+    const m = n < pieces ? n : pieces;
+    splitTaken = m;
+    // What is left, [pfn + m << order, pfn + 2^k): a block at every 1 bit of its length, smallest at the bottom.
+    let p = pfn + (m << order);
+    const end = pfn + (<u32>1 << k);
+    while (p < end) {
+      const o = <u32>ctz(p - pfn | (<u32>1 << k)); // the largest order p is aligned to inside the block
+      addToFreeList(p, zone, o, mt, false);
+      p += <u32>1 << o;
+    }
+    return pfn;
+  }
+  return NIL;
+}
+
+/** The number of pieces the last rmqueueSplitRun handed out. */
+export let splitTaken: u32 = 0;
+
+/** __rmqueue_smallest above the requested order: take the first larger block and expand it. */
+export function rmqueueSplit(zone: u32, order: u32, mt: u32): u32 {
+  for (let o = order + 1; o <= MAX_ORDER; o++) {
+    const list = freeListAddr(zone, o, mt);
+    const pfn = listHead(list);
+    if (pfn == NIL) continue;
+    takeFirstFromFreeList(list, pfn, zone, o);
     expand(pfn, zone, order, o, mt);
     return pfn;
   }
@@ -205,19 +281,24 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool
   return true;
 }
 
-/** __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. */
+/**
+ * __rmqueue: smallest first, then fallback and retry. NR_FREE_PAGES drops by what leaves. The caller relabels the
+ * block it gets.
+ */
 @inline export function rmqueue(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
-  let pfn = rmqueueSmallest(zone, order, mt);
-  if (pfn == NIL) {
-    pfn = rmqueueWithFallback(zone, order, mt, noFragment);
-    if (pfn == NIL) return NIL;
-  }
-  zoneAddFreePages(zone, -(1 << order));
+  const pfn = rmqueueUncounted(freeListAddr(zone, order, mt), zone, order, mt, noFragment);
+  if (pfn != NIL) zoneAddFreePages(zone, -(1 << order));
   return pfn;
 }
 
+/** __rmqueue from free_list[order][mt] (`list`), leaving NR_FREE_PAGES to the caller (a batch counts once). */
+@inline export function rmqueueUncounted(list: usize, zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
+  const pfn = rmqueueSmallestAt(list, zone, order, mt);
+  return pfn != NIL ? pfn : rmqueueWithFallback(zone, order, mt, noFragment);
+}
+
 /** __rmqueue once mt's own lists are empty: steal from a fallback type and retry, until a block comes or none. */
-function rmqueueWithFallback(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
+export function rmqueueWithFallback(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
   let pfn: u32 = NIL;
   while (pfn == NIL) {
     if (!rmqueueFallback(zone, order, mt, noFragment)) return NIL;

@@ -9,10 +9,10 @@
 // 14 hole page carries a kind              15 zone byte differs from the zone's range
 import {
   NR_ORDERS, MIGRATE_TYPES, MT_ISOLATE, NIL, PG_BUDDY, PG_REPORTED, PG_ALLOCATED, PG_INFLIGHT, PG_PCP,
-  PG_HOLE, PG_KIND_MASK, NR_PCP_LISTS, MAX_ORDER,
+  PG_HOLE, PG_KIND_MASK, PG_CHECK_MARK, NR_PCP_LISTS, MAX_ORDER,
 } from './layout';
 import {
-  getWord, getNext, getPrev, getMark, setMark, kindOf, orderOf, mtOf, zoneOf, getCpu,
+  getWord, getNext, getPrev, getFlags, setFlags, kindOf, orderOf, mtOf, zoneOf, getCpu,
 } from './page';
 import { freeListAddr, nrFree, listHead, listTail } from './freelist';
 import { zoneStartPfn, zoneEndPfn, zoneFreePages } from './zone';
@@ -21,6 +21,11 @@ import { maxPfn, nrZones, nrCpus, allocatedPages, inflightPages } from './state'
 
 export let checkPfn: u32 = 0;
 export let checkArg: u32 = 0;
+
+// "Seen on a list": a flag bit that exists only while the check runs (every exit clears it again).
+@inline function getMark(pfn: u32): bool { return (getFlags(pfn) & PG_CHECK_MARK) != 0; }
+@inline function setMark(pfn: u32): void { setFlags(pfn, getFlags(pfn) | PG_CHECK_MARK); }
+@inline function clearMark(pfn: u32): void { setFlags(pfn, getFlags(pfn) & ~PG_CHECK_MARK); }
 
 @inline function fail(code: i32, pfn: u32, arg: u32): i32 {
   checkPfn = pfn;
@@ -49,8 +54,8 @@ function checkLists(): i32 {
           const w = getWord(p);
           if (kindOf(w) != PG_BUDDY || orderOf(w) != o || mtOf(w) != mt || zoneOf(w) != z) return fail(6, p, o);
           if (getPrev(p) != prev) return fail(7, p, o);
-          if (getMark(p) != 0) return fail(10, p, o); // on two lists, or a cycle
-          setMark(p, 1);
+          if (getMark(p)) return fail(10, p, o); // on two lists, or a cycle
+          setMark(p);
           n++;
           if (mt != MT_ISOLATE) freePages += 1 << o;
           prev = p;
@@ -79,8 +84,8 @@ function checkPcp(): i32 {
           if (p >= maxPfn) return fail(11, p, pi);
           const w = getWord(p);
           if (kindOf(w) != PG_PCP || orderOf(w) != o || zoneOf(w) != z || getCpu(p) != cpu) return fail(11, p, pi);
-          if (getPrev(p) != prev || getMark(p) != 0) return fail(11, p, pi);
-          setMark(p, 1);
+          if (getPrev(p) != prev || getMark(p)) return fail(11, p, pi);
+          setMark(p);
           pages += 1 << o;
           prev = p;
           p = getNext(p);
@@ -102,7 +107,7 @@ export function checkInvariants(): i32 {
   // Walk every pfn by blocks; clear the list marks as heads are met so the next check starts clean.
   while (r == 0 && pfn < maxPfn) {
     const w = getWord(pfn);
-    const flags = w & 0xff;
+    const flags = w & 0xff & ~PG_CHECK_MARK;
     const kind = flags & PG_KIND_MASK;
     const z = zoneOfPfn(pfn);
     if ((flags & PG_HOLE) != 0) {
@@ -117,10 +122,10 @@ export function checkInvariants(): i32 {
     if ((flags & PG_REPORTED) != 0 && kind != PG_BUDDY) { r = fail(4, pfn, flags); break; }
     const o = orderOf(w);
     if (o > MAX_ORDER || (pfn & ((<u32>1 << o) - 1)) != 0) { r = fail(2, pfn, o); break; }
-    const onList = getMark(pfn) != 0;
+    const onList = getMark(pfn);
     if ((kind == PG_BUDDY || kind == PG_PCP) && !onList) { r = fail(10, pfn, o); break; }
     if (kind != PG_BUDDY && kind != PG_PCP && onList) { r = fail(10, pfn, o); break; }
-    setMark(pfn, 0);
+    clearMark(pfn);
     const end = pfn + (<u32>1 << o);
     if (end > zoneEndPfn(z) || end > maxPfn) { r = fail(3, pfn, o); break; }
     for (let q = pfn + 1; q < end; q++) {
@@ -139,5 +144,5 @@ export function checkInvariants(): i32 {
 }
 
 function clearMarks(): void {
-  for (let p: u32 = 0; p < maxPfn; p++) setMark(p, 0);
+  for (let p: u32 = 0; p < maxPfn; p++) clearMark(p);
 }

@@ -2,7 +2,7 @@
 import {
   PAGES_START, PAGE_DESC_SIZE, FREE_LIST_START, NR_FREE_START, PCP_START, PCP_SIZE, PCP_LISTS, PCP_COUNT,
   BATCH_START, OPS_START, OP_SIZE, OPS_CAPACITY, OUT_START, ZONES_START, ZONE_SIZE, ZONE_NR_FREE_PAGES,
-  MAX_CAPACITY, NR_PCP_LISTS,
+  MAX_CAPACITY, NR_PCP_LISTS, PAGE_NEXT, PAGE_WORD, EXT_HOST_MASK, EXT_CPU_SHIFT, OUT_SAMPLE, OUT_NOTIFY,
 } from './layout';
 
 export function layoutConstant(i: u32): u32 {
@@ -25,6 +25,12 @@ export function layoutConstant(i: u32): u32 {
     case 15: return ZONE_NR_FREE_PAGES;
     case 16: return MAX_CAPACITY;
     case 17: return NR_PCP_LISTS;
+    case 18: return PAGE_NEXT;
+    case 19: return PAGE_WORD;
+    case 20: return EXT_HOST_MASK;
+    case 21: return EXT_CPU_SHIFT;
+    case 22: return OUT_SAMPLE;
+    case 23: return OUT_NOTIFY;
     default: return 0xffffffff;
   }
 }

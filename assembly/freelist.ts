@@ -2,7 +2,7 @@
 // Every change to a buddy free list goes through addToFreeList / delFromFreeList / moveToFreeList, so nr_free,
 // NR_FREE_PAGES and the Reported flag are kept in one place.
 import {
-  FREE_LIST_START, NR_FREE_START, NR_ORDERS, MIGRATE_TYPES, NIL, PG_BUDDY, MT_ISOLATE,
+  FREE_LIST_START, NR_FREE_START, NR_ORDERS, MIGRATE_TYPES, NIL, PG_BUDDY, MT_ISOLATE, LIST_HEAD_SIZE,
 } from './layout';
 import { getNext, setNext, getPrev, setPrev, setWord, makeWord, getWord, mtOf, orderOf, setMt } from './page';
 import { zoneAddFreePages } from './zone';
@@ -83,11 +83,35 @@ export function listRotateToFront(list: usize, pfn: u32): void {
   delFromFreeListWord(pfn, zone, order, getWord(pfn));
 }
 
+/**
+ * __rmqueue_smallest's take of the first block of `list` (free_list[mt] of zone, order): unlinked, counted out of
+ * nr_free. Its state word is left for the caller, which always relabels the block (allocated, per-cpu, or the
+ * kept half of a split) before anything reads it.
+ */
+@inline export function takeFirstFromFreeList(list: usize, pfn: u32, zone: u32, order: u32): void {
+  const n = getNext(pfn);
+  store<u32>(list, n);
+  if (n != NIL) setPrev(n, NIL);
+  else store<u32>(list, NIL, 4);
+  const nf = nrFreeAddr(zone, order);
+  store<u32>(nf, load<u32>(nf) - 1);
+}
+
 /** delFromFreeList for a caller that already holds the head's state word w. */
 @inline export function delFromFreeListWord(pfn: u32, zone: u32, order: u32, w: u32): void {
-  listUnlink(freeListAddr(zone, order, mtOf(w)), pfn);
+  delFromFreeAreaWord(freeAreaAddr(zone, order), nrFreeAddr(zone, order), pfn, w);
+}
+
+/**
+ * The lists of a zone's free_area[order]: free_list[mt] is at area + mt * LIST_HEAD_SIZE, and the next order's
+ * area FREE_AREA_SIZE further on (a walk up the orders steps through them; nr_free steps by 4).
+ */
+@inline export function freeAreaAddr(zone: u32, order: u32): usize { return freeListAddr(zone, order, 0); }
+
+/** delFromFreeListWord with free_area[order]'s lists (area) and its nr_free (nf) worked out by the caller. */
+@inline export function delFromFreeAreaWord(area: usize, nf: usize, pfn: u32, w: u32): void {
+  listUnlink(area + (<usize>mtOf(w) * LIST_HEAD_SIZE), pfn);
   setWord(pfn, w & 0xff000000);
-  const nf = nrFreeAddr(zone, order);
   store<u32>(nf, load<u32>(nf) - 1);
 }
 

@@ -7,23 +7,24 @@ import {
   E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
 } from './layout';
 import {
-  getWord, setWord, makeWord, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw, setFlags, getFlags,
-  findHead,
+  getWord, setWord, makeWord, setNext, setPrev, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
+  setFlags, getFlags, findHead, fillWords, allWordsAre,
 } from './page';
 import { freeListAddr, nrFreeAddr, listInit, listAddHead, listAddTail, delFromFreeList } from './freelist';
 import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
 import { pcpAddr, pcpListAddr, drainPcpZone } from './pcp';
-import { zoneAddFreePages, zoneFreePages } from './zone';
+import { zoneAddFreePages, zoneFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import {
-  setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters,
-  allocFailures, allocFailuresInFlight, restoreAllocFailures,
+  setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters, pageExtStart,
+  pageblockStart, allocFailures, allocFailuresInFlight, restoreAllocFailures,
 } from './state';
 
 /** Bytes of linear memory a guest of `pfns` needs (without workload scratch). */
 export function bytesNeeded(pfns: u32): f64 {
-  return <f64>PAGES_START + <f64>pfns * <f64>PAGE_DESC_SIZE + <f64>((pfns >> PAGEBLOCK_ORDER) + 1) + 64;
+  // descriptors, cold bytes, pageblock types, and the 64-byte alignment of the scratch region
+  return <f64>PAGES_START + <f64>pfns * <f64>(PAGE_DESC_SIZE + 1) + <f64>((pfns >> PAGEBLOCK_ORDER) + 1) + 64;
 }
 
 /** Reserve memory for a guest; returns 0, or -1 when it cannot fit in wasm32 linear memory. */
@@ -35,21 +36,43 @@ export function setup(pfns: u32, zones: u32, cpus: u32): i32 {
   const pages = <i32>Math.ceil(need / 65536.0);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) return -1;
-  const pbStart = <usize>PAGES_START + <usize>pfns * <usize>PAGE_DESC_SIZE;
-  setGeometry(pfns, zones, cpus, pbStart, (pbStart + <usize>((pfns >> PAGEBLOCK_ORDER) + 1) + 63) & ~63);
+  const extStart = <usize>PAGES_START + <usize>pfns * <usize>PAGE_DESC_SIZE;
+  const pbStart = extStart + <usize>pfns;
+  setGeometry(pfns, zones, cpus, extStart, pbStart, (pbStart + <usize>((pfns >> PAGEBLOCK_ORDER) + 1) + 63) & ~63);
   return 0;
 }
 
-/** Every pfn a hole; every list empty; every pageblock MOVABLE (memmap_init). */
-export function initMemory(): void {
+/**
+ * memmap_init: every pfn of a zone's span present and allocated (order 0, UNMOVABLE: the pre-boot state that boot
+ * frees), every other pfn a hole (holes inside a zone are marked after, by markHole); every list empty; every
+ * pageblock MOVABLE. One pass over the descriptors (fillWords). `fresh`: the memory is new and so all zero (the
+ * cold bytes are then left alone: writing zeros would only fault their pages in early).
+ */
+export function initMemory(fresh: bool): void {
   resetPageCounters();
-  for (let p: u32 = 0; p < maxPfn; p++) {
-    setWord(p, makeWord(PG_HOLE, 0, 0, 0xff));
-    store<u64>(<usize>PAGES_START + (<usize>p << 4), 0xffffffffffffffff); // next = prev = NIL
-    store<u32>(<usize>PAGES_START + (<usize>p << 4), 0, 12); // host, cpu, mark
+  let p: u32 = 0;
+  while (p < maxPfn) {
+    // The zone holding p, else the gap up to the next zone above it (zones never overlap).
+    let zone: u32 = 0xff;
+    let end = maxPfn;
+    for (let z: u32 = 0; z < nrZones; z++) {
+      const s = zoneStartPfn(z);
+      const e = zoneEndPfn(z);
+      if (p >= s && p < e) {
+        zone = z;
+        end = e < maxPfn ? e : maxPfn;
+        break;
+      }
+      if (s > p && s < end) end = s;
+    }
+    const w = zone == 0xff ? makeWord(PG_HOLE, 0, 0, 0xff) : makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone);
+    if (zone != 0xff) addAllocated(<i32>(end - p));
+    fillWords(p, end, w);
+    p = end;
   }
+  if (!fresh) memory.fill(pageExtStart, 0, <usize>maxPfn); // host state and cpu
   const nPb = (maxPfn >> PAGEBLOCK_ORDER) + 1;
-  for (let i: u32 = 0; i < nPb; i++) setPageblockMtRaw(i << PAGEBLOCK_ORDER, MT_MOVABLE);
+  memory.fill(pageblockStart, <u8>MT_MOVABLE, <usize>nPb);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {
     zoneAddFreePages(z, -zoneFreePages(z));
     for (let o: u32 = 0; o < NR_ORDERS; o++) {
@@ -67,14 +90,8 @@ export function initMemory(): void {
   }
 }
 
-/** Pages of [start, end) become present pages of the zone, allocated order-0 UNMOVABLE (the pre-boot state). */
-export function populate(zone: u32, start: u32, end: u32): void {
-  for (let p = start; p < end; p++) setWord(p, makeWord(PG_ALLOCATED, 0, MT_UNMOVABLE, zone));
-  addAllocated(<i32>(end - start));
-}
-
 /** Validate a pfn/order pair; 0 or an error code. */
-export function checkPfnOrder(pfn: u32, order: u32): i32 {
+@inline export function checkPfnOrder(pfn: u32, order: u32): i32 {
   if (order > MAX_ORDER) return E_BAD_ORDER;
   if (pfn >= maxPfn) return E_OUT_OF_RANGE;
   if ((pfn & ((<u32>1 << order) - 1)) != 0) return E_MISALIGNED;
@@ -91,23 +108,28 @@ export function releaseRange(pfn: u32, order: u32): i32 {
   const e = checkPfnOrder(pfn, order);
   if (e != 0) return e;
   const end = pfn + (<u32>1 << order);
-  const zone = zoneOf(getWord(pfn));
+  const w0 = getWord(pfn);
+  const zone = zoneOf(w0);
+  // The range boot releases: every page an order-0 allocated head like the first (tested four at a time).
+  if (kindOf(w0) == PG_ALLOCATED && orderOf(w0) == 0 && (w0 & PG_HOLE) == 0 && allWordsAre(pfn, end, w0)) {
+    fillWords(pfn, end, makeWord(0, 0, 0, zone));
+    addAllocated(-<i32>(end - pfn));
+    return 0;
+  }
   let p = pfn;
+  let pages: u32 = 0;
   while (p < end) {
     const w = getWord(p);
     if ((w & PG_HOLE) != 0) return E_HOLE;
     if (kindOf(w) != PG_ALLOCATED || zoneOf(w) != zone) return E_NOT_ALLOCATED;
     const o = orderOf(w);
     if (p + (<u32>1 << o) > end) return E_WRONG_ORDER;
+    pages += <u32>1 << o;
     p += <u32>1 << o;
   }
-  p = pfn;
-  while (p < end) {
-    const o = orderOf(getWord(p));
-    setWord(p, makeWord(0, 0, 0, zone));
-    addAllocated(-(1 << o));
-    p += <u32>1 << o;
-  }
+  // Every page of the range becomes an interior page (interior pages of the blocks already are one).
+  fillWords(pfn, end, makeWord(0, 0, 0, zone));
+  addAllocated(-<i32>pages);
   return 0;
 }
 
@@ -142,11 +164,18 @@ export function bootFreeRange(zone: u32, start: u32, end: u32): i32 {
   return 0;
 }
 
-export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+/** Validate allocation arguments: 0, or an error code. */
+@inline export function checkAllocArgs(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
   if (order > MAX_ORDER) return E_BAD_ORDER;
   if (mt >= MT_ISOLATE) return E_BAD_MT;
   if (highest >= nrZones) return E_BAD_ZONE;
   if (cpu >= nrCpus) return E_BAD_CPU;
+  return 0;
+}
+
+export function alloc(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
+  const e = checkAllocArgs(order, mt, highest, cpu);
+  if (e != 0) return e;
   const pfn = allocPages(order, mt, highest, cpu);
   return pfn == NIL ? E_ALLOC_FAILED : <i32>pfn;
 }
@@ -164,6 +193,11 @@ export function allocMayFail(order: u32, mt: u32, highest: u32, cpu: u32): i32 {
 
 /** Validated free of an allocated head: final order | 256 when it went to a per-cpu list. */
 export function free(pfn: u32, order: u32, flags: u32, cpu: u32): i32 {
+  return freeChecked(pfn, order, flags, cpu);
+}
+
+/** free's body, inline for the batch loops. */
+@inline export function freeChecked(pfn: u32, order: u32, flags: u32, cpu: u32): i32 {
   const e = checkPfnOrder(pfn, order);
   if (e != 0) return e;
   if (cpu >= nrCpus) return E_BAD_CPU;

@@ -3,7 +3,17 @@
 // descriptor of the host page's first pfn.
 import { HOST_RESIDENT, HOST_DISCARDED } from './layout';
 import { getHost, setHost } from './page';
-import { hostShift, maxPfn, addRss, addRefault, addDiscarded } from './state';
+import { hostShift, hostPfnMask, maxPfn, addRss, addRefault, addDiscarded } from './state';
+
+/**
+ * hostTouch for an allocated block (aligned, 2^order pages): inline, as a block no bigger than a host page lies
+ * inside one, and that host page is most often resident already.
+ */
+@inline export function hostTouchBlock(pfn: u32, pages: u32): void {
+  // pages - 1 <= ~mask: the block is no bigger than a host page
+  if (pages - 1 <= ~hostPfnMask && (getHost(pfn & hostPfnMask) & HOST_RESIDENT) != 0) return;
+  hostTouch(pfn, pages);
+}
 
 /** The guest touches [pfn, pfn + n): every host page not resident faults in; one discarded before is a refault. */
 export function hostTouch(pfn: u32, n: u32): u32 {

@@ -33,6 +33,5 @@ export function isolateFreePage(pfn: u32, order: u32, zone: u32): bool {
 /** Free an isolated block again (no reporting notify), into its pageblock's current type. */
 export function putbackIsolatedPage(pfn: u32, order: u32, zone: u32): u32 {
   addInflight(-(1 << order));
-  setWord(pfn, makeWord(0, 0, 0, zone));
   return freeOnePage(pfn, order, pageblockMt(pfn), zone, putbackTail, false);
 }

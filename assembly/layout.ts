@@ -19,19 +19,31 @@
 //   OUT_         ├───────────────────────────────┤
 //                │ u32[OUT_WORDS]                │  multi-value results (read-outs, W1 result)
 //   PAGES_START  ├───────────────────────────────┤
-//                │ Page[maxPfn]                  │  16 bytes a pfn (below)
+//                │ Page[maxPfn]                  │  12 bytes a pfn (below)
+//   pageExtStart ├───────────────────────────────┤
+//                │ u8[maxPfn]                    │  the page's cold byte: host state, cpu (below)
 //   pageblockStart├──────────────────────────────┤
 //                │ u8[maxPfn >> PAGEBLOCK_ORDER] │  pageblock migratetype
 //   scratchStart ├───────────────────────────────┤
 //                │ workload scratch (W1 live list), grown on demand
 //                └───────────────────────────────┘
 //
-// A page descriptor (struct page), 16 bytes:
+// A page descriptor (struct page), 12 bytes: what the allocator's hot paths read and write, and nothing else.
 //
-//   0        4        8     9     10    11    12    13    14    15
-//   ┌────────┬────────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┬─────┐
-//   │ next   │ prev   │flags│order│ mt  │zone │host │ cpu │mark │  -  │
-//   └────────┴────────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┴─────┘
+//   0        4        8     9     10    11
+//   ┌────────┬────────┬─────┬─────┬─────┬─────┐
+//   │ next   │ prev   │flags│order│ mt  │zone │
+//   └────────┴────────┴─────┴─────┴─────┴─────┘
+//
+// and beside it, in its own array, the page's cold byte (read and written off the hot paths):
+//
+//   bit 7          2 1    0
+//   ┌──────────────┬──────┐
+//   │ cpu          │ host │
+//   └──────────────┴──────┘
+//
+// 12 + 1 bytes a pfn (a 16-byte descriptor would cap a wasm32 guest below 1 TiB). A descriptor at pfn * 12 keeps
+// every field 4-byte aligned; 5.3 descriptors share a 64-byte cache line, against 4 at 16 bytes.
 //
 // next/prev link a head into one free list or per-cpu list. flags/order/mt/zone form one u32 word ("state
 // word") so the hot "is my buddy a free head of this order in my zone" test is one load and one compare.
@@ -39,7 +51,8 @@
 // allocated (needed by the fallback's `alike` count), the pageblock migratetype recorded at a per-cpu free, the
 // list migratetype at isolation. Only heads carry kind bits; the other pages of a block have flags 0, so the
 // block containing any pfn is found by testing the aligned candidates pfn & ~(2^o - 1), o = 0..10.
-// host holds the host-side state of the host page that starts at this pfn (resident, discarded).
+// host (cold byte) holds the host-side state of the host page that starts at this pfn (resident, discarded);
+// cpu (cold byte) is the cpu whose per-cpu list holds a PG_PCP head.
 
 // --- geometry ---
 export const NR_ORDERS: u32 = 11;
@@ -68,11 +81,11 @@ export const PAGE_FLAGS: u32 = 8;
 export const PAGE_ORDER: u32 = 9;
 export const PAGE_MT: u32 = 10;
 export const PAGE_ZONE: u32 = 11;
-export const PAGE_HOST: u32 = 12;
-export const PAGE_CPU: u32 = 13;
-export const PAGE_MARK: u32 = 14;
-export const PAGE_DESC_SHIFT: u32 = 4;
-export const PAGE_DESC_SIZE: u32 = 1 << PAGE_DESC_SHIFT;
+export const PAGE_DESC_SIZE: u32 = PAGE_ZONE + 1;
+
+// --- the page's cold byte (pageExtStart + pfn) ---
+export const EXT_HOST_MASK: u32 = 3; // HOST_RESIDENT | HOST_DISCARDED
+export const EXT_CPU_SHIFT: u32 = 2; // cpu << 2: MAX_CPUS (64) fits the 6 bits above the host state
 
 // flags: exactly one kind bit is set on a head; PG_REPORTED only together with PG_BUDDY.
 export const PG_BUDDY: u32 = 1;
@@ -81,6 +94,7 @@ export const PG_ALLOCATED: u32 = 4;
 export const PG_INFLIGHT: u32 = 8;
 export const PG_PCP: u32 = 16;
 export const PG_HOLE: u32 = 32;
+export const PG_CHECK_MARK: u32 = 64; // set only while check() walks the lists: "seen on a list"
 export const PG_KIND_MASK: u32 = PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP;
 
 // host page state, on the first pfn of each host page
@@ -108,6 +122,7 @@ export const PCP_COUNT: u32 = 0;
 export const PCP_FREE_FACTOR: u32 = 4;
 export const PCP_LISTS: u32 = 8;
 export const LIST_HEAD_SIZE: u32 = 8; // head pfn, tail pfn
+export const FREE_AREA_SIZE: u32 = MIGRATE_TYPES * LIST_HEAD_SIZE; // free_area[order]'s lists, one order to the next
 export const PCP_SIZE: u32 = PCP_LISTS + NR_PCP_LISTS * LIST_HEAD_SIZE;
 export const PCP_FREE_FACTOR_MAX: u32 = 5;
 
@@ -117,6 +132,13 @@ export const SLOT_SIZE: u32 = 8;
 export const OP_SIZE: u32 = 16; // kind, a, b, result
 export const OPS_CAPACITY: u32 = 65536;
 export const OUT_WORDS: u32 = 1024;
+// OUT holds the W1 result line from word 0, a sample of the counters (sampleCounters) from word OUT_SAMPLE:
+//   free pages by order (NR_ORDERS words), free pages, in flight, allocated, host RSS pages, refaults
+// and at word OUT_NOTIFY the count of frees that reached the reporting order since TypeScript last took it
+// (it reads and clears that word itself after every event, with no call into wasm).
+export const OUT_SAMPLE: u32 = 64;
+export const SAMPLE_WORDS: u32 = NR_ORDERS + 5;
+export const OUT_NOTIFY: u32 = OUT_SAMPLE + SAMPLE_WORDS;
 
 // --- regions ---
 export const REGION_BASE: u32 = 65536;

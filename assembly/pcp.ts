@@ -4,13 +4,19 @@ import {
   PCP_START, PCP_SIZE, PCP_COUNT, PCP_FREE_FACTOR, PCP_LISTS, LIST_HEAD_SIZE, NR_PCP_LISTS, PCP_THP_PINDEX,
   MAX_ZONES, MIGRATE_PCPTYPES, MT_ISOLATE, MT_MOVABLE, PAGEBLOCK_ORDER, PCP_FREE_FACTOR_MAX, NIL, PG_PCP,
   PG_ALLOCATED, PG_HOLE, MAX_ORDER, E_BAD_ORDER, E_OUT_OF_RANGE, E_MISALIGNED, E_HOLE, E_BAD_CPU, E_NOT_ALLOCATED,
-  E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE,
+  E_WRONG_ORDER, E_BAD_MT, E_BAD_STATE, E_BAD_ZONE,
 } from './layout';
-import { setWord, makeWord, getWord, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf } from './page';
-import { listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty } from './freelist';
-import { freeOnePage, rmqueue } from './buddy';
-import { pcpHigh, pcpBatch } from './zone';
-import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, addAllocated } from './state';
+import {
+  setWord, makeWord, getWord, getNext, setNext, getPrev, setPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
+} from './page';
+import {
+  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, freeListAddr, takeFirstFromFreeList,
+} from './freelist';
+import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
+import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
+import {
+  pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus, nrZones, addAllocated, reportingOrder, addNotifies,
+} from './state';
 
 @inline export function pcpAddr(cpu: u32, zone: u32): usize {
   return <usize>PCP_START + <usize>((cpu * MAX_ZONES + zone) * PCP_SIZE);
@@ -31,9 +37,6 @@ import { pcpFreeFactor, countPcpDrain, pcpEnabled, pcpOrderMask, maxPfn, nrCpus,
 @inline function pcpPageToBuddy(pfn: u32, zone: u32, order: u32): void {
   let mt = mtOf(getWord(pfn));
   if (pageblockMt(pfn) == MT_ISOLATE) mt = MT_ISOLATE;
-  // The page stops being a per-cpu head before the merge: if it merges into a lower buddy it becomes an
-  // interior page of the new block and must carry no kind bit.
-  setWord(pfn, makeWord(0, 0, 0, zone));
   freeOnePage(pfn, order, mt, zone, false, true);
 }
 
@@ -57,12 +60,73 @@ function bulkFree61(pcp: usize, zone: u32, count: i32, pindex: u32): void {
     const nr: i32 = 1 << order;
     do {
       const pfn = listTail(list);
+      // The blocks this loop is about to free, oldest first: ceil(count / nr) of them, or the list runs out.
+      const k = buddyRunAtTail(list, pfn, order, <u32>((count + nr - 1) >> order));
+      if (k != 0) {
+        freeBuddyRun(list, pfn, zone, order, k);
+        count -= nr << k;
+        pcpAddCount(pcp, -(nr << k));
+        continue;
+      }
       listUnlink(list, pfn);
       count -= nr;
       pcpAddCount(pcp, -nr);
       pcpPageToBuddy(pfn, zone, order);
     } while (count > 0 && !listEmpty(list));
   }
+}
+
+/**
+ * The oldest blocks of a per-cpu list often go back as a run of buddies: 2^k blocks of `order` filling an
+ * aligned block of order + k, lowest first (a process frees in the order it allocated, and a refill hands out
+ * ascending pieces). Freed one at a time, each merges with what the ones before it formed, and the last one
+ * finds them all merged into the aligned block: the same as freeing that block at once, but for the placements
+ * in between, which leave no trace once merged (their list positions are undone, NR_FREE_PAGES and nr_free net
+ * out), except a notify for each that reached the reporting order (counted by freeBuddyRun). Returns the largest
+ * such k, up to `budget` blocks and inside a pageblock (merges there never meet the pageblock-boundary rule), or 0.
+ * The run's blocks must carry the same state word (one migratetype) and their pageblock must not be ISOLATE.
+ */
+@inline function buddyRunAtTail(list: usize, pfn: u32, order: u32, budget: u32): u32 {
+  const w = getWord(pfn);
+  let k: u32 = 0;
+  let last = pfn; // the run's newest block so far (the list runs from newest at the head to oldest at the tail)
+  while (order + k < PAGEBLOCK_ORDER && (<u32>2 << k) <= budget && (pfn & ((<u32>2 << (order + k)) - 1)) == 0) {
+    // The next 2^k blocks must be the upper half of the block of order + k + 1, ascending.
+    let q = last;
+    const n: u32 = 1 << k;
+    let i: u32 = 0;
+    for (; i < n; i++) {
+      q = getPrev(q);
+      if (q != pfn + ((n + i) << order) || getWord(q) != w) break;
+    }
+    if (i < n) break;
+    last = q;
+    k++;
+  }
+  if (k != 0 && pageblockMt(pfn) == MT_ISOLATE) return 0;
+  return k;
+}
+
+/** Free the run buddyRunAtTail found (2^k blocks of `order` from the tail, lowest at pfn) as its block. */
+function freeBuddyRun(list: usize, pfn: u32, zone: u32, order: u32, k: u32): void {
+  const n: u32 = 1 << k;
+  const mt = mtOf(getWord(pfn));
+  // The run leaves the tail of the list in one cut; its upper blocks become interior pages of the block.
+  const interior = makeWord(0, 0, 0, zone);
+  let q = pfn;
+  for (let i: u32 = 1; i < n; i++) {
+    q = getPrev(q);
+    setWord(q, interior);
+  }
+  const rest = getPrev(q);
+  store<u32>(list, rest, 4);
+  if (rest != NIL) setNext(rest, NIL);
+  else store<u32>(list, NIL);
+  // The placements in between: block i of the run (i < n - 1) is placed at order + (the trailing 1 bits of i),
+  // so 2^(k - j) - 1 of them reach order + j or more (j < k).
+  const j = reportingOrder > order ? reportingOrder - order : 0;
+  if (j < k) addNotifies((<u32>1 << (k - j)) - 1);
+  freeOnePage(pfn, order + k, mt, zone, false, true);
 }
 
 /** free_pcppages_bulk (5.7): order 0, one more page from each fuller list per round, starting at MOVABLE. */
@@ -109,11 +173,18 @@ export function bulkFree(pcp: usize, zone: u32, count: i32, pindex: u32): void {
   return b;
 }
 
-/** free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. */
-export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
+/** Orders whose free may flush the whole list (6.1's free_high: orders 1 to PAGE_ALLOC_COSTLY_ORDER). */
+@inline export function freeHighOrder(order: u32): bool { return pcpFreeFactor && order - 1 < 3; }
+
+/**
+ * free_unref_page: onto the cpu's list head; bulk free back to the buddy once count reaches high. Inline: it is
+ * the whole of most order-0 frees; the bulk free and the ISOLATE case are out of line. highOrder is
+ * freeHighOrder(order), worked out by the caller.
+ */
+@inline export function freeToPcpAt(pfn: u32, order: u32, zone: u32, cpu: u32, highOrder: bool): void {
   const pbmt = pageblockMt(pfn);
   if (pbmt == MT_ISOLATE) {
-    freeOnePage(pfn, order, pbmt, zone, false, true);
+    freeIsolatedToBuddy(pfn, order, zone);
     return;
   }
   const listMt = pbmt >= MIGRATE_PCPTYPES ? MT_MOVABLE : pbmt;
@@ -122,40 +193,107 @@ export function freeToPcp(pfn: u32, order: u32, zone: u32, cpu: u32): void {
   setWord(pfn, makeWord(PG_PCP, order, pbmt, zone));
   setCpu(pfn, cpu);
   listAddHead(pcpListAddr(pcp, pindex), pfn);
-  pcpAddCount(pcp, 1 << order);
-  const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
-  const high = freeHigh ? 0 : pcpHigh(zone);
-  const count = pcpCount(pcp);
-  if (count >= high) {
-    bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+  const count = pcpCount(pcp) + (1 << order);
+  store<i32>(pcp, count, PCP_COUNT);
+  // free_high: an order 1..3 free after frees without allocations (free_factor > 0) flushes the whole list.
+  if (count >= pcpHigh(zone)) pcpFreeBatch(pcp, zone, order, pindex);
+  else if (highOrder) {
+    if (load<u32>(pcp, PCP_FREE_FACTOR) > 0) pcpFreeBatch(pcp, zone, order, pindex);
   }
 }
 
-/** rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail. */
-export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+/** The end of freeToPcp once count reached high (or free_high holds): the bulk free back to the buddy. */
+function pcpFreeBatch(pcp: usize, zone: u32, order: u32, pindex: u32): void {
+  const freeHigh = pcpFreeFactor && load<u32>(pcp, PCP_FREE_FACTOR) > 0 && order >= 1 && order <= 3;
+  const count = pcpCount(pcp);
+  const high = freeHigh ? 0 : pcpHigh(zone);
+  if (count >= high) bulkFree(pcp, zone, freeHigh ? count : nrPcpFree(pcp, high, pcpBatch(zone)), pindex);
+}
+
+/** A free into an ISOLATE pageblock bypasses the per-cpu lists. */
+function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
+  freeOnePage(pfn, order, MT_ISOLATE, zone, false, true);
+}
+
+/**
+ * rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail.
+ * Inline: taking the head is the whole of most order-0 allocations; the refill is out of line.
+ */
+@inline export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
   const pcp = pcpAddr(cpu, zone);
+  return rmqueuePcplistAt(pcp, pcpListAddr(pcp, orderToPindex(order, mt)), zone, order, mt, cpu, noFragment);
+}
+
+/** rmqueuePcplist with the cpu's pcp and the list worked out by the caller. */
+@inline export function rmqueuePcplistAt(
+  pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool,
+): u32 {
   if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
-  const list = pcpListAddr(pcp, orderToPindex(order, mt));
-  if (listEmpty(list)) {
-    let batch = pcpBatch(zone);
-    if (batch > 1) {
-      batch = batch >> order;
-      if (batch < 2) batch = 2;
-    }
-    for (let i = 0; i < batch; i++) {
-      const p = rmqueue(zone, order, mt, noFragment);
-      if (p == NIL) break;
-      setWord(p, makeWord(PG_PCP, order, mt, zone));
-      setCpu(p, cpu);
-      listAddTail(list, p);
-      pcpAddCount(pcp, 1 << order);
-    }
-    if (listEmpty(list)) return NIL;
+  let pfn = listHead(list);
+  if (pfn == NIL) {
+    pfn = pcpRefill(pcp, list, zone, order, mt, cpu, noFragment);
+    if (pfn == NIL) return NIL;
   }
-  const pfn = listHead(list);
-  listUnlink(list, pfn);
-  pcpAddCount(pcp, -(1 << order));
+  // The head leaves: its successor (if any) becomes the head.
+  const next = getNext(pfn);
+  store<u32>(list, next);
+  if (next != NIL) setPrev(next, NIL);
+  else store<u32>(list, NIL, 4);
+  store<i32>(pcp, pcpCount(pcp) - (1 << order), PCP_COUNT);
   return pfn;
+}
+
+/** rmqueue_bulk: refill an empty per-cpu list with up to max(batch >> order, 2) blocks; returns its head or NIL. */
+function pcpRefill(pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
+  let batch = pcpBatch(zone);
+  if (batch > 1) {
+    batch = batch >> order;
+    if (batch < 2) batch = 2;
+  }
+  // The loop's fixed values go in as arguments, so that V8 keeps them instead of working them out every block.
+  const n = pcpRefillRun(list, zone, order, mt, noFragment, batch, makeWord(PG_PCP, order, mt, zone), cpu,
+    freeListAddr(zone, order, mt));
+  pcpAddCount(pcp, n << order);
+  zoneAddFreePages(zone, -(n << order)); // the blocks left the free lists: NR_FREE_PAGES, once for the batch
+  return listHead(list);
+}
+
+/**
+ * pcpRefill's loop: up to `batch` blocks from free_list[order][mt] (`own`) to the tail of `list`. A block split
+ * for the refill hands out its pieces in one go (rmqueueSplitRun): the same pieces, in the same order, as one
+ * __rmqueue per piece.
+ */
+function pcpRefillRun(
+  list: usize, zone: u32, order: u32, mt: u32, noFragment: bool, batch: i32, word: u32, cpu: u32, own: usize,
+): i32 {
+  let i: i32 = 0;
+  while (i < batch) {
+    let p = listHead(own);
+    if (p != NIL) {
+      takeFirstFromFreeList(own, p, zone, order);
+      toPcpTail(list, p, word, cpu);
+      i++;
+      continue;
+    }
+    p = rmqueueSplitRun(zone, order, mt, <u32>(batch - i));
+    if (p != NIL) {
+      const m = splitTaken;
+      for (let j: u32 = 0; j < m; j++) toPcpTail(list, p + (j << order), word, cpu);
+      i += <i32>m;
+      continue;
+    }
+    p = rmqueueWithFallback(zone, order, mt, noFragment);
+    if (p == NIL) break;
+    toPcpTail(list, p, word, cpu);
+    i++;
+  }
+  return i;
+}
+
+@inline function toPcpTail(list: usize, p: u32, word: u32, cpu: u32): void {
+  setWord(p, word);
+  setCpu(p, cpu);
+  listAddTail(list, p);
 }
 
 /** drain_pages_zone: everything on this cpu's lists for the zone goes back. */
@@ -179,6 +317,19 @@ export function drainPcpZone(cpu: u32, zone: u32): void {
  * 2^order; no bulk free however large count gets, free_factor untouched. Validates before changing anything:
  * 0, or an error code.
  */
+/**
+ * Set a cpu's free_factor for a zone (a recorded state caught in the middle of a run of bulk frees): 0, or an
+ * error code.
+ */
+export function pcpSetFreeFactor(cpu: u32, zone: u32, factor: u32): i32 {
+  if (!pcpEnabled) return E_BAD_STATE;
+  if (cpu >= nrCpus) return E_BAD_CPU;
+  if (zone >= nrZones) return E_BAD_ZONE;
+  if (factor > PCP_FREE_FACTOR_MAX) return E_BAD_STATE;
+  store<u32>(pcpAddr(cpu, zone), factor, PCP_FREE_FACTOR);
+  return 0;
+}
+
 export function pcpPlace(pfn: u32, order: u32, cpu: u32, tail: bool): i32 {
   if (!pcpEnabled) return E_BAD_STATE;
   if (order > MAX_ORDER || ((pcpOrderMask >> order) & 1) == 0) return E_BAD_ORDER;

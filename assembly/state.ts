@@ -1,9 +1,12 @@
-// Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory).
+// Guest-wide settings and counters, kept in wasm globals (cheaper to reach than memory). The counters' updates are
+// @inline: Binaryen would otherwise keep some as calls (each is a call per allocation in a hot loop).
+import { OUT_START, OUT_SAMPLE, OUT_NOTIFY, NR_ORDERS, NR_FREE_START } from './layout';
 
 // geometry, set by setup()
 export let maxPfn: u32 = 0;
 export let nrZones: u32 = 0;
 export let nrCpus: u32 = 1;
+export let pageExtStart: usize = 0;
 export let pageblockStart: usize = 0;
 export let scratchStart: usize = 0;
 
@@ -22,12 +25,13 @@ export let normalZone: u32 = 255;
 
 // reporting
 export let reportingOrder: u32 = 255;
-export let notifyCount: u32 = 0;
 export let currentOp: i32 = -1;
 export let firstNotifyOp: i32 = -1;
 
 // host model
 export let hostShift: u32 = 0;
+/** pfn & hostPfnMask: the first pfn of its host page (~(2^hostShift - 1)). */
+export let hostPfnMask: u32 = 0xffffffff;
 export let touchOnAlloc: bool = false;
 export let hostRssPages: u32 = 0;
 export let refaults: u32 = 0;
@@ -46,10 +50,11 @@ export let pcpDrains: u32 = 0;
 // result side channel of the last free: the head pfn the block ended at (an allocation returns its pfn)
 export let lastPfn: u32 = 0;
 
-export function setGeometry(pfns: u32, zones: u32, cpus: u32, pbStart: usize, scStart: usize): void {
+export function setGeometry(pfns: u32, zones: u32, cpus: u32, extStart: usize, pbStart: usize, scStart: usize): void {
   maxPfn = pfns;
   nrZones = zones;
   nrCpus = cpus;
+  pageExtStart = extStart;
   pageblockStart = pbStart;
   scratchStart = scStart;
 }
@@ -66,21 +71,29 @@ export function setKnobs(m2t: bool, b2t: bool, p2t: bool, pcp: bool, pcpMask: u3
 }
 
 export function setReportingOrderValue(order: u32): void { reportingOrder = order; }
+// notifyCount lives in memory (OUT word OUT_NOTIFY), where TypeScript reads and clears it without a call.
+@inline function notifyAddr(): usize { return <usize>OUT_START + <usize>(OUT_NOTIFY << 2); }
 export function addNotify(): void {
-  notifyCount++;
+  addNotifies(1);
+}
+@inline export function addNotifies(n: u32): void {
+  store<u32>(notifyAddr(), load<u32>(notifyAddr()) + n);
   if (firstNotifyOp < 0) firstNotifyOp = currentOp;
 }
-export function takeNotifyCount(): u32 { const n = notifyCount; notifyCount = 0; return n; }
-export function setCurrentOp(i: i32): void { currentOp = i; }
+@inline export function setCurrentOp(i: i32): void { currentOp = i; }
 export function resetFirstNotifyOp(): void { firstNotifyOp = -1; }
 
-export function setHostModel(shift: u32, touch: bool): void { hostShift = shift; touchOnAlloc = touch; }
-export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
-export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
-export function addDiscarded(pages: u32): void { discardedPages += pages; }
+export function setHostModel(shift: u32, touch: bool): void {
+  hostShift = shift;
+  hostPfnMask = ~((<u32>1 << shift) - 1);
+  touchOnAlloc = touch;
+}
+@inline export function addRss(pages: i32): void { hostRssPages = <u32>(<i32>hostRssPages + pages); }
+@inline export function addRefault(pages: u32): void { refaults++; refaultPages += pages; }
+@inline export function addDiscarded(pages: u32): void { discardedPages += pages; }
 
-export function addAllocated(pages: i32): void { allocatedPages = <u32>(<i32>allocatedPages + pages); }
-export function addInflight(pages: i32): void {
+@inline export function addAllocated(pages: i32): void { allocatedPages = <u32>(<i32>allocatedPages + pages); }
+@inline export function addInflight(pages: i32): void {
   inflightPages = <u32>(<i32>inflightPages + pages);
   if (inflightPages > inflightPeak) inflightPeak = inflightPages;
 }
@@ -93,12 +106,13 @@ export function restoreAllocFailures(failures: u32, inFlight: u32): void {
   allocFailures = failures;
   allocFailuresInFlight = inFlight;
 }
-export function countIsolateFailure(): void { isolateFailures++; }
-export function countPcpDrain(): void { pcpDrains++; }
-export function setLastPfn(p: u32): void { lastPfn = p; }
+@inline export function countIsolateFailure(): void { isolateFailures++; }
+@inline export function countPcpDrain(): void { pcpDrains++; }
+@inline export function setLastPfn(p: u32): void { lastPfn = p; }
 export function resetCounters(): void {
   allocFailures = 0; allocFailuresInFlight = 0; isolateFailures = 0; pcpDrains = 0;
-  inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0; notifyCount = 0;
+  inflightPeak = inflightPages; refaults = 0; refaultPages = 0; discardedPages = 0;
+  store<u32>(notifyAddr(), 0);
 }
 
 /** A fresh memory image has nothing allocated or in flight until populate() says so. */
@@ -110,3 +124,24 @@ export function resetPageCounters(): void {
 }
 
 export function setNormalZone(z: u32): void { normalZone = z; }
+
+/**
+ * One sample of the counters a time series records, written to OUT from word OUT_SAMPLE (layout.ts): one call
+ * instead of a read-out per counter. Free pages by order sum nr_free << order over the zones (ISOLATE lists
+ * included, as buddyinfo counts them).
+ */
+export function sampleCounters(): void {
+  const out = <usize>OUT_START + <usize>(OUT_SAMPLE << 2);
+  let free: u32 = 0;
+  for (let o: u32 = 0; o < NR_ORDERS; o++) {
+    let n: u32 = 0;
+    for (let z: u32 = 0; z < nrZones; z++) n += load<u32>(<usize>NR_FREE_START + (<usize>(z * NR_ORDERS + o) << 2));
+    store<u32>(out + (<usize>o << 2), n << o);
+    free += n << o;
+  }
+  store<u32>(out, free, NR_ORDERS * 4);
+  store<u32>(out, inflightPages, NR_ORDERS * 4 + 4);
+  store<u32>(out, allocatedPages, NR_ORDERS * 4 + 8);
+  store<u32>(out, hostRssPages, NR_ORDERS * 4 + 12);
+  store<u32>(out, refaults, NR_ORDERS * 4 + 16);
+}

@@ -3,7 +3,7 @@
 // test and by the layer rules in .dependency-cruiser.cjs). What needs Node is in ./node.ts ("./node").
 
 // The allocator core (wasm) and its reference model.
-export { WasmGuest, maxGuestPages, type WasmGuestOptions } from './core/guest.js';
+export { WasmGuest, maxGuestPages, type WasmGuestOptions, type PageViews, type DescriptorLayout } from './core/guest.js';
 export { resolveGuest, x86Zones, computeWatermarks, zoneBatchsize, type GuestSpec, type ZoneSpec } from './core/config.js';
 export { PROFILES, PROFILE_NAMES, getProfile, type Profile } from './core/profiles.js';
 export { SimError, InvariantError, ParseError, type SimErrorCode } from './core/errors.js';

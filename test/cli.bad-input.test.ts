@@ -113,8 +113,8 @@ describe('options', () => {
   });
 
   it('bench --only w9 and --only \'\' are refused instead of running nothing or everything', async () => {
-    await refused(['bench', '--only', 'w9'], "prsim: bench: --only: expected a comma-separated list of w1, w2, w3, got 'w9' ('w9' is not a workload)");
-    await refused(['bench', '--only', ''], "prsim: bench: --only: expected a comma-separated list of w1, w2, w3, got ''");
+    await refused(['bench', '--only', 'w9'], "prsim: bench: --only: expected a comma-separated list of w1, w2, w3, sweep, got 'w9' ('w9' is not a workload)");
+    await refused(['bench', '--only', ''], "prsim: bench: --only: expected a comma-separated list of w1, w2, w3, sweep, got ''");
   });
 });
 

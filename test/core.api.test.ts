@@ -127,11 +127,14 @@ describe('wasm guest API', () => {
     const g = small();
     g.boot();
     const before = g.core.memory.buffer.byteLength;
-    g.w1Run(1, 1000); // grows memory for the workload's live list
+    const stale = g.core.u32;
+    g.core.memory.grow(1); // as when a workload's scratch needs room: every old view is detached
     expect(g.core.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(stale.length).toBe(0);
+    g.w1Run(1, 1000);
     // read-outs and fresh views work against the grown memory
     expect(g.buddyinfo()[0]!.length).toBe(11);
-    expect(g.pageDescriptors().byteLength).toBe(8192 * 16);
+    expect(g.pageDescriptors().byteLength).toBe(8192 * g.descriptorLayout().size);
     g.check();
   });
 
@@ -139,9 +142,12 @@ describe('wasm guest API', () => {
     const g = small();
     g.boot();
     const view = g.pageDescriptors();
-    const pfn = g.alloc(3, MigrateType.MOVABLE);
-    expect(view[pfn * 16 + 8]! & 4).toBe(4); // allocated head
-    expect(view[pfn * 16 + 9]).toBe(3); // its order
+    const L = g.descriptorLayout();
+    g.alloc(3, MigrateType.MOVABLE);
+    const pfn = g.alloc(3, MigrateType.MOVABLE); // not pfn 0: a wrong descriptor size would show
+    expect(pfn).toBeGreaterThan(0);
+    expect(view[pfn * L.size + L.flags]! & 4).toBe(4); // allocated head
+    expect(view[pfn * L.size + L.order]).toBe(3); // its order
   });
 
   it('prints /proc/buddyinfo exactly, and it parses back to the same counts', () => {

@@ -63,5 +63,18 @@ describe.each(withFreeRange)('freeRange ($name)', (f) => {
     // Before boot everything present is allocated, so the walk reaches the hole.
     const b = f.make(smallGuest({ pages: 2048, holes: [[1030, 1040]] })) as WithFreeRange;
     expectRejected(b, 1024, 4, 'PFN_IN_HOLE', 1024);
+    // One page freed deep inside a pre-boot range (the run of equal order-0 pages is broken far from its ends).
+    const c = make();
+    c.free(709, 0, { direct: true });
+    expectRejected(c, 512, 9, 'NOT_ALLOCATED', 512);
+  });
+
+  it('a pre-boot range whose pages differ (another migratetype, a larger block) is released all the same', () => {
+    const a = make();
+    a.free(709, 0, { direct: true }); // then allocated again: the same kind and order, another migratetype
+    expect(a.alloc(0, MOVABLE)).toBe(709);
+    expect(a.freeRange(512, 9)).toMatchObject({ to: 'buddy', order: 9, pfn: 512 });
+    expect(a.pfnState(709)).toMatchObject({ kind: 'free', head: 512, order: 9 });
+    a.check();
   });
 });

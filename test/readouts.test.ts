@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { MigrateType, ALL_MIGRATE_TYPES } from '../src/core/types.js';
 import { allocatorFactories, booted, freeBlockPages, smallGuest } from './helpers/factories.js';
+import { WasmGuest } from '../src/core/guest.js';
 
 const { UNMOVABLE, MOVABLE, RECLAIMABLE } = MigrateType;
 
@@ -59,5 +60,27 @@ describe.each(allocatorFactories)('read-outs ($name)', (f) => {
     a.boot();
     expect(a.buddyinfo()).toEqual(fresh);
     a.check();
+  });
+});
+
+describe('a sample of the counters (wasm)', () => {
+  it('reads in one call what buddyinfo and the counters say, over two zones and with pages in flight', () => {
+    const g = WasmGuest.create({ profile: 'linux-6.1', memBytes: 256 * 2 ** 20, cpus: 2, thp: false }, { hostShift: 9, touchOnAlloc: true });
+    g.boot();
+    const live = [g.alloc(0, MOVABLE, { cpu: 1 }), g.alloc(3, UNMOVABLE), g.alloc(9, MOVABLE, { highestZone: 0 })];
+    g.free(live[0]!, 0, { cpu: 1 });
+    const head = g.freeList(1, 10, MOVABLE)[0]!;
+    expect(g.isolate(head, 10)).toBe(true);
+    g.discard(head, 1024);
+    const s = g.sample();
+    const bi = g.buddyinfo();
+    const byOrder = Array.from({ length: 11 }, (_, o) => bi.reduce((n, z) => n + z[o]! * 2 ** o, 0));
+    expect(s.freeByOrder).toEqual(byOrder);
+    expect(s.freePages).toBe(byOrder.reduce((a, b) => a + b, 0));
+    expect(s.inflightPages).toBe(1024);
+    expect(s.allocatedPages).toBe(g.allocatedPages());
+    expect(s.rssPages).toBe(g.hostCounters().rssPages);
+    expect(s.refaults).toBe(g.hostCounters().refaults);
+    expect(s.rssPages).toBeGreaterThan(0);
   });
 });

@@ -286,6 +286,21 @@ describe('synthetic traced runs: modelled replay reproduces every drain and refi
     expect(expectTrueLists(syn, syn.dir).find((p) => p.cpu === 0)!.count).toBe(syn.startCounts[0]);
   });
 
+  it('a trace begun inside a run of bulk frees (free_factor 3 at the start): the inferred factor is applied, every drain reproduced', () => {
+    const { r } = run({
+      cpus: 2, dma32Pages: 65536, pcpHigh: 1000, pcpBatch: 31, startFreeFactor: [3, 0],
+      start: [{ cpu: 0, pindex: P.MOVABLE_0, blocks: 900 }],
+      workload: (w) => {
+        // cpu 1 faults pages in, cpu 0 frees them with no allocation between: the first bulk free is 31 << 3.
+        const pages = Array.from({ length: 3000 }, () => w.alloc(1, 0, MOVABLE));
+        for (const p of pages) w.free(0, p, 0);
+      },
+    });
+    expectExact(r);
+    const c0 = r.modelled!.initial.find((x) => x.cpu === 0)!;
+    expect(c0.freeFactor).toBe(3);
+  });
+
   it('a refill takes count past high before the first bulk free: count is bounded by the frees on both sides', () => {
     // 990 pages, high 1000: five frees stay below high (count0 <= 994), an UNMOVABLE refill adds 31, the next free
     // bulk frees (count0 >= 964), and the frees after pin it (990). zoneinfo, read earlier, says 993.

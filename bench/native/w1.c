@@ -1,6 +1,6 @@
 /*
  * W1 `churn` (../shared/docs/benchmarks.md) in plain C, for calibration only: the same stream, the same result
- * line, over the same design as the wasm core (16-byte page descriptors, pfn-linked free lists, head/tail
+ * line, over the same design as the wasm core (12-byte page descriptors, pfn-linked free lists, head/tail
  * insertion, buddy_merge_likely placement, expand to the head, tail boot), reduced to what W1 exercises: one zone,
  * one migratetype, no per-cpu lists, watermarks 0. `prsim bench` compiles and runs it when a C compiler is found,
  * to report the wasm/native ratio measured side by side.
@@ -13,7 +13,7 @@
 #include <time.h>
 
 #define NIL 0xffffffffu
-typedef struct { uint32_t next, prev; uint8_t flags, order, mt, zone; uint32_t pad; } page_t;
+typedef struct { uint32_t next, prev; uint8_t flags, order, mt, zone; } page_t; /* 12 bytes, as assembly/layout.ts */
 
 static page_t *pg;
 static uint32_t head[11], tail[11], nr_free[11], n_pages;

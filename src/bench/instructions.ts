@@ -6,6 +6,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { WasmGuest } from '../core/guest.js';
 import { w1Config } from './w1.js';
+import { compileNativeW1, type NativeBuild } from './native.js';
+import { pathToFileURL } from 'node:url';
+import { w1GuestSpec } from './subject.js';
 
 const SHORT = 1_000_000, LONG = 5_000_000;
 
@@ -19,11 +22,15 @@ export function hasValgrind(): boolean {
 }
 
 function collected(cmd: string[]): number {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...cmd], {
-    encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
-  });
+  const r = run(cmd);
   if (r.status !== 0) throw new Error(`valgrind ${cmd.join(' ')} exited with ${r.status}:\n${r.stderr.slice(-500)}`);
   return parse(r.stderr);
+}
+
+function run(cmd: string[]) {
+  return spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...cmd], {
+    encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 24,
+  });
 }
 
 /** The total instruction count from callgrind's summary line ("Collected : N", with or without separators). */
@@ -40,17 +47,49 @@ export function w1Once(ops: number): void {
   g.w1Run(1, ops);
 }
 
-export interface W1Instructions { wasm: number; native: number | null }
+export interface W1Instructions {
+  wasm: number;
+  native: number | null;
+  /** The flags of the native build that was counted (see nativeCountable). */
+  nativeFlags: string[] | null;
+}
+
+/**
+ * The native build valgrind can run. Valgrind 3.19 does not decode AVX-512 (EVEX) instructions, which
+ * -march=native emits on machines that have them (gcc vectorises the start-up loops with them): the build is then
+ * counted with the same flags plus -mno-avx512f, whose W1 loop is the same scalar code.
+ */
+function nativeCountable(build: NativeBuild): NativeBuild | null {
+  if (run([build.bin, '20', '1000', '1']).status === 0) return build;
+  if (!build.flags.includes('-march=native')) return null;
+  return compileNativeW1('bench/native/w1.c', [[...build.flags, '-mno-avx512f']], '-counted');
+}
+
+/** Instructions per W1 step of a subject's wasm core (TurboFan code): this build, or a baseline's bundle. */
+export function w1WasmInstructions(cliPath: string, modulePath: string | null): number {
+  const flags = [process.execPath, '--single-threaded', '--no-liftoff'];
+  // A baseline runs the same W1 through its own library (its CLI may predate --w1-once).
+  const script = (ops: number) => `const m = await import(${JSON.stringify(pathToFileURL(modulePath ?? '').href)});
+const g = new m.WasmGuest(m.resolveGuest(${JSON.stringify(w1GuestSpec(2 ** 20))}));
+g.boot();
+g.w1Run(1, ${ops});`;
+  const cmd = (ops: number) => modulePath
+    ? [...flags, '--input-type=module', '-e', script(ops)]
+    : [...flags, cliPath, 'bench', '--w1-once', String(ops)];
+  return (collected(cmd(LONG)) - collected(cmd(SHORT))) / (LONG - SHORT);
+}
 
 /** Instructions per W1 step of the wasm core (TurboFan) and of the native build; null without valgrind. */
-export function w1Instructions(cliPath: string, nativeBin: string | null): W1Instructions | null {
+export function w1Instructions(cliPath: string, nativeBuild: NativeBuild | null): W1Instructions | null {
   if (!hasValgrind()) return null;
-  const wasmCmd = (ops: number) => [process.execPath, '--single-threaded', '--no-liftoff', cliPath, 'bench', '--w1-once', String(ops)];
-  const wasm = (collected(wasmCmd(LONG)) - collected(wasmCmd(SHORT))) / (LONG - SHORT);
+  const wasm = w1WasmInstructions(cliPath, null);
   let native: number | null = null;
-  if (nativeBin) {
-    const cmd = (ops: number) => [nativeBin, '20', String(ops), '1'];
+  let nativeFlags: string[] | null = null;
+  const counted = nativeBuild ? nativeCountable(nativeBuild) : null;
+  if (counted) {
+    const cmd = (ops: number) => [counted.bin, '20', String(ops), '1'];
     native = (collected(cmd(LONG)) - collected(cmd(SHORT))) / (LONG - SHORT);
+    nativeFlags = counted.flags;
   }
-  return { wasm, native };
+  return { wasm, native, nativeFlags };
 }

@@ -1,15 +1,12 @@
 // W1 `churn` (../shared/docs/benchmarks.md) on the wasm core and on the TypeScript reference model.
-import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
 import type { Allocator, GuestConfig } from '../core/types.js';
 import { MigrateType } from '../core/types.js';
 import { Mulberry32 } from '../clock/rng.js';
+import { currentSubject, w1GuestSpec, type Subject } from './subject.js';
 
 export function w1Config(n: number): GuestConfig {
-  return resolveGuest({
-    profile: 'linux-6.1', pcp: false, cpus: 1, thp: false,
-    zones: [{ name: 'Normal', startPfn: 0, endPfn: n, managed: n, watermarks: { min: 0, low: 0, high: 0 }, lowmemReserve: [0] }],
-  });
+  return resolveGuest(w1GuestSpec(n));
 }
 
 const ORDERS = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 9];
@@ -50,12 +47,13 @@ export function w1OnAllocator(a: Allocator, seed: number, ops: number): number[]
 export interface W1Timing { line: number[]; nsPerStep: number[]; medianNs: number }
 
 /** Run W1 `runs` times on fresh wasm guests (the loop itself in wasm); median ns per step. */
-export function w1Wasm(n: number, seed: number, ops: number, runs = 5): W1Timing & { bytesPerPage: number } {
+export function w1Wasm(n: number, seed: number, ops: number, runs = 5, subject: Subject = currentSubject()): W1Timing & { bytesPerPage: number } {
   const ns: number[] = [];
   let line: number[] = [];
   let bytesPerPage = 0;
+  const lib = subject.lib;
   for (let i = 0; i < runs; i++) {
-    const g = new WasmGuest(w1Config(n));
+    const g = new lib.WasmGuest(lib.resolveGuest(w1GuestSpec(n)));
     g.boot();
     const t0 = performance.now();
     line = g.w1Run(seed, ops);

@@ -1,21 +1,28 @@
-// `prsim bench` / `npm run bench`: W1, W2 and W3 of ../shared/docs/benchmarks.md, measured side by side in one
-// run. Figures are printed, never asserted.
+// `prsim bench` / `npm run bench`: W1, W2 and W3 of ../shared/docs/benchmarks.md, W3 scaled and the guest-minute,
+// measured side by side in one run; with --baseline, a previous build runs the same figures in turn with this one.
+// Figures are printed, never asserted; the summary table sets each against its target.
 import { readFileSync, existsSync } from 'node:fs';
 import { ReferenceAllocator } from '../model/reference.js';
-import { maxGuestPages } from '../core/guest.js';
 import { w1Wasm, w1Reference, median } from '../bench/w1.js';
 import { compileNativeW1, runNativeW1 } from '../bench/native.js';
 import { w2 } from '../bench/w2.js';
-import { w1Instructions, w1Once } from '../bench/instructions.js';
+import { w1Instructions, w1WasmInstructions, w1Once } from '../bench/instructions.js';
+import { w3, w3Scaled, guestMinuteSpec, REAL_KERNEL } from '../bench/w3.js';
+import { currentSubject, loadSubject, bytesPerPage, type Subject } from '../bench/subject.js';
+import { TARGETS, summaryTable, type Figure } from '../bench/summary.js';
+import { sweepScaling } from '../bench/sweep-scaling.js';
 import { parse } from './args.js';
 import type { Io } from './io.js';
 import { UsageError } from './usage-error.js';
-import { w3, w3Scaled, REAL_KERNEL } from '../bench/w3.js';
-import { sweepScaling } from '../bench/sweep-scaling.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
-const WORKLOADS = ['w1', 'w2', 'w3'];
+/** Wall ms of one guest-minute (guestMinuteSpec) of a subject. */
+async function guestMinuteMs(s: Subject): Promise<number> {
+  return (await s.lib.simulate(guestMinuteSpec())).wallMs;
+}
+
+const WORKLOADS = ['w1', 'w2', 'w3', 'sweep'];
 
 /** --only w1,w3: each name a workload; an empty or unknown name is refused rather than running nothing (or all). */
 function onlyList(text: string): Set<string> {
@@ -25,11 +32,15 @@ function onlyList(text: string): Set<string> {
   return new Set(names);
 }
 
-export const BENCH_USAGE = `usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--json]
+export const BENCH_USAGE = `usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--baseline <dist/index.js>] [--json]
 
 Runs the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model
-and a native C build (when a C compiler is present), W2, W3 and W3 scaled to 64 GiB, and sweep throughput with N shards on N cores.
+and a native C build (when a C compiler is present, with its best flags), W2, W3, W3 scaled to 64 GiB and a
+guest-minute (1 GiB guest, 60 simulated s, 512 MiB memhog), sweep throughput with N shards on N cores, then a
+table of each figure against its target.
 --instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).
+--baseline runs a previous build (its library bundle, dist/index.js) through the same figures, taking turns
+with this one, and shows its figures beside these.
 `;
 
 export async function benchCommand(args: string[], io: Io): Promise<number> {
@@ -39,6 +50,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     only: { type: 'string' },
     instructions: { type: 'boolean', default: false },
     'w1-once': { type: 'string' },
+    baseline: { type: 'string' },
   }, 0);
   if (values.help) {
     io.out(BENCH_USAGE);
@@ -58,6 +70,12 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
   const want = (w: string) => !only || only.has(w);
   const out: Record<string, unknown> = { runs, ops };
   const log = (s: string) => { if (!values.json) io.out(`${s}\n`); };
+  const now = currentSubject();
+  const base = values.baseline ? await loadSubject(values.baseline) : null;
+  if (base) log(`previous build: ${base.modulePath}`);
+  const figures: Figure[] = [];
+  const figure = (name: string, unit: string, target: Figure['target'], nowV: number | null, prevV: number | null, digits = 2) =>
+    figures.push({ name, unit, target, now: nowV, previous: prevV, digits });
 
   if (want('w1')) {
     log(`W1 churn: N = 2^20, OPS = ${ops}, median of ${runs} runs`);
@@ -65,16 +83,30 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     const pairedNative: number[] = [];
     const native = compileNativeW1();
     if (!native) log('  (no C compiler: the native comparison is skipped)');
+    else log(`  native C build: ${native.cc} ${native.flags.join(' ')} bench/native/w1.c`);
     // Warm-up: V8 compiles w1Run with its baseline compiler first and cannot swap a running call to optimised
     // code, so without this the first timed run would measure the baseline tier.
     w1Wasm(2 ** 14, 1, 200_000, 1);
+    if (base) w1Wasm(2 ** 14, 1, 200_000, 1, base);
+    const pairedBase: number[] = [];
+    const baseNs: number[] = [];
     for (const seed of [1, 2, 3]) {
       // Interleaved (wasm, native, reference, then again), wasm and native back to back: a slow phase of a shared
-      // machine hits a pair alike, so the ratio is taken per pair (the median of the paired ratios).
+      // machine hits a pair alike, so the ratio is taken per pair (the median of the paired ratios). A previous
+      // build's wasm runs right after the native one, so it forms a pair with it too.
       const w: ReturnType<typeof w1Wasm>[] = [], r: ReturnType<typeof w1Reference>[] = [], n: ReturnType<typeof runNativeW1>[] = [];
       for (let i = 0; i < runs; i++) {
         w.push(w1Wasm(2 ** 20, seed, ops, 1));
-        if (native) n.push(runNativeW1(native, 20, seed, ops, 1));
+        if (native) n.push(runNativeW1(native.bin, 20, seed, ops, 1));
+        if (base) {
+          const b = w1Wasm(2 ** 20, seed, ops, 1, base);
+          if (b.line.join(' ') !== w[w.length - 1]!.line.join(' ')) {
+            log(`  previous build's line differs: ${b.line.join(' ')}`);
+            status = 1;
+          }
+          baseNs.push(b.medianNs);
+          if (native) pairedBase.push(b.medianNs / n[n.length - 1]!.medianNs);
+        }
         r.push(w1Reference((c) => new ReferenceAllocator(c), 2 ** 20, seed, ops, 1));
       }
       const pick = <T extends { line: number[]; nsPerStep: number[] }>(xs: T[]) => {
@@ -101,23 +133,35 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
       if (!same) status = 1;
     }
     out.w1 = rows;
+    out.w1Native = native ? { cc: native.cc, flags: native.flags } : null;
+    const wasmNs = median(rows.map((r) => r.wasmNs));
     if (pairedNative.length) {
       const ratios = [...pairedNative].sort((a, b) => a - b);
-      log(`  wasm/native over all ${ratios.length} pairs: median ${fmt(median(ratios))}x (range ${fmt(ratios[0]!)} to ${fmt(ratios[ratios.length - 1]!)})`);
+      log(`  wasm/native over all ${ratios.length} pairs: median ${fmt(median(ratios))}x (range ${fmt(ratios[0]!)} to ${fmt(ratios[ratios.length - 1]!)})` +
+        (pairedBase.length ? `; previous build ${fmt(median(pairedBase))}x` : ''));
       out.w1WasmOverNative = median(ratios);
+      figure(`W1 wasm / native C (${native!.flags.join(' ')}), median of pairs`, 'x', TARGETS.w1OverNative, median(ratios), pairedBase.length ? median(pairedBase) : null);
     }
+    figure('W1 wasm, ns per step (median of the seeds\' medians)', 'ns', null, wasmNs, baseNs.length ? median(baseNs) : null);
+    figure('W1 reference model / wasm', 'x', TARGETS.referenceOverWasm, median(rows.map((r) => r.refOverWasm)), null);
     const big = w1Wasm(2 ** 24, 1, ops, 1);
     log(`  64 GiB guest (N = 2^24): ${big.line.join(' ')}  ${fmt(big.medianNs)} ns/step, ${fmt(big.bytesPerPage)} bytes/page`);
-    const maxPages = maxGuestPages();
+    const maxPages = now.lib.maxGuestPages();
     log(`  largest guest in wasm32: ${maxPages} pages = ${fmt((maxPages * 4096) / 2 ** 30, 1)} GiB`);
     out.w1Big = { line: big.line, ns: big.medianNs };
+    figure('linear memory per page, 64 GiB guest (N = 2^24)', 'bytes', TARGETS.bytesPerPage64GiB, bytesPerPage(now, 2 ** 24), base ? bytesPerPage(base, 2 ** 24) : null);
+    figure('largest guest in one instance (pfn span)', 'GiB', TARGETS.largestGuestGiB, (maxPages * 4096) / 2 ** 30, base ? (base.lib.maxGuestPages() * 4096) / 2 ** 30 : null, 1);
     if (values.instructions) {
       const ins = w1Instructions(process.argv[1]!, native);
       if (!ins) log('  (no valgrind: instructions per step are not counted)');
       else {
-        log(`  instructions per W1 step (callgrind): wasm ${fmt(ins.wasm, 0)}` +
-          (ins.native !== null ? `, native C ${fmt(ins.native, 0)} (wasm/native ${fmt(ins.wasm / ins.native)}x)` : ''));
-        out.w1Instructions = ins;
+        const prev = base ? w1WasmInstructions(process.argv[1]!, base.modulePath) : null;
+        log(`  instructions per W1 step (callgrind): wasm ${fmt(ins.wasm, 1)}` +
+          (ins.native !== null ? `, native C ${fmt(ins.native, 1)} (${ins.nativeFlags!.join(' ')}; wasm/native ${fmt(ins.wasm / ins.native)}x)` : '') +
+          (prev !== null ? `; previous build's wasm ${fmt(prev, 1)}` : ''));
+        out.w1Instructions = { ...ins, previous: prev };
+        figure('W1 instructions per step, wasm (callgrind)', 'instr', null, ins.wasm, prev, 1);
+        if (ins.native !== null) figure('W1 instructions, wasm / native C', 'x', null, ins.wasm / ins.native, prev !== null ? prev / ins.native : null);
       }
     }
     out.maxGuestPages = maxPages;
@@ -137,9 +181,41 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
       log(`  real E2: RSS drop ${fmt(s.rss_drop_kib / 1024, 0)} MiB, t50 ${Number(s.t50_after_free_start_s).toFixed(2)} s, t90 ${Number(s.t90_after_free_start_s).toFixed(2)} s, passes after free at ${JSON.stringify(s.passes_after_free_guest_s)}`);
     }
     out.w3 = { stairs: st, simSecondsPerWallSecond: r.simSecondsPerWallSecond };
-    const big = await w3Scaled();
-    log(`W3 scaled (64 GiB guest, 48 GiB memhog): ${big.result.pageOps} page ops in ${fmt(big.result.wallMs / 1000)} s wall = ${(big.pageOpsPerWallSecond / 1e6).toFixed(2)} M page ops per wall s (end to end)`);
-    out.w3Scaled = { pageOps: big.result.pageOps, wallMs: big.result.wallMs, pageOpsPerWallSecond: big.pageOpsPerWallSecond };
+
+    // The guest-minute, after a warm-up, this build and the previous one taking turns.
+    const rounds = values.quick ? 5 : 21;
+    for (let i = 0; i < 3; i++) {
+      await guestMinuteMs(now);
+      if (base) await guestMinuteMs(base);
+    }
+    const gm: number[] = [], gmBase: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      gm.push(await guestMinuteMs(now));
+      if (base) gmBase.push(await guestMinuteMs(base));
+    }
+    log(`guest-minute (1 GiB guest, 60 simulated s, 512 MiB memhog; in-process, after a warm-up): median ${fmt(median(gm))} ms of wall time over ${rounds} runs (${fmt(60_000 / median(gm), 0)}x real time)` +
+      (base ? `; previous build ${fmt(median(gmBase))} ms` : ''));
+    out.guestMinute = { medianMs: median(gm), runs: gm, previousMedianMs: base ? median(gmBase) : null };
+    figure('guest-minute: 1 GiB, 60 s, memhog 512 MiB (median, after warm-up)', 'ms', TARGETS.guestMinuteMs, median(gm), base ? median(gmBase) : null);
+
+    // W3 scaled: the first run in this process pays for mapping the guest's 210 MB of fresh linear memory; later
+    // runs take it from the pool a finished simulation leaves. Both are shown; a previous build has no pool.
+    const mops = (r: { pageOpsPerWallSecond: number }) => r.pageOpsPerWallSecond / 1e6;
+    const first = await w3Scaled(64, 48, now.lib.simulate);
+    const again: number[] = [], prev: number[] = [];
+    const reps = values.quick ? 1 : 3;
+    for (let i = 0; i < reps; i++) {
+      if (base) prev.push(mops(await w3Scaled(64, 48, base.lib.simulate)));
+      again.push(mops(await w3Scaled(64, 48, now.lib.simulate)));
+    }
+    log(`W3 scaled (64 GiB guest, 48 GiB memhog): ${first.result.pageOps} page ops in ${fmt(first.result.wallMs / 1000)} s wall = ${fmt(mops(first))} M page ops per wall s (end to end, first run in the process); repeated: ${again.map((x) => fmt(x)).join(', ')}` +
+      (base ? `; previous build ${prev.map((x) => fmt(x)).join(', ')}` : ''));
+    out.w3Scaled = {
+      pageOps: first.result.pageOps, wallMs: first.result.wallMs, pageOpsPerWallSecond: first.pageOpsPerWallSecond,
+      repeatedMops: again, previousMops: base ? prev : null,
+    };
+    figure('W3 scaled, M page ops per wall s (first run in the process)', 'M/s', TARGETS.w3ScaledMops, mops(first), base ? median(prev) : null);
+    figure('W3 scaled, M page ops per wall s (repeated in-process, median)', 'M/s', TARGETS.w3ScaledMops, median(again), base ? median(prev) : null);
   }
   if (want('sweep')) {
     const r = await sweepScaling(process.argv[1]!, { points: values.quick ? 48 : 240, runs: values.quick ? 1 : 3 });
@@ -150,6 +226,11 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
       if (!x.identical) status = 1;
     }
     out.sweep = r;
+  }
+  if (figures.length) {
+    log('\nSummary (each figure against its target' + (base ? ' and the previous build, measured in this run' : '') + '):');
+    log(summaryTable(figures));
+    out.summary = figures;
   }
   if (values.json) io.out(`${JSON.stringify(out, null, 2)}\n`);
   return status;

@@ -20,6 +20,8 @@ const PG_KIND_MASK = PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP;
 const REPORTING_ORDER_OFF = 255;
 export const FREE_TO_TAIL = 1, FREE_SKIP_NOTIFY = 2, FREE_DIRECT = 4;
 export const OP_ALLOC = 1, OP_FREE = 2, OP_TOUCH = 3, OP_FREE_RANGE = 4;
+/** The result of an allocation that found no memory (not an error in its arguments). */
+export const E_ALLOC_FAILED = -14;
 
 const ERRORS: Record<number, [SimErrorCode, string]> = {
   [-1]: ['NOT_ALLOCATED', 'is not the head of an allocated block (double free, or never allocated)'],
@@ -51,6 +53,16 @@ const CHECK_MESSAGES: Record<number, string> = {
   15: 'zone byte differs from zone ranges',
 };
 
+/** One sample of a guest's counters (WasmGuest.sample). */
+export interface GuestSample {
+  freeByOrder: number[]; freePages: number; inflightPages: number; allocatedPages: number; rssPages: number; refaults: number;
+}
+
+/** Byte offsets of a page descriptor's fields, and the bits of its cold byte. */
+export interface DescriptorLayout { size: number; flags: number; order: number; extHostMask: number; extCpuShift: number }
+/** Zero-copy views of every page's descriptor and cold byte, with their layout (for pictures of memory). */
+export interface PageViews { desc: Uint8Array; ext: Uint8Array; layout: DescriptorLayout }
+
 export interface WasmGuestOptions {
   flavour?: WasmFlavour;
   /** Host backing page shift: 0 for 4 KiB, 9 for 2 MiB THP-backed guest RAM. */
@@ -59,13 +71,19 @@ export interface WasmGuestOptions {
   touchOnAlloc?: boolean;
 }
 
+let probe: CoreInstance | null = null;
+/** Bytes of linear memory setup() reserves for a guest of `pfns` (asked of a small instance kept for that). */
+function bytesFor(pfns: number): number {
+  probe ??= new CoreInstance();
+  return probe.x.bytesNeeded(pfns);
+}
+
 /** Largest guest (pages) that fits in wasm32 linear memory. */
 export function maxGuestPages(): number {
-  const core = new CoreInstance();
   let lo = 0, hi = 2 ** 32 - 1;
   while (lo < hi) {
     const mid = Math.floor((lo + hi + 1) / 2);
-    if (core.x.bytesNeeded(mid) <= 4294901760) lo = mid;
+    if (bytesFor(mid) <= 4294901760) lo = mid;
     else hi = mid - 1;
   }
   return lo;
@@ -75,7 +93,7 @@ export class WasmGuest implements Allocator {
   readonly config: GuestConfig;
   readonly profile: Profile;
   readonly core: CoreInstance;
-  private readonly x: Record<string, any>;
+  private x: Record<string, any>;
   private readonly L: CoreInstance['layout'];
 
   static create(spec: GuestSpec, opts: WasmGuestOptions = {}): WasmGuest {
@@ -93,7 +111,7 @@ export class WasmGuest implements Allocator {
     }
     this.config = config;
     this.profile = getProfile(config.profile);
-    this.core = new CoreInstance(opts.flavour);
+    this.core = new CoreInstance(opts.flavour, config.maxPfn <= 2 ** 32 - 2 ? bytesFor(config.maxPfn) : 0);
     this.x = this.core.x;
     this.L = this.core.layout;
     const x = this.x;
@@ -118,14 +136,22 @@ export class WasmGuest implements Allocator {
     this.clearToAllocated();
   }
 
+  /**
+   * Done with this guest: its linear memory goes back to a pool for the next guest of the same size (see
+   * src/core/wasm.ts). Any later call on this guest throws.
+   */
+  release(): void {
+    this.core.release();
+    this.x = this.core.x;
+  }
+
   // --- building ---
 
   clearToAllocated(): void {
     const x = this.x;
-    x.initMemory();
+    x.initMemory(this.core.takeFresh() ? 1 : 0); // every zone's span allocated (the pre-boot state), the rest holes
     x.resetCounters();
-    this.config.zones.forEach((z, i) => {
-      x.populate(i, z.startPfn, z.endPfn);
+    this.config.zones.forEach((z) => {
       for (const [a, b] of z.holes) x.markHole(a, b);
     });
   }
@@ -213,7 +239,7 @@ export class WasmGuest implements Allocator {
     this.checkZone(highest, 'alloc: highestZone');
     this.checkCpu('alloc', cpu);
     const r = opts.mayFail ? this.x.allocMayFail(order, mt, highest, cpu) : this.x.alloc(order, mt, highest, cpu);
-    if (r === -14) return -1;
+    if (r === E_ALLOC_FAILED) return -1;
     if (r < 0) throw errorFor(r, `alloc(order ${order}, migratetype ${mt}, highestZone ${highest}, cpu ${cpu})`, { order, mt, highest, cpu });
     return r >>> 0;
   }
@@ -343,8 +369,13 @@ export class WasmGuest implements Allocator {
     this.x.setReportingOrderValue(order);
   }
 
+  /** Frees that reached the reporting order since the last call (read and cleared in memory: no call into wasm). */
   takeNotifications(): number {
-    return this.x.takeNotifyCount() >>> 0;
+    const u32 = this.core.u32;
+    const i = (this.L.outStart >> 2) + this.L.outNotify;
+    const n = u32[i]!;
+    if (n !== 0) u32[i] = 0;
+    return n;
   }
 
   // --- host state ---
@@ -449,6 +480,17 @@ export class WasmGuest implements Allocator {
   get maxReportCapacity(): number {
     return this.L.maxCapacity;
   }
+
+  /**
+   * Apply ops [0, n) up to and including the first that fails; returns how many were applied (results in each
+   * op's 4th word). For callers whose next operations depend on each outcome: plan as if all succeed, re-plan
+   * from where it stopped.
+   */
+  applyOpsUntilFailure(n: number): number {
+    if (n < 0 || n > this.L.opsCapacity) throw new SimError('BAD_STATE', `applyOpsUntilFailure: ${n} ops, capacity ${this.L.opsCapacity}`, { n });
+    return this.x.applyOpsUntilFailure(n) >>> 0;
+  }
+
   /** Bulk capacity of allocBulk/freeBulk (pfns per call). */
   get bulkCapacity(): number {
     return this.L.opsCapacity * 4;
@@ -494,7 +536,7 @@ export class WasmGuest implements Allocator {
   private checkFreeBatch(pfns: ArrayLike<number>, order: number, cpu: number): void {
     const n = pfns.length;
     const u32 = this.core.u32;
-    const wordBase = (this.L.pagesStart >> 2) + 2;
+    const wordBase = (this.L.pagesStart + this.L.pageWord) >> 2;
     const descWords = this.L.pageDescSize >> 2;
     const maxPfn = this.config.maxPfn;
     const mask = 2 ** order - 1;
@@ -571,14 +613,20 @@ export class WasmGuest implements Allocator {
   private listLength(zone: number, order: number, mt: number): number {
     let n = 0;
     const u32 = this.core.u32;
-    const descWords = this.L.pageDescSize >> 2;
-    const pagesBase = this.L.pagesStart >> 2;
+    const next = this.nextIndex();
     let p = u32[(this.listAddr(zone, order, mt)) >> 2]!;
     while (p !== NIL) {
       n++;
-      p = u32[pagesBase + p * descWords]!;
+      p = u32[next(p)]!;
     }
     return n;
+  }
+
+  /** The u32 index of a pfn's next link (descriptors are a multiple of 4 bytes, every field 4-byte aligned). */
+  private nextIndex(): (pfn: number) => number {
+    const descWords = this.L.pageDescSize >> 2;
+    const base = (this.L.pagesStart + this.L.pageNext) >> 2;
+    return (pfn) => base + pfn * descWords;
   }
 
   private listAddr(zone: number, order: number, mt: number): number {
@@ -637,12 +685,11 @@ export class WasmGuest implements Allocator {
   private walk(listAddr: number): number[] {
     const out: number[] = [];
     const u32 = this.core.u32;
-    const descWords = this.L.pageDescSize >> 2;
-    const pagesBase = this.L.pagesStart >> 2;
+    const next = this.nextIndex();
     let p = u32[listAddr >> 2]!;
     while (p !== NIL) {
       out.push(p);
-      p = u32[pagesBase + p * descWords]!;
+      p = u32[next(p)]!;
     }
     return out;
   }
@@ -658,6 +705,18 @@ export class WasmGuest implements Allocator {
     return n;
   }
 
+  /**
+   * Set a cpu's free_factor for a zone: a recorded state caught in a run of bulk frees (the next bulk free is
+   * batch << factor pages). 6.1 only (5.7 has no free_factor).
+   */
+  setPcpFreeFactor(cpu: number, zone: number, factor: number): void {
+    this.checkCpu('setPcpFreeFactor', cpu);
+    this.checkZone(zone, 'setPcpFreeFactor');
+    this.intArg('setPcpFreeFactor', 'factor', factor, 0, 5);
+    const r = this.x.pcpSetFreeFactor(cpu, zone, factor);
+    if (r < 0) throw errorFor(r, `setPcpFreeFactor(cpu ${cpu}, zone ${zone}, ${factor})`, { cpu, zone, factor });
+  }
+
   /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
   pcpCount(cpu: number, zone: number): number {
     this.checkZone(zone);
@@ -670,7 +729,7 @@ export class WasmGuest implements Allocator {
   /** The state word of a pfn: flags | order << 8 | mt << 16 | zone << 24. */
   word(pfn: number): number {
     this.checkPfn(pfn);
-    return this.core.u32[(this.L.pagesStart >> 2) + pfn * (this.L.pageDescSize >> 2) + 2]!;
+    return this.core.u32[(this.L.pagesStart + this.L.pageWord) / 4 + pfn * (this.L.pageDescSize / 4)]!;
   }
 
   /**
@@ -695,16 +754,31 @@ export class WasmGuest implements Allocator {
     const w = this.word(head);
     const flags = w & 0xff;
     const kind: PfnKind = flags & PG_BUDDY ? 'free' : flags & PG_ALLOCATED ? 'allocated' : flags & PG_INFLIGHT ? 'inflight' : flags & PG_PCP ? 'pcp' : 'hole';
-    const cpu = kind === 'pcp' ? this.core.u8[this.L.pagesStart + head * this.L.pageDescSize + 13]! : -1;
+    const cpu = kind === 'pcp' ? this.pageExtView()[head]! >> this.L.extCpuShift : -1;
     return {
       pfn, kind, head, order: (w >>> 8) & 0xff, isHead: head === pfn, reported: (flags & PG_REPORTED) !== 0,
       zone: w >>> 24, pageblockMt: pbMt, mt: kind === 'free' ? -1 : (w >>> 16) & 0xff, cpu,
     };
   }
 
-  /** Zero-copy view of the page descriptors (16 bytes a pfn; byte 8 flags, 9 order, 10 mt, 11 zone, 12 host). */
+  /**
+   * Zero-copy view of the page descriptors: `descriptorLayout()` bytes a pfn (the state word's bytes are flags,
+   * order, mt, zone).
+   */
   pageDescriptors(): Uint8Array {
     return new Uint8Array(this.core.memory.buffer, this.L.pagesStart, this.config.maxPfn * this.L.pageDescSize);
+  }
+  /** Zero-copy view of the pages' cold bytes (one a pfn): host state (`& extHostMask`), cpu (`>> extCpuShift`). */
+  pageExtView(): Uint8Array {
+    return new Uint8Array(this.core.memory.buffer, this.x.pageExtStart.value, this.config.maxPfn);
+  }
+  pageViews(): PageViews {
+    return { desc: this.pageDescriptors(), ext: this.pageExtView(), layout: this.descriptorLayout() };
+  }
+  /** Where the fields of pageDescriptors() and pageExtView() are (assembly/layout.ts, read from the module). */
+  descriptorLayout(): DescriptorLayout {
+    const L = this.L;
+    return { size: L.pageDescSize, flags: L.pageWord, order: L.pageWord + 1, extHostMask: L.extHostMask, extCpuShift: L.extCpuShift };
   }
   /** Zero-copy view of the pageblock migratetypes (one byte per pageblock). */
   pageblockView(): Uint8Array {
@@ -716,7 +790,7 @@ export class WasmGuest implements Allocator {
     return {
       allocFailures: g('allocFailures'), allocFailuresInFlight: g('allocFailuresInFlight'),
       isolateFailures: g('isolateFailures'), pcpDrains: g('pcpDrains'), inflightPages: g('inflightPages'),
-      inflightPeak: g('inflightPeak'), notifies: g('notifyCount'),
+      inflightPeak: g('inflightPeak'), notifies: this.core.u32[(this.L.outStart >> 2) + this.L.outNotify]!,
     };
   }
 
@@ -727,6 +801,20 @@ export class WasmGuest implements Allocator {
 
   allocatedPages(): number {
     return this.core.global('allocatedPages');
+  }
+
+  /** The counters a time series samples, read in one call (free pages by order sum the zones). */
+  sample(): GuestSample {
+    this.x.sampleCounters();
+    const base = (this.L.outStart >> 2) + this.L.outSample;
+    const u32 = this.core.u32;
+    const freeByOrder = new Array<number>(NR_ORDERS);
+    for (let o = 0; o < NR_ORDERS; o++) freeByOrder[o] = u32[base + o]!;
+    return {
+      freeByOrder, freePages: u32[base + NR_ORDERS]!,
+      inflightPages: u32[base + NR_ORDERS + 1]!, allocatedPages: u32[base + NR_ORDERS + 2]!,
+      rssPages: u32[base + NR_ORDERS + 3]!, refaults: u32[base + NR_ORDERS + 4]!,
+    };
   }
 
   /** Bytes of linear memory in use for this guest. */

@@ -1,6 +1,12 @@
 // The one file that touches the WebAssembly instance: compiling the module, instantiating one instance per
 // guest, typed access to its exports and views of its linear memory. Views are re-created whenever memory has
 // grown (a grow detaches every ArrayBuffer view), so callers always get live views.
+//
+// The module imports its linear memory. A guest that is done (WasmGuest.release, which Simulation.dispose and
+// simulate() call) hands its memory back to a small pool, and the next guest needing the same size gets it with a
+// fresh instance: the memory's pages are already mapped, where a new memory costs a page fault for every 4 KiB
+// the guest touches (about 100 ms for a 64 GiB guest on the development machine). Every region is rewritten
+// before it is read (setup and initMemory), so nothing of the previous guest shows through.
 import releaseB64 from '../../build/release.wasm.b64.js';
 import debugB64 from '../../build/debug.wasm.b64.js';
 
@@ -42,30 +48,89 @@ export interface Layout {
   pcpSize: number; pcpLists: number; pcpCount: number; batchStart: number; opsStart: number; opSize: number;
   opsCapacity: number; outStart: number; zonesStart: number; zoneSize: number; zoneNrFreePages: number;
   maxCapacity: number; nrPcpLists: number;
+  /** Byte offsets inside a page descriptor: the next link, the state word (flags | order << 8 | mt << 16 | zone << 24). */
+  pageNext: number; pageWord: number;
+  /** The page's cold byte (pageExtStart + pfn): host state in extHostMask, the per-cpu list's cpu from extCpuShift. */
+  extHostMask: number; extCpuShift: number;
+  /** Words of OUT where sampleCounters writes, and where the reporting notifications are counted. */
+  outSample: number; outNotify: number;
 }
 const LAYOUT_KEYS: Array<keyof Layout> = [
   'pagesStart', 'pageDescSize', 'freeListStart', 'nrFreeStart', 'pcpStart', 'pcpSize', 'pcpLists', 'pcpCount',
   'batchStart', 'opsStart', 'opSize', 'opsCapacity', 'outStart', 'zonesStart', 'zoneSize', 'zoneNrFreePages',
-  'maxCapacity', 'nrPcpLists',
+  'maxCapacity', 'nrPcpLists', 'pageNext', 'pageWord', 'extHostMask', 'extCpuShift', 'outSample', 'outNotify',
 ];
+
+const memoryPool: WebAssembly.Memory[] = [];
+/** At most this many memories wait in the pool, none above POOL_MAX_BYTES (a huge guest's memory is let go). */
+const POOL_SIZE = 4;
+const POOL_MAX_BYTES = 2 ** 30;
+
+/** A memory of exactly `bytes` (rounded up to 64 KiB pages) from the pool, or null. */
+function takeMemory(bytes: number): WebAssembly.Memory | null {
+  const want = Math.ceil(bytes / 65536) * 65536;
+  const i = memoryPool.findIndex((m) => m.buffer.byteLength === want);
+  return i >= 0 ? memoryPool.splice(i, 1)[0]! : null;
+}
+
+/** Memories waiting in the pool (for tests and memory accounting). */
+export function pooledMemories(): number {
+  return memoryPool.length;
+}
+
+const released: Raw = new Proxy({}, {
+  get(_, name) {
+    throw new Error(`wasm core: ${String(name)} called on a released guest (its memory now serves another guest)`);
+  },
+});
 
 /** One wasm instance: one guest's memory. */
 export class CoreInstance {
-  readonly x: Raw;
-  readonly memory: WebAssembly.Memory;
+  x: Raw;
+  private mem: WebAssembly.Memory | null;
+  /** The memory is new (all zero) and nothing has been written to it since setup. */
+  private fresh: boolean;
   readonly layout: Layout;
   private buf: ArrayBuffer | null = null;
   private u8v!: Uint8Array;
   private u32v!: Uint32Array;
   private i32v!: Int32Array;
 
-  constructor(flavour?: WasmFlavour) {
-    const inst = new WebAssembly.Instance(wasmModule(flavour), {});
+  /** `bytes`: the linear memory the guest will need, to take a pooled memory of that size (0: a new one). */
+  constructor(flavour?: WasmFlavour, bytes = 0) {
+    const pooled = bytes > 0 ? takeMemory(bytes) : null;
+    this.fresh = pooled === null;
+    this.mem = pooled ?? new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(wasmModule(flavour), { env: { memory: this.mem } });
     this.x = inst.exports as Raw;
-    this.memory = this.x.memory as WebAssembly.Memory;
     const l: Partial<Layout> = {};
     LAYOUT_KEYS.forEach((k, i) => (l[k] = this.x.layoutConstant(i) >>> 0));
     this.layout = l as Layout;
+  }
+
+  /** True the first time only, when the memory is new (all zero). */
+  takeFresh(): boolean {
+    const f = this.fresh;
+    this.fresh = false;
+    return f;
+  }
+
+  get memory(): WebAssembly.Memory {
+    if (!this.mem) throw new Error('wasm core: memory of a released guest');
+    return this.mem;
+  }
+
+  /** Give the memory back to the pool; this instance is unusable afterwards. */
+  release(): void {
+    const m = this.mem;
+    if (!m) return;
+    this.mem = null;
+    this.buf = null;
+    this.u8v = this.u32v = this.i32v = undefined as never; // the views would still see the pooled memory
+    this.x = released;
+    if (m.buffer.byteLength > POOL_MAX_BYTES) return;
+    if (memoryPool.length >= POOL_SIZE) memoryPool.shift();
+    memoryPool.push(m);
   }
 
   private refresh(): void {
@@ -76,9 +141,11 @@ export class CoreInstance {
       this.i32v = new Int32Array(this.buf);
     }
   }
-  get u8(): Uint8Array { this.refresh(); return this.u8v; }
-  get u32(): Uint32Array { this.refresh(); return this.u32v; }
-  get i32(): Int32Array { this.refresh(); return this.i32v; }
+  // A grow detaches the old buffer, and a detached view has length 0: that test is a property read, where asking
+  // the memory for its buffer is a call into the engine (these getters run after every simulation event).
+  get u8(): Uint8Array { if (!this.u8v?.length) this.refresh(); return this.u8v; }
+  get u32(): Uint32Array { if (!this.u32v?.length) this.refresh(); return this.u32v; }
+  get i32(): Int32Array { if (!this.i32v?.length) this.refresh(); return this.i32v; }
 
   /** A wasm global (exported `let`), as an unsigned number. */
   global(name: string): number {

@@ -6,6 +6,9 @@ import type { FtraceEvent } from './ftrace.js';
 import type { FreeBlock, KpageflagsBlocks } from './kpageflags.js';
 import type { Pagetypeinfo } from './pagetypeinfo.js';
 import type { Zoneinfo } from './zoneinfo.js';
+import type { SerialLine } from './serial.js';
+
+export type { SerialLine };
 
 /** The /proc files captured at one moment (`guest/<tag>.<kind>`: pre, held, end, kpf_pre...). */
 export interface ProcSnapshot {
@@ -16,14 +19,6 @@ export interface ProcSnapshot {
   vmstat?: Record<string, number>;
   /** /proc/meminfo as name → value in kB (or pages for the HugePages_ counts), as printed. */
   meminfo?: Record<string, number>;
-}
-
-/** One console line: host seconds and the text. Guest records start with `@X <t_guest_s>`. */
-export interface SerialLine {
-  tHost: number;
-  text: string;
-  /** For `@X t ...` records: X, the guest time and the remaining fields. */
-  record?: { kind: string; tGuest: number; fields: string[] };
 }
 
 export interface Run {

@@ -230,7 +230,8 @@ export function placeStartLists(g: WasmGuest, inferred: PcpStartInference, note:
       cpu: pcp.cpu, zone: pcp.zoneName, count: g.pcpCount(pcp.cpu, pcp.zone), pinnedBy: pcp.pinnedBy, known, placeholders: placed,
       zoneinfo: pcp.zoneinfo, bounds: pcp.bounds, freeFactor: pcp.freeFactor, lists,
     });
-    if (pcp.freeFactor) note(`cpu ${pcp.cpu} ${pcp.zoneName}: the trace's bulk frees need free_factor ${pcp.freeFactor} at the start; the simulator starts at 0`);
+    // The trace's first bulk free says how far a run of them had gone when it started.
+    if (pcp.freeFactor) g.setPcpFreeFactor(pcp.cpu, pcp.zone, pcp.freeFactor);
   }
   return out;
 }

@@ -25,8 +25,9 @@ export interface RunCycle {
   freeDone: number;
   mib: number;
   thp: ThpMode;
-  /** The cpu the workload freed on (from prnotify), if the trace tells. */
+  /** The cpu the workload freed on: from prnotify, else the per-cpu counts' move (`cpuFrom`); unknown: cpu 0. */
   cpu?: number;
+  cpuFrom?: 'prnotify' | 'pcp counts';
   /** A burst of prnotify from another task on that cpu right after the free: its per-cpu lists were flushed. */
   flushedAfter?: boolean;
 }
@@ -190,7 +191,23 @@ export function describeRun(run: Run): RunModel {
     clockOffset: offset ?? 0, warnings,
   };
   if (run.trace) cpusFromNotifies(model, run.trace.events());
+  const fallback = cpuFromCounts(run);
+  for (const c of model.cycles) {
+    if (c.cpu !== undefined || fallback === undefined) continue;
+    c.cpu = fallback;
+    c.cpuFrom = 'pcp counts';
+  }
   return model;
+}
+
+/** The workload cpu when the kprobes do not tell: the one whose per-cpu count the workload moved most. */
+function cpuFromCounts(run: Run): number | undefined {
+  const counts = (tag: string) => run.proc[tag]?.zoneinfo?.zones.filter((z) => z.pcp.length).flatMap((z) => z.pcp.map((p) => [p.cpu, p.count] as const));
+  const pre = counts('pre'), later = counts('held') ?? counts('end');
+  if (!pre || !later) return undefined;
+  const moved = new Map<number, number>();
+  for (const [cpu, n] of later) moved.set(cpu, (moved.get(cpu) ?? 0) + Math.abs(n - (pre.find(([c]) => c === cpu)?.[1] ?? 0)));
+  return [...moved.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
 /** Pages of page cache a file of this many bytes leaves. */
@@ -234,6 +251,7 @@ export function cpusFromNotifies(model: RunModel, events: Iterable<FtraceEvent>)
     for (const n of during) votes.set(`${n.cpu} ${n.task}`, (votes.get(`${n.cpu} ${n.task}`) ?? 0) + 1);
     const [cpu, task] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0]![0].split(' ');
     c.cpu = Number(cpu);
+    c.cpuFrom = 'prnotify';
     // After the free: the next process on that cpu frees a small high-order page and flushes the lists, which
     // shows as notifies from another task within a moment of free_done.
     const next = model.cycles[model.cycles.indexOf(c) + 1];

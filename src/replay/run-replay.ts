@@ -12,10 +12,10 @@
 //   says, with Reported set.
 import type { Run } from '../importers/run.js';
 import type { BuddyinfoRow } from '../importers/buddyinfo.js';
+import { serialProcSnapshots } from '../importers/serial.js';
 import type { Pagetypeinfo } from '../importers/pagetypeinfo.js';
 import { type Zoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import { configFromProc, startStateFromProc } from '../importers/start-state.js';
-import { MIGRATE_NAMES } from '../core/types.js';
 import { SimError } from '../core/errors.js';
 import { Simulation, type GuestMetrics, type SimulationSpec } from '../sim/engine.js';
 import type { WorkloadSpec } from '../workloads/index.js';
@@ -34,45 +34,13 @@ export interface RunReplayOptions {
 
 interface Snapshot { t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo: Zoneinfo; source: string }
 
-/** The `@B`/`@P` records of serial.log at one moment, as buddyinfo rows and pagetypeinfo free counts. */
-function serialSnapshots(run: Run): Array<{ t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo: Pagetypeinfo }> {
-  const at = new Map<number, { buddyinfo: BuddyinfoRow[]; pagetypeinfo: Pagetypeinfo }>();
-  const get = (t: number) => {
-    let s = at.get(t);
-    if (!s) at.set(t, (s = { buddyinfo: [], pagetypeinfo: { pageblockOrder: 9, pagesPerBlock: 512, orders: 11, free: [], blockTypes: [], blocks: [] } }));
-    return s;
-  };
-  for (const l of run.serial()) {
-    const r = l.record;
-    if (r?.kind === 'B' && r.fields.length >= 2) {
-      get(r.tGuest).buddyinfo.push({ node: 0, zone: r.fields[0]!, counts: r.fields.slice(1).map(Number) });
-    } else if (r?.kind === 'P' && r.fields.length >= 3) {
-      const mt = (MIGRATE_NAMES as readonly string[]).indexOf(r.fields[1]!);
-      if (mt >= 0) get(r.tGuest).pagetypeinfo.free.push({ node: 0, zone: r.fields[0]!, type: r.fields[1]!, mt, counts: r.fields.slice(2).map(Number) });
-    }
-  }
-  return [...at.entries()].filter(([, s]) => s.buddyinfo.length && s.buddyinfo.every((b) => b.counts.every(Number.isFinite)))
-    .map(([t, s]) => ({ t, ...s })).sort((a, b) => a.t - b.t);
-}
-
-/** The workload cpu when the trace does not tell: the one whose per-cpu count the workload moved most. */
-function cpuFromCounts(run: Run): number | undefined {
-  const counts = (tag: string) => run.proc[tag]?.zoneinfo?.zones.filter((z) => z.pcp.length).flatMap((z) => z.pcp.map((p) => [p.cpu, p.count] as const));
-  const pre = counts('pre'), later = counts('held') ?? counts('end');
-  if (!pre || !later) return undefined;
-  const moved = new Map<number, number>();
-  for (const [cpu, n] of later) moved.set(cpu, (moved.get(cpu) ?? 0) + Math.abs(n - (pre.find(([c]) => c === cpu)?.[1] ?? 0)));
-  return [...moved.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
-
 /**
  * The processes the recording describes, one per cycle, at its recorded times; and the files the recording
  * guest wrote meanwhile (on the workload's cpu: the same script writes them).
  */
 function workloads(model: RunModel, run: Run, opts: RunReplayOptions, cpus: number, fromS: number, toS: number): WorkloadSpec[] {
-  const fallbackCpu = cpuFromCounts(run);
   const hogs: WorkloadSpec[] = model.cycles.map((c, i) => {
-    let cpu = c.cpu ?? fallbackCpu ?? 0;
+    let cpu = c.cpu ?? 0;
     if (cpu >= cpus) {
       model.warnings.push(`${run.name}: cycle ${i}: cpu ${cpu} is not a cpu of this ${cpus}-cpu guest; cpu 0 instead`);
       cpu = 0;
@@ -215,7 +183,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   const earliest = model.preTime !== undefined && pre?.buddyinfo && model.preTime < register + 2 && model.preTime >= register - 1
     ? { t: model.preTime, buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
     : (() => {
-      const s = serialSnapshots(run).find((x) => x.t >= register && x.t < register + 2);
+      const s = serialProcSnapshots(run.serial()).find((x) => x.t >= register && x.t < register + 2);
       return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
@@ -236,7 +204,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
     const snap: Snapshot | undefined = pre?.buddyinfo && model.preTime !== undefined
       ? { t: Math.min(model.preTime, firstWork), buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
       : (() => {
-        const s = serialSnapshots(run).filter((x) => x.t <= firstWork).at(-1);
+        const s = serialProcSnapshots(run.serial()).filter((x) => x.t <= firstWork).at(-1);
         if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
         return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
       })();

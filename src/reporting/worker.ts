@@ -90,7 +90,7 @@ export class PageReporting {
   private passStats = { batches: 0, blocks: 0, pages: 0 };
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
-  private everReported: Uint8Array;
+  private everReported: Uint32Array;
   private isolateFailuresAtStart = 0;
 
   constructor(readonly guest: GuestLike, readonly clock: Clock, opts: ReportingOptions = {}) {
@@ -123,7 +123,7 @@ export class PageReporting {
       throw new SimError('BAD_CONFIG', `budget divisor must be a positive integer, got ${this.budgetDivisor}`, { field: 'budgetDivisor', value: this.budgetDivisor });
     }
     this.record = opts.record ?? false;
-    this.everReported = new Uint8Array(Math.ceil(guest.config.maxPfn / 8));
+    this.everReported = new Uint32Array(Math.ceil(guest.config.maxPfn / 32));
   }
   private readonly record: boolean;
 
@@ -418,14 +418,22 @@ export class PageReporting {
     m.bytesReported = m.pagesReported * 4096;
   }
 
-  /** Set the "ever reported" bits of a block; returns how many pages had been reported before. */
+  /**
+   * Set the "ever reported" bits of a block; returns how many pages had been reported before. Blocks are aligned
+   * to their size, so a block of 32 pages or more covers whole words and a smaller one lies inside one word.
+   */
   private markReported(pfn: number, pages: number): number {
     const bits = this.everReported;
+    if (pages < 32) {
+      const mask = ((2 ** pages - 1) << (pfn & 31)) >>> 0;
+      const w = bits[pfn >>> 5]!;
+      bits[pfn >>> 5] = w | mask;
+      return popcount32(w & mask);
+    }
     let again = 0;
-    for (let p = pfn; p < pfn + pages; p++) {
-      const i = p >>> 3, b = 1 << (p & 7);
-      if (bits[i]! & b) again++;
-      else bits[i]! |= b;
+    for (let i = pfn >>> 5, end = (pfn + pages) >>> 5; i < end; i++) {
+      again += popcount32(bits[i]!);
+      bits[i] = 0xffffffff;
     }
     return again;
   }
@@ -441,4 +449,11 @@ export class PageReporting {
       waiters.forEach((w) => w());
     }
   }
+}
+
+/** Set bits of a 32-bit word. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }

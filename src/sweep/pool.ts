@@ -54,8 +54,14 @@ export async function runJob(spec: SimulationSpec, samples = true, onProgress?: 
   const sim = new Simulation(spec);
   const endMs = spec.durationS * 1000;
   if (onProgress) sim.onProgress = (t) => onProgress(Math.min(1, t / endMs));
-  await sim.run();
-  const result = sim.result(performance.now() - t0);
+  let result;
+  try {
+    await sim.run();
+    result = sim.result(performance.now() - t0);
+  } finally {
+    // The guests' memories go back to the pool: the next point of the same guest size starts without faulting.
+    sim.dispose();
+  }
   const summaries = result.guests.map(summarize);
   const rssMarksKib = result.guests.map((g) => rssAtMarks(g.samples, spec.durationS));
   if (!samples) for (const g of result.guests) g.samples = [];

@@ -3,13 +3,10 @@
 // 512 cells, a cell being k consecutive pages (k = 1: a row is one pageblock). The overview fits the whole guest
 // in at most 512 rows; zooming in halves k down to one page a cell, then magnifies.
 
-/** Page descriptor layout (assembly/layout.ts): 16 bytes a pfn; byte 8 flags, byte 9 order, byte 12 host state. */
-const DESC_SIZE = 16;
-const OFF_FLAGS = 8;
-const OFF_ORDER = 9;
-const OFF_HOST = 12;
+import type { PageViews } from '../core/guest.js';
+
 const PG_BUDDY = 1, PG_REPORTED = 2, PG_ALLOCATED = 4, PG_INFLIGHT = 8, PG_PCP = 16;
-const HOST_RESIDENT = 1;
+const HOST_RESIDENT = 1; // within the cold byte's host bits
 const NR_ORDERS = 11;
 
 /** What a pixel shows. */
@@ -111,11 +108,12 @@ function codeOf(flags: number): MapCode {
 }
 
 /**
- * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors. `hostShift` is the host backing page
- * shift (9 for THP-backed RAM): the host state lives on the descriptor of the host page's first pfn. `stats`,
- * when given, is filled too.
+ * Fill `perPage` (one code per pfn, length >= maxPfn) from the descriptors (`guest.pageViews()`, laid out as
+ * assembly/layout.ts says). `hostShift` is the host backing page shift (9 for THP-backed RAM): the host state lives
+ * in the cold byte of the host page's first pfn. `stats`, when given, is filled too.
  */
-export function encodePages(desc: Uint8Array, maxPfn: number, hostShift: number, perPage: Uint8Array, stats?: MapStats): void {
+export function encodePages(pages: PageViews, maxPfn: number, hostShift: number, perPage: Uint8Array, stats?: MapStats): void {
+  const { desc, ext, layout } = pages;
   if (stats) {
     stats.pages.fill(0);
     stats.freeReported.fill(0);
@@ -123,10 +121,10 @@ export function encodePages(desc: Uint8Array, maxPfn: number, hostShift: number,
   }
   let pfn = 0;
   while (pfn < maxPfn) {
-    const base = pfn * DESC_SIZE;
-    const flags = desc[base + OFF_FLAGS]!;
+    const base = pfn * layout.size;
+    const flags = desc[base + layout.flags]!;
     if (flags & (PG_BUDDY | PG_ALLOCATED | PG_INFLIGHT | PG_PCP)) {
-      const order = desc[base + OFF_ORDER]!;
+      const order = desc[base + layout.order]!;
       const end = Math.min(maxPfn, pfn + 2 ** order);
       if (flags & PG_BUDDY && !(flags & PG_REPORTED)) {
         // A free block's residency can differ between the host pages it spans (4 KiB backing, or a block
@@ -134,7 +132,7 @@ export function encodePages(desc: Uint8Array, maxPfn: number, hostShift: number,
         const hp = 1 << hostShift;
         for (let p = pfn; p < end;) {
           const hostPfn = (p >>> hostShift) << hostShift;
-          const resident = (desc[hostPfn * DESC_SIZE + OFF_HOST]! & HOST_RESIDENT) !== 0;
+          const resident = (ext[hostPfn]! & layout.extHostMask & HOST_RESIDENT) !== 0;
           const next = Math.min(end, hostPfn + hp);
           const code = resident ? MapCode.FREE_RESIDENT : MapCode.FREE;
           perPage.fill(code, p, next);

@@ -176,7 +176,7 @@ function frame(r: Run, reason: FrameMessage['reason']): void {
     sent.calls = g.reporting?.reports.length ?? 0;
 
     const stats = r.stats[i]!;
-    encodePages(g.guest.pageDescriptors(), g.guest.config.maxPfn, hostShiftOf(g.host.backing), r.perPage[i]!, stats);
+    encodePages(g.guest.pageViews(), g.guest.config.maxPfn, hostShiftOf(g.host.backing), r.perPage[i]!, stats);
     const map = new Uint8Array(r.view.cols * r.view.rows);
     renderView(r.perPage[i]!, g.guest.config.maxPfn, r.view, map);
     transfer.push(samples.buffer, map.buffer);

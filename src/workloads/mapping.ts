@@ -107,6 +107,14 @@ export class AnonMapping {
     return this.thp ? this.orders.data[i]! : 0;
   }
 
+  /** Room for `pages` more pages up front, so the lists never grow by copying while the process faults. */
+  reserve(pages: number): void {
+    // No more pages can be faulted than the guest has.
+    const n = Math.min(pages, this.guest.config.maxPfn);
+    this.heads.reserve(this.heads.length + n);
+    if (this.thp) this.orders.reserve(this.orders.length + n);
+  }
+
   get entries(): number {
     return this.heads.length;
   }

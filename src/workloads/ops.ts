@@ -35,28 +35,33 @@ export function freeMany(g: WasmGuest, pfns: Uint32Array, from: number, to: numb
   }
 }
 
-/** A growable Uint32Array list of pfns. */
+/**
+ * A growable Uint32Array list of pfns. `data` holds the pfns in [0, length). A workload that knows how many pages
+ * it will hold reserves them first: a memhog's list reaches millions of pfns, and growing it by doubling copies it
+ * into fresh memory again and again.
+ */
 export class PfnList {
-  data = new Uint32Array(1024);
+  data: Uint32Array = new Uint32Array(1024);
   length = 0;
+  /** Make room for `n` pfns in all, at once. */
+  reserve(n: number): void {
+    if (n > this.data.length) this.resize(n);
+  }
   pushAll(src: Uint32Array): void {
-    while (this.length + src.length > this.data.length) {
-      const d = new Uint32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
+    if (this.length + src.length > this.data.length) this.resize(Math.max(this.length + src.length, this.data.length * 2));
     this.data.set(src, this.length);
     this.length += src.length;
   }
   push(p: number): void {
-    if (this.length === this.data.length) {
-      const d = new Uint32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
+    if (this.length === this.data.length) this.resize(this.data.length * 2);
     this.data[this.length++] = p;
   }
   clear(): void {
     this.length = 0;
+  }
+  private resize(n: number): void {
+    const d = new Uint32Array(n);
+    d.set(this.data.subarray(0, this.length));
+    this.data = d;
   }
 }

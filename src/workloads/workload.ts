@@ -45,6 +45,7 @@ export function touchPages(
   count: (asked: number) => void, done: (nowMs: number) => void,
 ): void {
   let asked = 0;
+  mapping.reserve(total);
   every(ctx.clock, startMs, tickMs, (now) => {
     const n = Math.min(perTick, total - asked);
     asked += n;

@@ -39,7 +39,7 @@ function encoded(sim: Simulation): Uint8Array {
   // A map can only agree with pfnState over a consistent allocator: say so first if the core broke an invariant.
   run.guest.check();
   const out = new Uint8Array(run.guest.config.maxPfn);
-  encodePages(run.guest.pageDescriptors(), run.guest.config.maxPfn, hostShiftOf(run.host.backing), out);
+  encodePages(run.guest.pageViews(), run.guest.config.maxPfn, hostShiftOf(run.host.backing), out);
   return out;
 }
 
@@ -83,7 +83,7 @@ describe('memory map', () => {
       const run = sim.guests[0]!;
       const g = run.guest;
       const stats = emptyStats();
-      encodePages(g.pageDescriptors(), g.config.maxPfn, hostShiftOf(run.host.backing), new Uint8Array(g.config.maxPfn), stats);
+      encodePages(g.pageViews(), g.config.maxPfn, hostShiftOf(run.host.backing), new Uint8Array(g.config.maxPfn), stats);
       const bi = g.buddyinfo();
       for (let o = 0; o < 11; o++) {
         const free = bi.reduce((a, z) => a + z[o]! * 2 ** o, 0);

@@ -22,6 +22,8 @@ export interface SyntheticSpec {
   start: Array<{ cpu: number; pindex: number; blocks: number }>;
   /** zoneinfo's count is read a moment before the trace: the true count plus this, per cpu (default 0). */
   zoneinfoSkew?: number[];
+  /** free_factor of each cpu's DMA32 lists at the start (a trace begun inside a run of bulk frees; default 0). */
+  startFreeFactor?: number[];
   seed?: number;
   workload(w: Recorder): void;
 }
@@ -217,6 +219,7 @@ export function syntheticRun(spec: SyntheticSpec): SyntheticRun {
     g.pcpPlace(s.pfn, s.order, s.cpu, true);
   }
   const dma32 = 1;
+  spec.startFreeFactor?.forEach((f, c) => g.setPcpFreeFactor(c, dma32, f));
   const startLists = Array.from({ length: spec.cpus }, (_, c) => g.pcpLists(c, dma32));
 
   const w = new Recorder(g, random);
