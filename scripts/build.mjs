@@ -1,14 +1,18 @@
 // Bundle the TypeScript sources (with the embedded wasm) into dist/ for the CLI, the library and the web page.
+// Source maps only when asked (PRSIM_SOURCEMAP=1): the package ships none.
 import { build } from 'esbuild';
-import { mkdirSync, copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
+rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
-const common = { bundle: true, sourcemap: true, target: 'es2022', logLevel: 'warning' };
+const common = { bundle: true, sourcemap: process.env.PRSIM_SOURCEMAP === '1', target: 'es2022', logLevel: 'warning' };
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'esm',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', format: 'esm',
-  external: ['node:*'] });
+// The library's two faces share their code through chunks (one SimError class, one wasm module, whichever face
+// a program imports it from). zod is a dependency of the package, not bundled; "." reaches no node: module.
+await build({ ...common, entryPoints: { index: 'src/index.ts', node: 'src/node.ts' }, outdir: 'dist', splitting: true,
+  chunkNames: 'chunks/[name]-[hash]', platform: 'neutral', format: 'esm', external: ['node:*', 'zod'] });
 if (existsSync('src/sweep/worker.ts')) {
   await build({ ...common, entryPoints: ['src/sweep/worker.ts'], outfile: 'dist/sweep-worker.js', platform: 'node', format: 'esm',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });

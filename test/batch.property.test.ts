@@ -8,7 +8,7 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest, OP_ALLOC, OP_FREE } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type ProfileName, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
+import { type Allocator, type GuestConfig, type MigrateType, type ProfileName, ALL_MIGRATE_TYPES, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
 
 /** Two zones; big per-cpu batches make a refill split blocks of several orders and hand out many pieces. */
 function guestConfig(profile: ProfileName, pcp: boolean, bigBatch = false): GuestConfig {
@@ -25,7 +25,7 @@ function snapshot(a: Allocator): unknown {
   const cfg = a.config;
   const lists: number[][] = [];
   cfg.zones.forEach((_, z) => {
-    for (let o = 0; o < NR_ORDERS; o++) for (let mt = 0; mt < MIGRATE_TYPES; mt++) lists.push(a.freeList(z, o, mt));
+    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
   });
   const pcp: number[][] = [];
   for (let c = 0; c < cfg.cpus; c++) cfg.zones.forEach((_, z) => { for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, z, p)); });
@@ -81,7 +81,7 @@ function viaBatch(g: WasmGuest, b: Batch, live: Map<number, number[]>): string {
     if (b.k === 'alloc') {
       const highestZone = Math.min(b.zone, 1);
       const n = Math.min(b.n, g.bulkCapacity);
-      const got = b.order > 10 || b.mt >= 5 || b.cpu >= 2 || b.zone > 1 ? new Uint32Array(0) : g.allocBulk(b.order, b.mt, n, b.cpu, highestZone);
+      const got = b.order > 10 || b.mt >= 5 || b.cpu >= 2 || b.zone > 1 ? new Uint32Array(0) : g.allocBulk(b.order, b.mt as MigrateType, n, b.cpu, highestZone);
       const pfns = Array.from(got);
       if (pfns.length) live.set(b.order, [...(live.get(b.order) ?? []), ...pfns]);
       return `alloc ${pfns.join(',')}`;
@@ -110,7 +110,7 @@ function oneByOne(a: Allocator, b: Batch, live: Map<number, number[]>): string {
     const pfns: number[] = [];
     if (!(b.order > 10 || b.mt >= 5 || b.cpu >= 2 || b.zone > 1)) {
       for (let i = 0; i < n; i++) {
-        const p = a.alloc(b.order, b.mt, { cpu: b.cpu, highestZone });
+        const p = a.alloc(b.order, b.mt as MigrateType, { cpu: b.cpu, highestZone });
         if (p < 0) break;
         pfns.push(p);
       }

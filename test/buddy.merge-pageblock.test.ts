@@ -10,7 +10,7 @@ const { UNMOVABLE, MOVABLE, HIGHATOMIC, ISOLATE } = MigrateType;
  * Two order-9 allocations fill both pageblocks of a 1024-page zone; pageblock 1 gets type `mt`; then 0 is freed
  * (MOVABLE list) and 512 is freed with its pageblock's type.
  */
-function freeNextToRetypedBlock(f: AllocatorFactory, profile: ProfileName, mt: number): Allocator {
+function freeNextToRetypedBlock(f: AllocatorFactory, profile: ProfileName, mt: MigrateType): Allocator {
   const a = booted(f, smallGuest({ pages: 1024, profile }));
   expect(a.alloc(9, MOVABLE)).toBe(0);
   expect(a.alloc(9, MOVABLE)).toBe(512);

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fidelityCommand, replayCommand } from '../src/replay/cli.js';
-import { memoryIo, type Io } from '../src/cli/io.js';
+import { main } from '../src/cli/prsim.js';
+import { memoryIo } from '../src/cli/io.js';
 import { parseReportsCsv } from '../src/importers/csv.js';
 import type { RunComparison } from '../src/replay/format.js';
 import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
@@ -13,9 +13,9 @@ import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
 const tmp = mkdtempSync(join(tmpdir(), 'prsim-replay-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(f: (a: string[], io: Io) => Promise<number>, ...args: string[]) {
+async function run(...args: string[]) {
   const io = memoryIo();
-  const code = await f(args, io);
+  const code = await main(args, io);
   return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
@@ -24,7 +24,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
     const keys = (o: object) => Object.keys(o).sort();
     const docs: RunComparison[] = [];
     for (const r of ['E5_trace256', 'E4_frag512', 'E1_idle_boot']) {
-      const res = await run(replayCommand, REAL + r, '--json');
+      const res = await run('replay', REAL + r, '--json');
       expect(res.code).toBe(0);
       docs.push(JSON.parse(res.stdout));
     }
@@ -43,7 +43,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
 
   it('--reports-csv writes the simulator\'s reports in reports.csv\'s format, which reads back', async () => {
     const file = join(tmp, 'sim-reports.csv');
-    const res = await run(replayCommand, REAL + 'E2_memhog512_r1', '--json', '--reports-csv', file);
+    const res = await run('replay', REAL + 'E2_memhog512_r1', '--json', '--reports-csv', file);
     expect(res.code).toBe(0);
     const c: RunComparison = JSON.parse(res.stdout);
     const rows = parseReportsCsv(readFileSync(file, 'utf8'), file);
@@ -55,7 +55,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
   });
 
   it('the text form names the run, the windows and every cycle', async () => {
-    const res = await run(replayCommand, REAL + 'E7_cycles256x4');
+    const res = await run('replay', REAL + 'E7_cycles256x4');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^E7_cycles256x4: memhog 256 MiB x4 cycles/);
     expect(res.stdout.match(/^ {2}cycle \d/gm)!.length).toBe(4);
@@ -74,7 +74,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
       [[REAL + 'E2_memhog512_r1', '--reports-csv', join(tmp, 'no', 'x.csv')], /no folder/],
       [[REAL + 'E2_memhog512_r1', '--flush', 'maybe'], /--flush must be trace, on or off/],
     ] as Array<[string[], RegExp]>) {
-      const res = await run(replayCommand, ...args);
+      const res = await run('replay', ...args);
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.stderr).toMatch(/^prsim: replay: /);
       expect(res.stderr).toMatch(msg);
@@ -82,7 +82,7 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
   });
 
   it('prsim fidelity prints one row per run folder and how many are within tolerance', async () => {
-    const res = await run(fidelityCommand, REAL);
+    const res = await run('fidelity', REAL);
     expect(res.code).toBe(0);
     const rows = res.stdout.split('\n').filter((l) => /^E\d/.test(l));
     expect(rows.length).toBeGreaterThan(0);

@@ -1,18 +1,20 @@
 // prsim run / compare / import, called in-process through main(): the default prints the four-policy table, the
 // output formats are what they claim (buddyinfo parses back, CSV and HTML carry the series), runs repeat exactly,
 // and bad input is one `prsim:` line with exit status 2.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/prsim.js';
-import { delegateCommand } from '../src/cli/delegate.js';
+import { USAGE } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import type { SimulationResult } from '../src/sim/engine.js';
 import { ROOT, smallScenario } from './cli.helpers.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E2 = join(ROOT, '../shared/real-kernel/E2_memhog512_r1');
+const E2 = REAL + 'E2_memhog512_r1';
+const HAVE_E2 = haveReal('E2_memhog512_r1');
 let tmp: string;
 let small: string;
 
@@ -166,7 +168,7 @@ describe('bad input: `prsim: <message>`, exit 2, no stack trace', () => {
 });
 
 describe('prsim import', () => {
-  it.runIf(existsSync(E2))('summarises a run folder and prints its buddyinfo back byte for byte', async () => {
+  it.runIf(HAVE_E2)(needsReal('summarises a run folder and prints its buddyinfo back byte for byte', 'E2_memhog512_r1'), async () => {
     const sum = await prsim('import', E2);
     expect(sum.code).toBe(0);
     expect(sum.stdout).toMatch(/^E2_memhog512_r1 \(/);
@@ -178,50 +180,50 @@ describe('prsim import', () => {
     expect(pre.stdout).toBe(readFileSync(join(E2, 'guest/pre.buddyinfo'), 'utf8'));
   });
 
-  it.runIf(existsSync(E2))('builds a simulated guest in a snapshot\'s state: the same /proc/buddyinfo', async () => {
+  it.runIf(HAVE_E2)(needsReal('builds a simulated guest in a snapshot\'s state: the same /proc/buddyinfo', 'E2_memhog512_r1'), async () => {
     const { code, stdout } = await prsim('import', E2, '--format', 'state', '--tag', 'held');
     expect(code).toBe(0);
     expect(stdout).toBe(readFileSync(join(E2, 'guest/held.buddyinfo'), 'utf8'));
   });
 
-  it.runIf(existsSync(E2))('turns a zoneinfo into scenario zones', async () => {
+  it.runIf(HAVE_E2)(needsReal('turns a zoneinfo into scenario zones', 'E2_memhog512_r1'), async () => {
     const { stdout } = await prsim('import', join(E2, 'guest/pre.zoneinfo'), '--format', 'zones');
     const memhog = JSON.parse(readFileSync(join(ROOT, 'scenarios/memhog.json'), 'utf8'));
     expect(JSON.parse(stdout)).toEqual({ cpus: 2, zones: memhog.guests[0].zones });
   });
 });
 
-describe('delegated commands', () => {
-  it('a module missing from the build is a clear message, not a crash', async () => {
-    const io = memoryIo(ROOT);
-    const missing = { module: 'src/replay/cli.ts', exportName: 'replayCommand', what: 'trace replay', load: () => Promise.reject(new Error('Module not found in bundle: ../replay/cli.ts')) };
-    expect(await delegateCommand('replay', [], io, { replay: missing })).toBe(2);
-    expect(io.stderr).toBe("prsim: 'replay' (trace replay) is not available in this build: src/replay/cli.ts is missing\n");
-    const wrong = { ...missing, load: () => Promise.resolve({}) };
-    expect(await delegateCommand('replay', [], io, { replay: wrong })).toBe(2);
-    expect(io.stderr).toContain('src/replay/cli.ts does not export replayCommand()');
+describe('every command', () => {
+  it('each command of the usage is dispatched to its own module: --help prints its usage, exit 0', async () => {
+    const names = [...USAGE.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!);
+    expect(names).toEqual(['run', 'compare', 'sweep', 'import', 'replay', 'fidelity', 'bench', 'web']);
+    for (const name of names) {
+      const { code, stdout, stderr } = await prsim(name, '--help');
+      expect(code, name).toBe(0);
+      expect(stderr, name).toBe('');
+      expect(stdout, name).toMatch(new RegExp(`^usage: prsim ${name === 'compare' ? 'run' : name} `));
+    }
+    const unknown = await prsim('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("prsim: unknown command 'frobnicate' (commands: run, compare, sweep, import, replay, fidelity, bench, web; see prsim --help)\n");
+    expect((await prsim('toString')).code).toBe(2);
   });
 
-  it('prsim web: the running server (not a number) is exit 0 and keeps serving; bad options are exit 2', async () => {
-    const { serveWeb } = await import('../src/web/serve.js');
+  it('prsim web: the running server is exit 0 and keeps serving until the Io\'s signal; bad options are exit 2', async () => {
     // A stand-in for the built page (npm test does not bundle it).
     const dir = mkdtempSync(join(tmpdir(), 'prsim-web-'));
-    for (const f of ['index.html', 'main.js', 'worker.js']) writeFileSync(join(dir, f), '');
-    let server: { close(): unknown } | null = null;
-    const real = { module: 'src/web/serve.ts', exportName: 'serveWeb', what: 'the web page', load: () => Promise.resolve({ serveWeb: async (a: string[]) => (server = await serveWeb(a, { dir, log: () => {} }) as never) }) };
-    const io = memoryIo(ROOT);
-    expect(await delegateCommand('web', ['--port', '0'], io, { web: real })).toBe(0);
-    expect(server).not.toBeNull();
-    (server as unknown as { close(): unknown }).close();
-    expect(await delegateCommand('web', ['--port', 'abc'], io, { web: real })).toBe(2);
-    expect(io.stderr).toMatch(/^prsim: web: --port must be an integer 0\.\.65535, got 'abc'/);
-  });
-
-  it('a present module gets the arguments and its exit status is returned', async () => {
-    const io = memoryIo(ROOT);
-    const seen: string[][] = [];
-    const ok = { module: 'src/bench/cli.ts', exportName: 'benchCommand', what: 'bench', load: () => Promise.resolve({ benchCommand: async (a: string[]) => (seen.push(a), 3) }) };
-    expect(await delegateCommand('bench', ['--x'], io, { bench: ok })).toBe(3);
-    expect(seen).toEqual([['--x']]);
+    for (const f of ['index.html', 'main.js', 'worker.js']) writeFileSync(join(dir, f), f);
+    const ac = new AbortController();
+    const io = memoryIo(ROOT, ac.signal);
+    expect(await main(['web', '--port', '0', '--dir', dir], io)).toBe(0);
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.stdout)![1]!;
+    expect(await (await fetch(`${url}main.js`)).text()).toBe('main.js');
+    ac.abort();
+    await new Promise((ok) => setTimeout(ok, 50));
+    await expect(fetch(url)).rejects.toThrow();
+    const bad = memoryIo(ROOT);
+    expect(await main(['web', '--port', 'abc'], bad)).toBe(2);
+    expect(bad.stderr).toMatch(/^prsim: web: --port must be an integer 0\.\.65535, got 'abc'/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

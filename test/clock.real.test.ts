@@ -1,6 +1,6 @@
 // The real clock (timers, for live pages) drives the same worker as the virtual one.
 import { describe, it, expect } from 'vitest';
-import { RealClock } from '../src/sim/clock.js';
+import { RealClock } from '../src/clock/clock.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { PageReporting } from '../src/reporting/worker.js';
 import { NullDevice } from '../src/host/devices.js';

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { WasmGuest, maxGuestPages, OP_ALLOC, OP_FREE } from '../src/core/guest.js';
 import { resolveGuest } from '../src/core/config.js';
 import { SimError } from '../src/core/errors.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { MigrateType } from '../src/core/types.js';
 
@@ -152,7 +152,7 @@ describe('wasm guest API', () => {
     expect(codeOf(() => g.free(1.5, 0))).toBe('PFN_OUT_OF_RANGE');
     expect(codeOf(() => g.free(99999, 0))).toBe('PFN_OUT_OF_RANGE');
     expect(codeOf(() => g.free(1030, 0))).toBe('PFN_IN_HOLE');
-    expect(codeOf(() => g.alloc(0, 7))).toBe('BAD_MIGRATETYPE');
+    expect(codeOf(() => g.alloc(0, 7 as never))).toBe('BAD_MIGRATETYPE');
     expect(codeOf(() => g.alloc(0, 1, { cpu: 5 }))).toBe('BAD_CPU');
     expect(codeOf(() => g.alloc(11, 1))).toBe('BAD_ORDER');
     expect(JSON.stringify(g.buddyinfo())).toBe(snapshot);

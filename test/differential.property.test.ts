@@ -7,7 +7,7 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type ProfileName, MIGRATE_TYPES, NR_ORDERS, CycleResult } from '../src/core/types.js';
+import { type Allocator, type GuestConfig, type ProfileName, MIGRATE_TYPES, NR_ORDERS, CycleResult, ALL_MIGRATE_TYPES, type MigrateType } from '../src/core/types.js';
 
 function guestConfig(profile: ProfileName, pcp: boolean, twoZones: boolean): GuestConfig {
   const zones = twoZones
@@ -23,7 +23,7 @@ function snapshot(a: Allocator): unknown {
   const cfg = a.config;
   const lists: number[][] = [];
   cfg.zones.forEach((_, z) => {
-    for (let o = 0; o < NR_ORDERS; o++) for (let mt = 0; mt < MIGRATE_TYPES; mt++) lists.push(a.freeList(z, o, mt));
+    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
   });
   const pcp: number[][] = [];
   for (let c = 0; c < cfg.cpus; c++) cfg.zones.forEach((_, z) => { for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, z, p)); });
@@ -70,7 +70,7 @@ function apply(a: Allocator, op: Op, live: Array<[number, number]>, inflight: Ar
     switch (op.k) {
       case 'alloc': {
         const highestZone = Math.min(op.zone, a.config.zones.length - 1);
-        const pfn = a.alloc(op.order, op.mt, { cpu: op.cpu, highestZone });
+        const pfn = a.alloc(op.order, op.mt as MigrateType, { cpu: op.cpu, highestZone });
         if (pfn >= 0) live.push([pfn, op.order]);
         return `alloc ${pfn}`;
       }
@@ -103,11 +103,11 @@ function apply(a: Allocator, op: Op, live: Array<[number, number]>, inflight: Ar
       }
       case 'pbmt':
         if (op.pfn >= a.config.maxPfn) return 'none';
-        a.setPageblockMt(op.pfn, op.mt);
+        a.setPageblockMt(op.pfn, op.mt as MigrateType);
         return 'pbmt';
       case 'move':
         if (op.pfn >= a.config.maxPfn || a.pfnState(op.pfn).kind === 'hole') return 'none';
-        return `move ${a.moveFreePagesBlock(op.pfn, op.mt)}`;
+        return `move ${a.moveFreePagesBlock(op.pfn, op.mt as MigrateType)}`;
       case 'drain':
         a.drainPcp(op.cpu);
         return 'drain';
@@ -116,7 +116,7 @@ function apply(a: Allocator, op: Op, live: Array<[number, number]>, inflight: Ar
         const out: string[] = [];
         a.reportBatchReset(op.capacity);
         const z = a.config.zones.length - 1;
-        if (a.reportCycleBegin(z, op.order, op.mt)) {
+        if (a.reportCycleBegin(z, op.order, op.mt as MigrateType)) {
           for (;;) {
             const r = a.reportCycleStep();
             out.push(String(r));

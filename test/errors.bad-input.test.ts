@@ -92,8 +92,8 @@ describe.each(allocatorFactories)('bad input ($name)', (f) => {
     const a = make();
     busyGuest(a);
     expectRejected(a, () => a.alloc(0, 5), 'BAD_MIGRATETYPE', 5);
-    expectRejected(a, () => a.alloc(0, 6), 'BAD_MIGRATETYPE', 6);
-    expectRejected(a, () => a.setPageblockMt(0, 6), 'BAD_MIGRATETYPE', 6);
+    expectRejected(a, () => a.alloc(0, 6 as never), 'BAD_MIGRATETYPE', 6);
+    expectRejected(a, () => a.setPageblockMt(0, 6 as never), 'BAD_MIGRATETYPE', 6);
   });
 
   it('no such zone: BAD_ZONE; no such cpu: BAD_CPU', () => {

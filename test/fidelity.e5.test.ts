@@ -1,14 +1,14 @@
 // E5 (256 MiB memhog with every kmem page event traced): the forced trace replay must reproduce the real
 // kernel's reporting block for block. Figures asserted are the level the replay achieves today.
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRun, type Run } from '../src/importers/run.js';
+import { loadRun, type Run } from '../src/importers/run-folder.js';
 import { replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { compareTrace, type TraceComparison } from '../src/replay/compare.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256', import.meta.url));
+const E5 = REAL + 'E5_trace256';
 
-describe('E5 forced trace replay', () => {
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('E5 forced trace replay', 'E5_trace256'), () => {
   let run: Run;
   let r: TraceReplayResult;
   let c: TraceComparison;

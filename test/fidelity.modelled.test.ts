@@ -1,16 +1,16 @@
 // E5, modelled replay: only the trace's allocations and frees reach the simulator, whose own 6.1 per-cpu lists
 // decide every bulk free (mm_page_pcpu_drain) and refill (mm_page_alloc_zone_locked). Figures asserted are the
 // level the replay reaches today; the ablation (empty start lists) shows the same measures do fail.
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRun, type Run } from '../src/importers/run.js';
+import { loadRun, type Run } from '../src/importers/run-folder.js';
 import { replayTrace, type TraceReplayResult } from '../src/replay/trace-replay.js';
 import { compareTrace, type TraceComparison } from '../src/replay/compare.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { SimError } from '../src/core/errors.js';
 import { MigrateType } from '../src/core/types.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256', import.meta.url));
+const E5 = REAL + 'E5_trace256';
 
 describe('WasmGuest.pcpPlace', () => {
   const make = () => {
@@ -99,7 +99,7 @@ describe('WasmGuest per-cpu read-outs (what replay reads instead of linear memor
   });
 });
 
-describe('E5 modelled trace replay', () => {
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('E5 modelled trace replay', 'E5_trace256'), () => {
   let run: Run;
   let r: TraceReplayResult;
   let c: TraceComparison;

@@ -3,7 +3,7 @@
 // 0.15 s of the real times. An idle boot (no free) is held to its boot-time reporting: the same passes, calls,
 // blocks and bytes. The runs are examples of kinds of behaviour; nothing here names one run's numbers.
 import { describe, expect, it } from 'vitest';
-import { replay } from '../src/replay/cli.js';
+import { replay } from '../src/replay/folder.js';
 import { withinTolerance, type RunComparison } from '../src/replay/format.js';
 import { REAL, REAL_RUNS, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { PROFILE_NAMES } from '../src/core/profiles.js';
-import { VirtualClock } from '../src/sim/clock.js';
+import { VirtualClock } from '../src/clock/clock.js';
 import { simulate, type SimulationSpec } from '../src/sim/engine.js';
 import { Rng, mutateJson } from './fuzz/mutate.js';
 
@@ -30,7 +30,7 @@ interface World { g: WasmGuest; live: Array<[number, number]>; inflight: Array<[
 interface Call { m: number; a: number; b: number; c: number; d: number; flag: boolean; k: number }
 const METHODS: Array<[string, (w: World, x: Call) => void]> = [
   ['alloc', (w, x) => {
-    const p = w.g.alloc(x.a, x.b, x.flag ? { cpu: x.c } : { cpu: x.c, highestZone: x.d });
+    const p = w.g.alloc(x.a, x.b as never, x.flag ? { cpu: x.c } : { cpu: x.c, highestZone: x.d });
     if (p >= 0) w.live.push([p, x.a]);
   }],
   ['free', (w, x) => {
@@ -53,8 +53,8 @@ const METHODS: Array<[string, (w: World, x: Call) => void]> = [
     w.g.putback(pfn, order);
     if (x.flag && i >= 0) w.inflight.splice(i, 1);
   }],
-  ['setPageblockMt', (w, x) => w.g.setPageblockMt(x.a, x.b)],
-  ['moveFreePagesBlock', (w, x) => w.g.moveFreePagesBlock(x.a, x.b)],
+  ['setPageblockMt', (w, x) => w.g.setPageblockMt(x.a, x.b as never)],
+  ['moveFreePagesBlock', (w, x) => w.g.moveFreePagesBlock(x.a, x.b as never)],
   ['drainPcp', (w, x) => w.g.drainPcp(x.flag ? undefined : x.a)],
   ['setReportingOrder', (w, x) => w.g.setReportingOrder(x.flag ? 255 : x.a)],
   ['touch', (w, x) => w.g.touch(x.a, x.b)],
@@ -63,11 +63,11 @@ const METHODS: Array<[string, (w: World, x: Call) => void]> = [
   ['hostResident', (w, x) => w.g.hostResident(x.a)],
   ['hintNext', (w, x) => w.g.hintNext(x.a, x.b, x.c, x.flag ? -1 : x.d)],
   ['reportBatchReset', (w, x) => w.g.reportBatchReset(x.a, x.flag ? undefined : x.b)],
-  ['reportCycleBegin', (w, x) => w.g.reportCycleBegin(x.a, x.b, x.c)],
+  ['reportCycleBegin', (w, x) => w.g.reportCycleBegin(x.a, x.b, x.c as never)],
   ['reportCycleStep', (w) => w.g.reportCycleStep()],
   ['reportDrain', (w, x) => w.g.reportDrain(x.flag)],
   ['allocBulk', (w, x) => {
-    const got = w.g.allocBulk(x.a, x.b, x.flag ? (x.c & 63) : x.c, x.d & 1, x.flag ? undefined : x.d);
+    const got = w.g.allocBulk(x.a, x.b as never, x.flag ? (x.c & 63) : x.c, x.d & 1, x.flag ? undefined : x.d);
     for (const p of got) w.live.push([p, x.a]);
   }],
   ['freeBulk', (w, x) => {
@@ -85,7 +85,7 @@ const METHODS: Array<[string, (w: World, x: Call) => void]> = [
     w.g.applyOps(x.flag ? n : x.c);
   }],
   ['readouts', (w, x) => {
-    w.g.freeList(x.a, x.b, x.c);
+    w.g.freeList(x.a, x.b, x.c as never);
     w.g.pcpList(x.a, x.b, x.c);
     w.g.pfnState(x.d);
     w.g.getPageblockMt(x.d);

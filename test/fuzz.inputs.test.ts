@@ -21,10 +21,10 @@ import { htmlReport } from '../src/report/html.js';
 import { estimateRun } from '../src/sim/estimate.js';
 import { ROOT, smallScenario } from './cli.helpers.js';
 import { Rng, mutateBytes, mutateJson, mutateText } from './fuzz/mutate.js';
+import { REAL, REAL_RUNS, haveReal, needsReal } from './helpers/shared.js';
 
 const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261205);
-const REAL = join(ROOT, '../shared/real-kernel');
 const tmp = mkdtempSync(join(tmpdir(), 'prsim-fuzz-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -72,8 +72,8 @@ function files(dirs: string[], pattern: RegExp): string[] {
   return dirs.flatMap((d) => readdirSync(d).filter((f) => pattern.test(f)).map((f) => join(d, f)));
 }
 
-const guestDirs = readdirSync(REAL).filter((d) => /^E\d/.test(d)).map((d) => join(REAL, d, 'guest'));
-const runDirs = readdirSync(REAL).filter((d) => /^E\d/.test(d)).map((d) => join(REAL, d));
+const guestDirs = REAL_RUNS.map((d) => join(REAL, d, 'guest'));
+const runDirs = REAL_RUNS.map((d) => join(REAL, d));
 
 /** Text formats read by `prsim import <file>`, each with the --format values that apply to it. */
 const TEXT_FORMATS: Array<{ name: string; sources: string[]; fileName: (src: string) => string; formats: string[]; cases: number; dmesg?: boolean }> = [
@@ -96,7 +96,7 @@ function traceSamples(): string[] {
   }));
 }
 
-describe('fuzz: real-kernel files through prsim import', () => {
+describe.skipIf(!haveReal('E2_memhog512_r1', 'E5_trace256'))(needsReal('fuzz: real-kernel files through prsim import', 'E2_memhog512_r1', 'E5_trace256'), () => {
   for (const fmt of TEXT_FORMATS) {
     it(`${fmt.name}: ${fmt.cases * SCALE} mutations`, async () => {
       expect(fmt.sources.length).toBeGreaterThan(0);

@@ -247,13 +247,14 @@ describe('periodic walks', () => {
     await sim.run();
     const res = sim.result();
     const m = res.guests[0]!.metrics;
-    expect(m['hint.walks']).toBe(2);
-    expect(m['hint.pagesHinted']).toBeGreaterThan(0);
-    expect(m['hint.lostDataEvents']).toBe(0);
+    expect(m.hinting!.walks).toBe(2);
+    expect(m.hinting!.pagesHinted).toBeGreaterThan(0);
+    expect(m.hinting!.lostDataEvents).toBe(0);
+    expect(m.reporting.reportCalls).toBe(0);
     expect(res.guests[0]!.policy).toBe('hinting');
     const s = sim.samples[0]!;
-    expect(s[s.length - 1]!.pagesReported).toBe(m['hint.pagesHinted']); // the samples carry pages hinted
-    expect(m['hostRssKib']).toBeLessThan(16 * 1024);
+    expect(s[s.length - 1]!.pagesReported).toBe(m.hinting!.pagesHinted); // the samples carry pages hinted
+    expect(m.host.rssKib).toBeLessThan(16 * 1024);
   });
 });
 

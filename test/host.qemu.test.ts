@@ -192,12 +192,12 @@ describe('host RSS and refaults', () => {
     const [a, b] = res.guests as [typeof res.guests[0], typeof res.guests[0]];
     // 64 MiB touched by the process, its order-1 page-table root (touched too, freed at its exit) and one
     // page-table page per 2 MiB mapped (4 KiB each).
-    expect(b.metrics['hostRssKib']).toBe(64 * 1024 + 8 + 32 * 4);
-    expect(a.metrics['hostRssKib']).toBeLessThan(64 * 1024);
-    expect(a.metrics['discardedPages']).toBeGreaterThan(0);
-    expect(b.metrics['discardedPages']).toBe(0);
-    expect(res.host.totalRssKib).toBe(a.metrics['hostRssKib']! + b.metrics['hostRssKib']!);
-    expect(sim.guests[0]!.host.ramRssKib()).toBe(a.metrics['hostRssKib']);
+    expect(b.metrics.host.rssKib).toBe(64 * 1024 + 8 + 32 * 4);
+    expect(a.metrics.host.rssKib).toBeLessThan(64 * 1024);
+    expect(a.metrics.host.discardedPages).toBeGreaterThan(0);
+    expect(b.metrics.host.discardedPages).toBe(0);
+    expect(res.host.totalRssKib).toBe(a.metrics.host.rssKib + b.metrics.host.rssKib);
+    expect(sim.guests[0]!.host.ramRssKib()).toBe(a.metrics.host.rssKib);
   });
 
   it('process RSS is guest RAM resident plus QEMU overhead', () => {

@@ -5,17 +5,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, SimError } from '../src/core/errors.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import { parseFtraceLine, parseFtraceText } from '../src/importers/ftrace.js';
 import { decodeKpageflags } from '../src/importers/kpageflags.js';
 import { parsePagetypeinfo } from '../src/importers/pagetypeinfo.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { memoryRangesFromDmesg, parseZoneinfo } from '../src/importers/zoneinfo.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
+
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), 'prsim-imp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,8 +33,11 @@ function parseError(fn: () => unknown): ParseError {
 const DRAIN = '  wl-130  [001] d..3.  22.305619: mm_page_pcpu_drain: page=(____ptrval____) pfn=0x17aed order=0 migratetype=1';
 const ALLOC = '  wl-130  [001] .....  22.305620: mm_page_alloc: page=(____ptrval____) pfn=0x17aee order=0 migratetype=1 gfp_flags=GFP_KERNEL';
 
-describe('ftrace page events', () => {
-  const ranges = memoryRangesFromDmesg(read('E5_trace256/guest/dmesg.txt'));
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('ftrace page events', 'E5_trace256'), () => {
+  let ranges: Array<[number, number]>;
+  beforeAll(() => {
+    ranges = memoryRangesFromDmesg(read('E5_trace256/guest/dmesg.txt'));
+  });
 
   it('a pfn beyond any x86-64 memory is refused even without a memory map', () => {
     const e = parseError(() => parseFtraceLine(DRAIN.replace('0x17aed', '0x999999999999'), 'trace.txt', 7));
@@ -66,8 +69,11 @@ describe('ftrace page events', () => {
   });
 });
 
-describe('buddyinfo', () => {
-  const real = read('E5_trace256/guest/pre.buddyinfo');
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('buddyinfo', 'E5_trace256'), () => {
+  let real: string;
+  beforeAll(() => {
+    real = read('E5_trace256/guest/pre.buddyinfo');
+  });
 
   it('a row of 14 columns (or of 10) is refused: the simulator has orders 0..10', () => {
     const long = real.replace(/^(Node 0, zone\s+DMA32.*)$/m, '$1 1 2 3');
@@ -83,8 +89,11 @@ describe('buddyinfo', () => {
   });
 });
 
-describe('zoneinfo', () => {
-  const real = read('E5_trace256/guest/pre.zoneinfo');
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('zoneinfo', 'E5_trace256'), () => {
+  let real: string;
+  beforeAll(() => {
+    real = read('E5_trace256/guest/pre.zoneinfo');
+  });
 
   it('managed > present, present > spanned and free > managed are refused at the zone', () => {
     const e = parseError(() => parseZoneinfo(real.replace(/managed\s+3840/, 'managed  9999'), 'pre.zoneinfo'));
@@ -111,7 +120,7 @@ describe('kpageflags and pagetypeinfo', () => {
     expect(() => decodeKpageflags(gzipSync(new Uint8Array(0)), { file: 'k.bin.gz' })).toThrow(/empty/);
   });
 
-  it('pagetypeinfo whose pages per block do not match its block order is refused', () => {
+  it.skipIf(!haveReal('E5_trace256'))(needsReal('pagetypeinfo whose pages per block do not match its block order is refused', 'E5_trace256'), () => {
     const real = read('E5_trace256/guest/pre.pagetypeinfo');
     expect(parseError(() => parsePagetypeinfo(real.replace(/Pages per block:\s+512/, 'Pages per block:  500'), 'p')).message).toBe('p:1: Pages per block 500 is not 2^(Page block order 9)');
   });
@@ -130,7 +139,7 @@ describe('run folders', () => {
 });
 
 describe('prsim import --format zones', () => {
-  it('zones that make no guest are refused, not printed (a per-cpu batch of 0)', async () => {
+  it.skipIf(!haveReal('E5_trace256'))(needsReal('zones that make no guest are refused, not printed (a per-cpu batch of 0)', 'E5_trace256'), async () => {
     const { main } = await import('../src/cli/prsim.js');
     const { memoryIo } = await import('../src/cli/io.js');
     const dir = mkdtempSync(join(tmp, 'zones-'));
@@ -148,7 +157,7 @@ describe('prsim import --format zones', () => {
 });
 
 describe('a guest in a recorded state', () => {
-  it('buddyinfo counts no zone could hold are refused before anything is laid out (2^53 blocks never finished)', async () => {
+  it.skipIf(!haveReal('E2_memhog512_r1'))(needsReal('buddyinfo counts no zone could hold are refused before anything is laid out (2^53 blocks never finished)', 'E2_memhog512_r1'), async () => {
     const { guestFromProc } = await import('../src/importers/start-state.js');
     const zoneinfo = parseZoneinfo(read('E2_memhog512_r1/guest/pre.zoneinfo'));
     const buddyinfo = parseBuddyinfo(read('E2_memhog512_r1/guest/pre.buddyinfo'));

@@ -1,11 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 import { ParseError } from '../src/core/errors.js';
 import { buddyinfoRows, formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 const FILES = RUNS.flatMap((r) => readdirSync(`${REAL}${r}/guest`).filter((f) => f.endsWith('.buddyinfo')).map((f) => `${r}/guest/${f}`));
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 
@@ -19,7 +17,7 @@ function parseError(fn: () => unknown): ParseError {
   throw new Error('expected a ParseError');
 }
 
-describe('buddyinfo', () => {
+describe.skipIf(!haveReal('E5_trace256', 'E4_frag512'))(needsReal('buddyinfo', 'E5_trace256', 'E4_frag512'), () => {
   it('reads E5 pre.buddyinfo', () => {
     expect(parseBuddyinfo(read('E5_trace256/guest/pre.buddyinfo'))).toEqual([
       { node: 0, zone: 'DMA', counts: [0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 3] },

@@ -1,19 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseReportsCsv } from '../src/importers/csv.js';
 import {
   type FtraceEvent, type PrrepEvent, parseFtraceLine, parseFtraceStream, parseFtraceText, readFtraceFile, readFtraceFileSync,
 } from '../src/importers/ftrace.js';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 const tracePath = (run: string) => {
   const g = `${REAL}${run}/guest/`;
   return g + (readdirSync(g).includes('trace.txt') ? 'trace.txt' : 'trace.txt.gz');
 };
-const E5 = tracePath('E5_trace256');
+const HAVE_E5 = haveReal('E5_trace256');
+const E5 = HAVE_E5 ? tracePath('E5_trace256') : '';
 
 function parseError(fn: () => unknown): ParseError {
   try {
@@ -37,8 +36,8 @@ const E5_COUNTS = {
   mm_page_pcpu_drain: 66103, prproc: 5, prproc_ret: 5, prnotify: 126, prrep: 9, prrep_ret: 9, tracing_mark_write: 16,
 };
 
-describe('the E5 kmem trace', () => {
-  const events = [...readFtraceFileSync(E5)];
+describe.skipIf(!HAVE_E5)(needsReal('the E5 kmem trace', 'E5_trace256'), () => {
+  const events = HAVE_E5 ? [...readFtraceFileSync(E5)] : [];
 
   it('has every event, counted by type (no mm_page_alloc_extfrag in this run)', () => {
     expect(countByEvent(events)).toEqual(E5_COUNTS);
@@ -100,7 +99,7 @@ describe('the E5 kmem trace', () => {
   });
 });
 
-describe('prrep decodes to exactly the blocks of reports.csv', () => {
+describe.skipIf(!haveReal())(needsReal('prrep decodes to exactly the blocks of reports.csv'), () => {
   it.each(RUNS)('%s', (run) => {
     const reports = parseReportsCsv(readFileSync(`${REAL}${run}/reports.csv`, 'utf8'));
     const batches = [...readFtraceFileSync(tracePath(run))].filter((e): e is PrrepEvent => e.event === 'prrep');

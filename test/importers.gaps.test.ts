@@ -3,13 +3,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseRamCsv, parseReportsCsv, parseRssCsv } from '../src/importers/csv.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
 const RSS_HEADER = 't_host_s,vmrss_kib,rssanon_kib,rssfile_kib\n';
 
 describe('gaps in sampled series', () => {
@@ -39,7 +38,7 @@ describe('gaps in sampled series', () => {
   });
 });
 
-describe('a run folder whose recording ended badly', () => {
+describe.skipIf(!haveReal('E2_memhog512_r1'))(needsReal('a run folder whose recording ended badly', 'E2_memhog512_r1'), () => {
   const dir = mkdtempSync(join(tmpdir(), 'prsim-gaps-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

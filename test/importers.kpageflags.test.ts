@@ -1,14 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseBlocksCsv } from '../src/importers/csv.js';
 import { KPF_BUDDY, KPF_UPTODATE, decodeKpageflags, splitFreeRun } from '../src/importers/kpageflags.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 // Every dump with its derived csv: guest/kpageflags.<tag>.bin.gz ↔ kpageflags.<tag>.blocks.csv.
 const DUMPS = RUNS.flatMap((run) => readdirSync(`${REAL}${run}/guest`)
   .map((f) => /^kpageflags\.(\w+)\.bin\.gz$/.exec(f)?.[1])
@@ -16,7 +14,7 @@ const DUMPS = RUNS.flatMap((run) => readdirSync(`${REAL}${run}/guest`)
   .map((tag) => [run, tag] as const));
 const ZONES: Array<[number, number]> = [[1, 4096], [4096, 262109]];
 
-describe('decodeKpageflags on the real dumps', () => {
+describe.skipIf(!haveReal('E4_frag512', 'E5_trace256'))(needsReal('decodeKpageflags on the real dumps', 'E4_frag512', 'E5_trace256'), () => {
   it('finds a dump for every blocks.csv and a blocks.csv for every dump (E4 held and E5 pre/post included)', () => {
     const csvs = RUNS.flatMap((run) => readdirSync(`${REAL}${run}`)
       .map((f) => /^kpageflags\.(\w+)\.blocks\.csv$/.exec(f)?.[1])

@@ -1,15 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 import { ParseError } from '../src/core/errors.js';
 import { MigrateType } from '../src/core/types.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import {
-  formatPagetypeinfo, formatPagetypeinfoFree, pagetypeCounts, pagetypeFreeRows, parsePagetypeinfo,
+  formatPagetypeinfo, formatPagetypeinfoFree, pagetypeCounts, pagetypeFreeRows, parsePagetypeinfo, type Pagetypeinfo,
 } from '../src/importers/pagetypeinfo.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 const FILES = RUNS.flatMap((r) => readdirSync(`${REAL}${r}/guest`).filter((f) => f.endsWith('.pagetypeinfo')).map((f) => `${r}/guest/${f}`));
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const E5_PRE = 'E5_trace256/guest/pre.pagetypeinfo';
@@ -24,8 +22,11 @@ function parseError(fn: () => unknown): ParseError {
   throw new Error('expected a ParseError');
 }
 
-describe('pagetypeinfo', () => {
-  const info = parsePagetypeinfo(read(E5_PRE), E5_PRE);
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('pagetypeinfo', 'E5_trace256'), () => {
+  let info: Pagetypeinfo;
+  beforeAll(() => {
+    info = parsePagetypeinfo(read(E5_PRE), E5_PRE);
+  });
 
   it('reads the header, the free counts and the block table of E5 pre', () => {
     expect(info.pageblockOrder).toBe(9);

@@ -1,14 +1,11 @@
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import {
   parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson,
 } from '../src/importers/csv.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 
 function parseError(fn: () => unknown): ParseError {
   try {
@@ -20,7 +17,7 @@ function parseError(fn: () => unknown): ParseError {
   throw new Error('expected a ParseError');
 }
 
-describe('loadRun', () => {
+describe.skipIf(!haveReal('E2_memhog512_r1', 'E5_trace256'))(needsReal('loadRun', 'E2_memhog512_r1', 'E5_trace256'), () => {
   it.each(RUNS)('loads %s', (run) => {
     const r = loadRun(REAL + run);
     expect(r.name).toBe(run);

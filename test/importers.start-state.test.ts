@@ -1,20 +1,24 @@
 // A guest in a recorded state: exactly from kpageflags, or count for count from buddyinfo/pagetypeinfo.
-import { describe, it, expect } from 'vitest';
+import { beforeAll, describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { guestFromProc, startStateFromProc } from '../src/importers/start-state.js';
-import { parseZoneinfo, populatedZones } from '../src/importers/zoneinfo.js';
-import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
-import { parsePagetypeinfo, pagetypeCounts } from '../src/importers/pagetypeinfo.js';
+import { parseZoneinfo, populatedZones, type Zoneinfo } from '../src/importers/zoneinfo.js';
+import { parseBuddyinfo, type BuddyinfoRow } from '../src/importers/buddyinfo.js';
+import { parsePagetypeinfo, pagetypeCounts, type Pagetypeinfo } from '../src/importers/pagetypeinfo.js';
 import { memoryRangesFromDmesg } from '../src/importers/zoneinfo.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
+import { ALL_MIGRATE_TYPES } from '../src/core/types.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
+const E5 = `${REAL}E5_trace256/`;
 const read = (f: string) => readFileSync(E5 + f, 'utf8');
 
-describe('start state from real /proc files', () => {
-  const zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo'), 'pre.zoneinfo');
-  const memoryRanges = memoryRangesFromDmesg(read('guest/dmesg.txt'));
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('start state from real /proc files', 'E5_trace256'), () => {
+  let zoneinfo: Zoneinfo, memoryRanges: Array<[number, number]>;
+  beforeAll(() => {
+    zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo'), 'pre.zoneinfo');
+    memoryRanges = memoryRangesFromDmesg(read('guest/dmesg.txt'));
+  });
 
   it('from buddyinfo and pagetypeinfo: the same counts per zone, order and migratetype, and no block could merge', () => {
     const buddyinfo = parseBuddyinfo(read('guest/pre.buddyinfo'), 'pre.buddyinfo');
@@ -25,11 +29,11 @@ describe('start state from real /proc files', () => {
     const pti = g.pagetypeinfo();
     g.config.zones.forEach((z, zi) => {
       const real = pagetypeCounts(pagetypeinfo, z.name);
-      for (let mt = 0; mt < 6; mt++) expect(pti[zi]![mt], `${z.name} mt ${mt}`).toEqual(real[mt]);
+      for (const mt of ALL_MIGRATE_TYPES) expect(pti[zi]![mt], `${z.name} mt ${mt}`).toEqual(real[mt]);
     });
     // Freeing nothing and merging nothing: every free block's buddy is not a free block of the same order.
     g.config.zones.forEach((_, zi) => {
-      for (let o = 0; o < 10; o++) for (let mt = 0; mt < 6; mt++) {
+      for (let o = 0; o < 10; o++) for (const mt of ALL_MIGRATE_TYPES) {
         for (const pfn of g.freeList(zi, o, mt)) {
           const b = g.pfnState(pfn ^ (1 << o));
           expect(b.kind === 'free' && b.isHead && b.order === o).toBe(false);
@@ -61,12 +65,16 @@ describe('start state from real /proc files', () => {
   });
 });
 
-describe('the count-for-count inference rules', () => {
-  const zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo'), 'pre.zoneinfo');
-  const memoryRanges = memoryRangesFromDmesg(read('guest/dmesg.txt'));
-  const buddyinfo = parseBuddyinfo(read('guest/pre.buddyinfo'), 'pre.buddyinfo');
-  const pagetypeinfo = parsePagetypeinfo(read('guest/pre.pagetypeinfo'), 'pre.pagetypeinfo');
-  const base = { zoneinfo, memoryRanges, buddyinfo, pagetypeinfo };
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('the count-for-count inference rules', 'E5_trace256'), () => {
+  let zoneinfo: Zoneinfo, memoryRanges: Array<[number, number]>, buddyinfo: BuddyinfoRow[], pagetypeinfo: Pagetypeinfo;
+  let base: { zoneinfo: Zoneinfo; memoryRanges: Array<[number, number]>; buddyinfo: BuddyinfoRow[]; pagetypeinfo: Pagetypeinfo };
+  beforeAll(() => {
+    zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo'), 'pre.zoneinfo');
+    memoryRanges = memoryRangesFromDmesg(read('guest/dmesg.txt'));
+    buddyinfo = parseBuddyinfo(read('guest/pre.buddyinfo'), 'pre.buddyinfo');
+    pagetypeinfo = parsePagetypeinfo(read('guest/pre.pagetypeinfo'), 'pre.pagetypeinfo');
+    base = { zoneinfo, memoryRanges, buddyinfo, pagetypeinfo };
+  });
 
   it('blocks reported before the snapshot sit where the reports say, Reported, the last put back kept', () => {
     // Two order-10 blocks more than DMA32 has free were reported: the first put back went first.

@@ -1,14 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveGuest } from '../src/core/config.js';
 import { ParseError } from '../src/core/errors.js';
 import {
-  cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo,
+  cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo,
 } from '../src/importers/zoneinfo.js';
+import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
 
-const REAL = fileURLToPath(new URL('../../shared/real-kernel/', import.meta.url));
-const RUNS = readdirSync(REAL).filter((d) => /^E\d/.test(d)).sort();
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const E5_PRE = 'E5_trace256/guest/pre.zoneinfo';
 
@@ -22,8 +20,13 @@ function parseError(fn: () => unknown): ParseError {
   throw new Error('expected a ParseError');
 }
 
-describe('parseZoneinfo on the real 1 GiB 6.1 guest', () => {
-  const info = parseZoneinfo(read(E5_PRE), E5_PRE);
+const HAVE_E5 = haveReal('E5_trace256');
+
+describe.skipIf(!HAVE_E5)(needsReal('parseZoneinfo on the real 1 GiB 6.1 guest', 'E5_trace256'), () => {
+  let info: Zoneinfo;
+  beforeAll(() => {
+    info = parseZoneinfo(read(E5_PRE), E5_PRE);
+  });
 
   it('lists every zone the kernel prints, populated or not', () => {
     expect(info.zones.map((z) => z.name)).toEqual(['DMA', 'DMA32', 'Normal', 'Movable', 'Device']);
@@ -93,8 +96,11 @@ describe('parseZoneinfo on the real 1 GiB 6.1 guest', () => {
   });
 });
 
-describe('zoneSpecsFromZoneinfo', () => {
-  const info = parseZoneinfo(read(E5_PRE), E5_PRE);
+describe.skipIf(!HAVE_E5)(needsReal('zoneSpecsFromZoneinfo', 'E5_trace256'), () => {
+  let info: Zoneinfo;
+  beforeAll(() => {
+    info = parseZoneinfo(read(E5_PRE), E5_PRE);
+  });
 
   it('gives the real layout: DMA [1, 4096) with the 97-page legacy hole, DMA32 [4096, 262109)', () => {
     const specs = zoneSpecsFromZoneinfo(info);
@@ -138,8 +144,11 @@ describe('zoneSpecsFromZoneinfo', () => {
   });
 });
 
-describe('malformed zoneinfo', () => {
-  const text = read(E5_PRE);
+describe.skipIf(!HAVE_E5)(needsReal('malformed zoneinfo', 'E5_trace256'), () => {
+  let text: string;
+  beforeAll(() => {
+    text = read(E5_PRE);
+  });
   const lineOf = (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
 
   it('names file, line, field and value of a bad number', () => {

@@ -8,11 +8,11 @@ import fc from 'fast-check';
 import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
-import { type Allocator, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
+import { type Allocator, type MigrateType, ALL_MIGRATE_TYPES, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
 
 function snapshot(a: Allocator): unknown {
   const lists: number[][] = [];
-  for (let o = 0; o < NR_ORDERS; o++) for (let mt = 0; mt < MIGRATE_TYPES; mt++) lists.push(a.freeList(0, o, mt));
+  for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(0, o, mt));
   const pcp: number[][] = [];
   for (let c = 0; c < a.config.cpus; c++) for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, 0, p));
   const states: string[] = [];
@@ -54,7 +54,7 @@ describe('per-cpu bulk frees of buddy runs = one block at a time (wasm and refer
             for (const r of rounds) {
               impls.forEach((a, k) => {
                 for (let i = 0; i < r.n; i++) {
-                  const p = a.alloc(r.order, r.mt, { cpu: i % 5 === 4 ? 1 : 0 });
+                  const p = a.alloc(r.order, r.mt as MigrateType, { cpu: i % 5 === 4 ? 1 : 0 });
                   if (p >= 0) lives[k]!.push(p);
                 }
               });
@@ -65,7 +65,7 @@ describe('per-cpu bulk frees of buddy runs = one block at a time (wasm and refer
               const outcomes = impls.map((a, k) => {
                 const notes: number[] = [];
                 order.forEach((p, i) => {
-                  if (r.retype >= 0 && i === order.length >> 1) a.setPageblockMt(order[0]!, r.retype);
+                  if (r.retype >= 0 && i === order.length >> 1) a.setPageblockMt(order[0]!, r.retype as MigrateType);
                   a.free(p, r.order, { cpu: 0 });
                   notes.push(a.takeNotifications());
                 });

@@ -1,7 +1,7 @@
 // Read-outs: pfnState for every kind of pfn, buddyinfo/pagetypeinfo agreeing with the lists, and
 // clearToAllocated returning to the pre-boot state.
 import { describe, it, expect } from 'vitest';
-import { MigrateType } from '../src/core/types.js';
+import { MigrateType, ALL_MIGRATE_TYPES } from '../src/core/types.js';
 import { allocatorFactories, booted, freeBlockPages, smallGuest } from './helpers/factories.js';
 import { WasmGuest } from '../src/core/guest.js';
 
@@ -37,7 +37,7 @@ describe.each(allocatorFactories)('read-outs ($name)', (f) => {
     const info = a.pagetypeinfo()[0]!;
     for (let o = 0; o <= 10; o++) {
       expect(info.reduce((n, perOrder) => n + perOrder[o]!, 0)).toBe(a.buddyinfo()[0]![o]);
-      for (let mt = 0; mt < 6; mt++) expect(info[mt]![o]).toBe(a.freeList(0, o, mt).length);
+      for (const mt of ALL_MIGRATE_TYPES) expect(info[mt]![o]).toBe(a.freeList(0, o, mt).length);
     }
     expect(freeBlockPages(a, 0)).toBe(a.freePages(0));
     a.check();

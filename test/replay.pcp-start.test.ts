@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { WasmGuest } from '../src/core/guest.js';
 import { MigrateType } from '../src/core/types.js';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { parseFtraceText, type KmemEvent, type PageAllocEvent } from '../src/importers/ftrace.js';
 import { anchorTrace, pcpRulesOf } from '../src/replay/modelled.js';
 import { claimZoneLocked, inferPcpStart, type PcpStart } from '../src/replay/pcp-start.js';

@@ -5,9 +5,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { describeRun } from '../src/replay/run-model.js';
-import { replayRun } from '../src/replay/run-replay.js';
+import { replayRun, type WorkloadRunDetails } from '../src/replay/run-replay.js';
 import { REAL, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
 
 describe.skipIf(!HAVE_REAL)(`the run model of the shared runs (${HAVE_REAL ? 'E1..E7' : MISSING_REAL})`, () => {
@@ -93,7 +93,7 @@ describe.skipIf(!HAVE_REAL)('replays of run folders unlike the shared ones', () 
     const run = loadRun(dir);
     expect(describeRun(run).cycles[0]!.thp).toBe('madvise');
     const c = replayRun(run);
-    expect((c.details as { workload: { metrics: Record<string, number> } }).workload.metrics['thpFaults']).toBe(256);
+    expect((c.details as unknown as WorkloadRunDetails).workload!.metrics.workloads.thpFaults).toBe(256);
   });
 
   it('without pre.buddyinfo the workload starts from serial.log\'s @B/@P records, with a warning', () => {

@@ -1,12 +1,12 @@
 // The same real allocator traffic (the E5 trace) under another reporting order: what reporting would have done.
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadRun } from '../src/importers/run.js';
+import { loadRun } from '../src/importers/run-folder.js';
 import { replayTrace } from '../src/replay/trace-replay.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256', import.meta.url));
+const E5 = REAL + 'E5_trace256';
 
-describe('E5 replayed at reporting order 0', () => {
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('E5 replayed at reporting order 0', 'E5_trace256'), () => {
   it('reports the same freed memory in more, smaller blocks, and the allocator traffic still fits', () => {
     const run = loadRun(E5);
     const at9 = replayTrace(run, { mode: 'forced', delayMs: 'trace' });

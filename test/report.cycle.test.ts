@@ -15,7 +15,7 @@ function blocksGuest(f: Parameters<typeof booted>[0], blocks: number, profile: P
 }
 
 /** Run one list's cycle as the pass does: on REPORT drain with `ok` and go on (stop on error). */
-function runCycle(a: Allocator, order: number, mt: number, ok = true): CycleResult[] {
+function runCycle(a: Allocator, order: number, mt: MigrateType, ok = true): CycleResult[] {
   const results: CycleResult[] = [];
   if (!a.reportCycleBegin(0, order, mt)) return results;
   for (;;) {

@@ -147,8 +147,8 @@ describe('engine samples', () => {
     expect(held.refaults).toBeLessThanOrEqual(8192 + 2 + 16);
     expect(held.rssKib).toBeGreaterThanOrEqual(afterPass.rssKib + held.refaults * 4);
     const res = sim.result();
-    expect(res.guests[0]!.metrics['refaults']).toBe(s[s.length - 1]!.refaults);
-    expect(res.guests[0]!.metrics['pagesReported']).toBe(s[s.length - 1]!.pagesReported);
-    expect(res.guests[0]!.passes.length).toBe(res.guests[0]!.metrics['passes']);
+    expect(res.guests[0]!.metrics.host.refaults).toBe(s[s.length - 1]!.refaults);
+    expect(res.guests[0]!.metrics.reporting.pagesReported).toBe(s[s.length - 1]!.pagesReported);
+    expect(res.guests[0]!.passes.length).toBe(res.guests[0]!.metrics.reporting.passes);
   });
 });

@@ -7,7 +7,7 @@ import { pageAccount, presentPages, rig, smallGuest } from './helpers/reporting.
 import { EIO, type ReportBatch, type ReportingDevice } from '../src/reporting/device.js';
 import { Simulation } from '../src/sim/engine.js';
 import type { WasmGuest } from '../src/core/guest.js';
-import type { ProfileName } from '../src/core/types.js';
+import type { MigrateType, ProfileName } from '../src/core/types.js';
 import { getProfile } from '../src/core/profiles.js';
 
 const PROFILES: ProfileName[] = ['linux-5.7', 'linux-6.1', 'linux-next'];
@@ -105,7 +105,7 @@ async function runCase(c: Case): Promise<void> {
     r.clock.schedule(t, () => {
       if (op.alloc || live.length === 0) {
         const cpu = op.cpu % c.cpus;
-        const p = g.alloc(op.order, op.mt, { cpu });
+        const p = g.alloc(op.order, op.mt as MigrateType, { cpu });
         if (p >= 0) live.push([p, op.order, cpu]);
       } else {
         const k = op.pick % live.length;

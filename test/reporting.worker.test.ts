@@ -11,7 +11,7 @@ import { QemuHost } from '../src/host/qemu.js';
 import { PageReporting } from '../src/reporting/worker.js';
 import { Simulation } from '../src/sim/engine.js';
 import { SimError } from '../src/core/errors.js';
-import type { ProfileName } from '../src/core/types.js';
+import type { MigrateType, ProfileName } from '../src/core/types.js';
 
 /** linux-next guest: order-10 blocks [0, 9216) and four order-9 blocks at 9216, 10240, 11264, 12288 kept apart
  *  by holes (so they cannot merge). */
@@ -94,7 +94,7 @@ describe('batching: the scatterlist is shared by the lists of a zone and sent wh
 });
 
 describe('budget = ceil(nr_free / (capacity * 16))', () => {
-  function budgetRun(blocks: number, moved: number[] = [], divisor?: number, capacity = 2, mt = 0) {
+  function budgetRun(blocks: number, moved: number[] = [], divisor?: number, capacity = 2, mt: MigrateType = 0) {
     const g = smallGuest({ profile: 'linux-next', pages: blocks * 1024 + 256 });
     for (const p of moved) {
       g.setPageblockMt(p, mt);

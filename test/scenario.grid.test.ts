@@ -1,6 +1,6 @@
 // Sweep grids: expansion order and how each parameter path lands in the scenario.
 import { describe, expect, it } from 'vitest';
-import { ScenarioError } from '../src/scenario/errors.js';
+import { ScenarioError } from '../src/schema/errors.js';
 import { applyParams, describePoint, expandGrid, splitPath } from '../src/scenario/grid.js';
 import { parseScenario } from '../src/scenario/load.js';
 

@@ -1,17 +1,18 @@
 // Scenario files: the shipped ones load, policies expand to one guest each, and every error names the file, the
 // field path and the value found.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
 import { memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo } from '../src/importers/zoneinfo.js';
-import { ScenarioError } from '../src/scenario/errors.js';
+import { ScenarioError } from '../src/schema/errors.js';
 import { loadScenario, parseScenario, readScenario } from '../src/scenario/load.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
 const SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
-const E2 = fileURLToPath(new URL('../../shared/real-kernel/E2_memhog512_r1/guest/', import.meta.url));
+const E2 = `${REAL}E2_memhog512_r1/guest/`;
 const FILE = 'scenarios/x.json';
 
 const base = () => ({
@@ -50,7 +51,7 @@ describe('shipped scenarios', () => {
     }
   });
 
-  it.runIf(existsSync(E2))('memhog.json holds exactly the zones of E2 pre.zoneinfo (self-contained copy)', () => {
+  it.runIf(haveReal('E2_memhog512_r1'))(needsReal('memhog.json holds exactly the zones of E2 pre.zoneinfo (self-contained copy)', 'E2_memhog512_r1'), () => {
     const zones = zoneSpecsFromZoneinfo(parseZoneinfo(readFileSync(E2 + 'pre.zoneinfo', 'utf8')), {
       memoryRanges: memoryRangesFromDmesg(readFileSync(E2 + 'dmesg.txt', 'utf8')),
     });

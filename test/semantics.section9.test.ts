@@ -7,7 +7,7 @@ import {
 import { FailingDevice, NullDevice, SlowDevice, VirtioBalloonDevice } from '../src/host/devices.js';
 import { QemuHost } from '../src/host/qemu.js';
 import { FreePageHinting } from '../src/hinting/hinting.js';
-import { Mulberry32 } from '../src/sim/rng.js';
+import { Mulberry32 } from '../src/clock/rng.js';
 import type { ProfileName } from '../src/core/types.js';
 
 /** 24 order-10 blocks [0, 24576) and one order-8 block at 24576 (so the last order-10 isolation still passes). */

@@ -2,16 +2,17 @@
 // the free lists, their order, Reported flags and pageblock types of the importers' guest, laid on a Simulation's
 // guest instead of a boot, with its per-cpu lists; the host holds the pages in use, none of the free ones.
 import { describe, it, expect } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { guestFromProc } from '../src/importers/start-state.js';
 import { memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZoneinfo, cpusFromZoneinfo } from '../src/importers/zoneinfo.js';
 import { Simulation } from '../src/sim/engine.js';
-import { buddyinfoText } from '../src/core/procfs.js';
+import { buddyinfoText } from '../src/importers/procfs.js';
+import { ALL_MIGRATE_TYPES } from '../src/core/types.js';
+import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
-const E5 = fileURLToPath(new URL('../../shared/real-kernel/E5_trace256/', import.meta.url));
+const E5 = `${REAL}E5_trace256/`;
 
-describe.skipIf(!existsSync(E5))('start state (needs ../shared/real-kernel/E5_trace256)', () => {
+describe.skipIf(!haveReal('E5_trace256'))(needsReal('start state', 'E5_trace256'), () => {
   it('reproduces every free list of a kpageflags-built guest, in order, with its Reported flags', () => {
     const read = (f: string) => readFileSync(E5 + f);
     const zoneinfo = parseZoneinfo(read('guest/pre.zoneinfo').toString(), 'pre.zoneinfo');
@@ -26,7 +27,7 @@ describe.skipIf(!existsSync(E5))('start state (needs ../shared/real-kernel/E5_tr
     g.check();
     expect(buddyinfoText(g)).toBe(buddyinfoText(src));
     g.config.zones.forEach((_, z) => {
-      for (let o = 0; o < 11; o++) for (let mt = 0; mt < 6; mt++) {
+      for (let o = 0; o < 11; o++) for (const mt of ALL_MIGRATE_TYPES) {
         const list = g.freeList(z, o, mt);
         expect(list, `zone ${z} order ${o} mt ${mt}`).toEqual(src.freeList(z, o, mt));
         for (const pfn of list) expect(g.pfnState(pfn).reported).toBe(src.pfnState(pfn).reported);

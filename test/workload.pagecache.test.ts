@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { WasmGuest } from '../src/core/guest.js';
 import { resolveGuest } from '../src/core/config.js';
-import { VirtualClock } from '../src/sim/clock.js';
+import { VirtualClock } from '../src/clock/clock.js';
 import { PageCache } from '../src/workloads/pagecache.js';
 import { MigrateType } from '../src/core/types.js';
 

@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { WasmGuest } from '../src/core/guest.js';
 import { MigrateType } from '../src/core/types.js';
-import { VirtualClock } from '../src/sim/clock.js';
+import { VirtualClock } from '../src/clock/clock.js';
 import { Memhog } from '../src/workloads/memhog.js';
 import { Fragment } from '../src/workloads/fragment.js';
 import { AnonMapping } from '../src/workloads/mapping.js';
 import { simulate } from '../src/sim/engine.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { ScenarioError } from '../src/scenario/errors.js';
+import { ScenarioError } from '../src/schema/errors.js';
 import { allocatorFactories, smallGuest } from './helpers/factories.js';
 
 /** 32 MiB, one zone, per-cpu lists on with small high/batch so drains are easy to count. */
@@ -121,8 +121,8 @@ describe('thp in a scenario', () => {
         workloads: [{ kind: 'memhog', startS: 1, mib: 64, holdS: 1, thp: 'always' }],
       }],
     });
-    expect(r.guests[0]!.metrics['thpFaults']).toBe(32);
-    expect(r.guests[0]!.metrics['thpFallbacks']).toBe(0);
+    expect(r.guests[0]!.metrics.workloads.thpFaults).toBe(32);
+    expect(r.guests[0]!.metrics.workloads.thpFallbacks).toBe(0);
   });
 
   it('the schema takes thp on memhog, fragment and burst, and refuses it on a guest with THP off', () => {

@@ -2,7 +2,7 @@
 import { resolveGuest } from '../core/config.js';
 import type { Allocator, GuestConfig } from '../core/types.js';
 import { MigrateType } from '../core/types.js';
-import { Mulberry32 } from '../sim/rng.js';
+import { Mulberry32 } from '../clock/rng.js';
 import { currentSubject, w1GuestSpec, type Subject } from './subject.js';
 
 export function w1Config(n: number): GuestConfig {

@@ -1,6 +1,6 @@
 // W2 `drain`: one reporting sweep over fragmented memory (W1 with N = 2^22, 2M steps, then free everything).
 import { WasmGuest } from '../core/guest.js';
-import { VirtualClock } from '../sim/clock.js';
+import { VirtualClock } from '../clock/clock.js';
 import { PageReporting } from '../reporting/worker.js';
 import { w1Config } from './w1.js';
 

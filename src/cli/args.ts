@@ -3,6 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type HelpOption = { help: { type: 'boolean'; short: 'h' } };
+/** What parse() gives back: parseArgs' typed values (with --help) and the positionals. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: HelpOption & O; allowPositionals: true; strict: true }>>;
 
 /**
  * `--seed -1`: parseArgs takes a value that starts with '-' for an option and refuses it as ambiguous; a number
@@ -22,10 +25,11 @@ function joinNegativeValues(args: string[], options: Options): string[] {
   return out;
 }
 
-export function parse<O extends Options>(command: string, args: string[], options: O, maxPositionals: number) {
-  let parsed;
+export function parse<O extends Options>(command: string, args: string[], options: O, maxPositionals: number): Parsed<O> {
+  let parsed: Parsed<O>;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(args, options), options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    const all: HelpOption & O = { help: { type: 'boolean', short: 'h' }, ...options };
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options: all, allowPositionals: true, strict: true });
   } catch (e) {
     // One line; an unknown option's advice about '--' positionals does not apply here, so only its first sentence.
     let msg = (e as Error).message.replace(/\s*\n\s*/g, ' ');

@@ -8,14 +8,14 @@ import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssC
 import { readFtraceFile } from '../importers/ftrace.js';
 import { decodeKpageflags } from '../importers/kpageflags.js';
 import { parsePagetypeinfo } from '../importers/pagetypeinfo.js';
-import { loadRun, type Run } from '../importers/run.js';
+import { loadRun, type Run } from '../importers/run-folder.js';
 import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo } from '../importers/zoneinfo.js';
 import {
   buddyinfoSummary, kpageflagsSummary, pagetypeinfoSummary, passesSummary, rssSummary, runSummary, zoneinfoSummary,
 } from '../report/real-run.js';
 import { prettyJson } from '../report/json.js';
 import { guestFromProc } from '../importers/start-state.js';
-import { buddyinfoText } from '../core/procfs.js';
+import { buddyinfoText } from '../importers/procfs.js';
 import { resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import { MAX_CPUS } from '../core/types.js';
@@ -56,14 +56,14 @@ function zonesJson(info: Zoneinfo, file: string, ranges?: Array<[number, number]
 }
 
 /** Lines a reader skipped (empty samples, a cut last line): on stderr, so stdout stays the requested output. */
-function warn(warnings: readonly string[]): void {
-  for (const w of warnings) console.error(`prsim: warning: ${w}`);
+function warn(io: Io, warnings: readonly string[]): void {
+  for (const w of warnings) io.err(`prsim: warning: ${w}\n`);
 }
 
-function importRun(dir: string, format: Format, tag: string | undefined): string {
+function importRun(io: Io, dir: string, format: Format, tag: string | undefined): string {
   const run: Run = loadRun(dir);
   run.serial();
-  warn(run.warnings);
+  warn(io, run.warnings);
   if (format === 'summary') return runSummary(run);
   const tags = Object.keys(run.proc);
   if (format === 'zones') {
@@ -112,14 +112,14 @@ function memoryMapNear(path: string): Array<[number, number]> | undefined {
 }
 
 /** One file, recognised by its name. */
-async function importFile(path: string, format: Format): Promise<string> {
+async function importFile(io: Io, path: string, format: Format): Promise<string> {
   const name = basename(path);
   const text = () => readFileSync(path, 'utf8');
   const warnings: string[] = [];
   try {
     return await importFileText(path, name, text, format, warnings);
   } finally {
-    warn(warnings);
+    warn(io, warnings);
   }
 }
 
@@ -189,6 +189,6 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
   const path = resolve(io.cwd, target);
   if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
-  io.out(statSync(path).isDirectory() ? importRun(path, format, v.tag) : await importFile(path, format));
+  io.out(statSync(path).isDirectory() ? importRun(io, path, format, v.tag) : await importFile(io, path, format));
   return 0;
 }

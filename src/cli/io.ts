@@ -6,6 +6,8 @@ export interface Io {
   /** stderr is a terminal: only then is a progress bar drawn. */
   errIsTTY: boolean;
   cwd: string;
+  /** Ends what a command leaves running (prsim web's server); none in the command line itself. */
+  signal?: AbortSignal;
 }
 
 export const processIo: Io = {
@@ -16,12 +18,13 @@ export const processIo: Io = {
 };
 
 /** An Io that keeps everything, for tests and for running commands inside other tools. */
-export function memoryIo(cwd = process.cwd()): Io & { stdout: string; stderr: string } {
+export function memoryIo(cwd = process.cwd(), signal?: AbortSignal): Io & { stdout: string; stderr: string } {
   const io = {
     stdout: '',
     stderr: '',
     errIsTTY: false,
     cwd,
+    ...(signal ? { signal } : {}),
     out(t: string) { io.stdout += t; },
     err(t: string) { io.stderr += t; },
   };

@@ -1,6 +1,6 @@
 // Command-line overrides (--seed, --duration, --policies) written into the raw scenario before it is validated,
 // so the run is exactly what the same edit to the file would give.
-import { POLICY_SHORTHANDS } from '../scenario/policies.js';
+import { POLICY_SHORTHANDS } from '../schema/policies.js';
 import { UsageError } from './usage-error.js';
 
 export interface Overrides {

@@ -3,13 +3,18 @@
 // with `prsim: <message>`; so does anything the system refuses (a file that cannot be read, a folder that is a
 // file, a port in use, a host that does not resolve), named by its path or address, whichever command met it.
 // Only a bug in the simulator exits 1, and its stack is printed only with PRSIM_DEBUG=1.
+//
+// Every command is a function of its arguments and an Io, in a module of this folder: it parses its options with
+// parse() (./args.ts), writes through the Io and throws UsageError or SimError for bad input.
 import { SimError } from '../core/errors.js';
-import { delegateCommand, DELEGATES } from './delegate.js';
+import { benchCommand } from './bench.js';
 import { importCommand } from './import.js';
 import { processIo, type Io } from './io.js';
+import { fidelityCommand, replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 import { sweepCommand } from './sweep.js';
 import { UsageError } from './usage-error.js';
+import { webCommand } from './web.js';
 
 export const USAGE = `usage: prsim <command> [options]
 
@@ -70,6 +75,19 @@ export function systemError(e: unknown): string | null {
   return where ? `${where}: ${what}` : `${what} (${x.syscall})`;
 }
 
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  run: (args, io) => runCommand(args, io, 'run'),
+  compare: (args, io) => runCommand(args, io, 'compare'),
+  sweep: sweepCommand,
+  import: importCommand,
+  replay: replayCommand,
+  fidelity: fidelityCommand,
+  bench: benchCommand,
+  web: webCommand,
+};
+
 async function dispatch(argv: string[], io: Io): Promise<number> {
   const [first, ...rest] = argv;
   // No command (or only options, or a scenario file): run.
@@ -85,17 +103,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     case '-V':
       io.out(`prsim ${VERSION}\n`);
       return 0;
-    case 'run':
-      return runCommand(rest, io, 'run');
-    case 'compare':
-      return runCommand(rest, io, 'compare');
-    case 'sweep':
-      return sweepCommand(rest, io);
-    case 'import':
-      return importCommand(rest, io);
-    default:
-      if (first in DELEGATES) return delegateCommand(first, rest, io);
-      throw new UsageError(`unknown command '${first}' (commands: run, compare, sweep, import, replay, fidelity, bench, web; see prsim --help)`);
+    default: {
+      if (Object.hasOwn(COMMANDS, first)) return COMMANDS[first]!(rest, io);
+      throw new UsageError(`unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(', ')}; see prsim --help)`);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // prsim run [scenario] and prsim compare [scenario] --policies a,b,c: simulate a scenario and print the policies
 // side by side (or JSON, CSV, /proc/buddyinfo text), optionally writing a CSV time series and an HTML report.
-import { DEFAULT_COMPARE } from '../scenario/policies.js';
+import { DEFAULT_COMPARE } from '../schema/policies.js';
 import { parseScenario, readScenarioFile } from '../scenario/load.js';
 import { runScenarioSpec } from '../sweep/pool.js';
 import { endStateBuddyinfo } from '../report/buddyinfo.js';

@@ -11,6 +11,7 @@ import {
   type Allocator, type AllocOptions, type CoreCounters, type CycleResult, type FreeOptions, type FreeResult,
   type GuestConfig, type GuestStartState, type PfnState, MIGRATE_TYPES, NR_ORDERS, MAX_ORDER_INCLUSIVE,
   MIGRATE_PCPTYPES, MigrateType, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES, NR_PCP_LISTS, PCP_THP_PINDEX, REPORTING_ORDER_OFF,
+  ALL_MIGRATE_TYPES,
 } from './types.js';
 import {
   CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_KIND_WORD, OP_WORDS, decodeFreeResult, errorFor,
@@ -165,7 +166,7 @@ export class WasmGuest implements Allocator {
     const pcp: NonNullable<GuestStartState['pcp']> = [];
     this.config.zones.forEach((_, z) => {
       for (let o = 0; o < NR_ORDERS; o++) {
-        for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+        for (const mt of ALL_MIGRATE_TYPES) {
           for (const pfn of this.freeList(z, o, mt)) free.push({ pfn, order: o, mt, reported: this.pfnState(pfn).reported });
         }
       }
@@ -176,7 +177,7 @@ export class WasmGuest implements Allocator {
         });
       }
     });
-    const pageblocks: Array<[number, number]> = [];
+    const pageblocks: Array<[number, MigrateType]> = [];
     for (const z of this.config.zones) {
       for (let pfn = z.startPfn; pfn < z.endPfn; pfn = (Math.floor(pfn / PAGEBLOCK_PAGES) + 1) * PAGEBLOCK_PAGES) {
         const mt = this.getPageblockMt(pfn);
@@ -200,7 +201,7 @@ export class WasmGuest implements Allocator {
 
   // --- operations ---
 
-  alloc(order: number, mt: number, opts: AllocOptions = {}): number {
+  alloc(order: number, mt: MigrateType, opts: AllocOptions = {}): number {
     const highest = opts.highestZone ?? this.config.zones.length - 1;
     const cpu = opts.cpu ?? 0;
     this.checkOrder('alloc', order);
@@ -301,12 +302,12 @@ export class WasmGuest implements Allocator {
     return { to: 'buddy', order: r, pfn: this.core.global('lastPfn') };
   }
 
-  getPageblockMt(pfn: number): number {
+  getPageblockMt(pfn: number): MigrateType {
     this.checkPfn(pfn);
-    return this.mem.pageblockMt(pfn);
+    return this.mem.pageblockMt(pfn) as MigrateType;
   }
 
-  setPageblockMt(pfn: number, mt: number): void {
+  setPageblockMt(pfn: number, mt: MigrateType): void {
     this.checkU32(pfn, 'pfn');
     if (!Number.isInteger(mt) || mt < 0 || mt >= MIGRATE_TYPES) {
       throw new SimError('BAD_MIGRATETYPE', `setPageblockMt(pfn ${pfn}): unknown migratetype ${mt}`, { pfn, mt });
@@ -315,7 +316,7 @@ export class WasmGuest implements Allocator {
     if (r < 0) throw errorFor(r, `setPageblockMt(pfn ${pfn}, mt ${mt})`, { pfn, mt });
   }
 
-  moveFreePagesBlock(pfn: number, mt: number): number {
+  moveFreePagesBlock(pfn: number, mt: MigrateType): number {
     this.checkU32(pfn, 'pfn');
     this.checkMt(`moveFreePagesBlock(pfn ${pfn})`, mt);
     const r = this.x.moveFreePages(pfn, mt);
@@ -388,7 +389,7 @@ export class WasmGuest implements Allocator {
     }
     this.x.reportBatchReset(capacity, budgetDivisor);
   }
-  reportCycleBegin(zone: number, order: number, mt: number): boolean {
+  reportCycleBegin(zone: number, order: number, mt: MigrateType): boolean {
     this.checkZone(zone, 'reportCycleBegin');
     this.checkOrder('reportCycleBegin', order);
     this.checkMt('reportCycleBegin', mt);
@@ -459,7 +460,7 @@ export class WasmGuest implements Allocator {
    * Allocate up to n blocks (n <= bulkCapacity) of one kind, stopping at the first failure; returns a view of the
    * pfns allocated (valid until the next call into the guest).
    */
-  allocBulk(order: number, mt: number, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
+  allocBulk(order: number, mt: MigrateType, n: number, cpu = 0, highestZone = this.config.zones.length - 1): Uint32Array {
     this.checkOrder('allocBulk', order);
     this.checkAllocMt('allocBulk', mt);
     this.intArg('allocBulk', 'n', n, 0, this.bulkCapacity);
@@ -544,7 +545,7 @@ export class WasmGuest implements Allocator {
         Array.from({ length: NR_ORDERS }, (_, o) => this.mem.freeListLength(z, o, mt))));
   }
 
-  freeList(zone: number, order: number, mt: number): number[] {
+  freeList(zone: number, order: number, mt: MigrateType): number[] {
     this.checkZone(zone, 'freeList');
     this.checkOrder('freeList', order);
     this.checkMt('freeList', mt);

@@ -20,6 +20,8 @@ export const MigrateType = {
 } as const;
 export type MigrateType = (typeof MigrateType)[keyof typeof MigrateType];
 export { MIGRATE_TYPES, MIGRATE_PCPTYPES };
+/** Every migratetype in order, for loops over the lists of an order. */
+export const ALL_MIGRATE_TYPES: readonly MigrateType[] = Object.values(MigrateType);
 export const MIGRATE_NAMES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'] as const;
 
 export const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'] as const;
@@ -91,9 +93,9 @@ export interface PfnState {
  */
 export interface GuestStartState {
   /** Free blocks, each added at the tail of its list in this order (so the order here is the list order). */
-  free: Array<{ pfn: number; order: number; mt: number; reported: boolean }>;
+  free: Array<{ pfn: number; order: number; mt: MigrateType; reported: boolean }>;
   /** Pageblocks whose migratetype is not MOVABLE: [a pfn in the pageblock, mt]. */
-  pageblocks?: Array<[number, number]>;
+  pageblocks?: Array<[number, MigrateType]>;
   /** Pages on per-cpu lists, each added at its list's tail in this order; `mt` is the list's type. */
   pcp?: Array<{ cpu: number; pfn: number; order: number }>;
   /** Allocated and per-cpu pages have been touched, so their host pages are resident (default true). */
@@ -171,7 +173,7 @@ export interface Allocator {
   clearToAllocated(): void;
 
   /** Allocate 2^order pages; returns the head pfn, or -1 on failure (counted). */
-  alloc(order: number, mt: number, opts?: AllocOptions): number;
+  alloc(order: number, mt: MigrateType, opts?: AllocOptions): number;
   /** Free an allocated block. Throws on a double free, wrong order, unknown pfn. */
   free(pfn: number, order: number, opts?: FreeOptions): FreeResult;
   /** Place a specific allocated block on the free lists as if freed (importers). Same as free with direct:true. */
@@ -181,10 +183,10 @@ export interface Allocator {
   /** __putback_isolated_page: free an isolated block again, no reporting notify. */
   putback(pfn: number, order: number): FreeResult;
 
-  getPageblockMt(pfn: number): number;
-  setPageblockMt(pfn: number, mt: number): void;
+  getPageblockMt(pfn: number): MigrateType;
+  setPageblockMt(pfn: number, mt: MigrateType): void;
   /** move_freepages_block: move every free block of the pageblock to mt's lists; returns pages moved. */
-  moveFreePagesBlock(pfn: number, mt: number): number;
+  moveFreePagesBlock(pfn: number, mt: MigrateType): number;
 
   /** Drain per-cpu lists (one cpu, or all when cpu is undefined) back to the buddy. */
   drainPcp(cpu?: number): void;
@@ -198,7 +200,7 @@ export interface Allocator {
   /** Start a fresh scatterlist of `capacity` entries (offset = capacity); budget divisor default 16. */
   reportBatchReset(capacity: number, budgetDivisor?: number): void;
   /** Start the cycle of one list: computes the budget. Returns false if the list is empty (skip). */
-  reportCycleBegin(zone: number, order: number, mt: number): boolean;
+  reportCycleBegin(zone: number, order: number, mt: MigrateType): boolean;
   /** Walk on until one of the CycleResult events. */
   reportCycleStep(): CycleResult;
   /** Number of entries currently in the scatterlist (capacity - offset). */
@@ -220,7 +222,7 @@ export interface Allocator {
   pcpPages(zone: number): number;
   pfnState(pfn: number): PfnState;
   /** Head pfns of free_area[order].free_list[mt] of a zone, head to tail. */
-  freeList(zone: number, order: number, mt: number): number[];
+  freeList(zone: number, order: number, mt: MigrateType): number[];
   /** Per-cpu list content, head to tail: pfns. pindex as in 6.1 (order*3+mt for order<=3, 12 for the THP list). */
   pcpList(cpu: number, zone: number, pindex: number): number[];
   counters(): CoreCounters;

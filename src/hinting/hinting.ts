@@ -7,7 +7,7 @@
 // there, handing blocks out again (counted as duplicates); any other page has a stale list link that v13
 // follows into memory the simulator does not model (a poisoned or reused pointer): that is counted as a hazard
 // and the list is left there.
-import type { Clock } from '../sim/clock.js';
+import type { Clock } from '../clock/clock.js';
 import { SimError } from '../core/errors.js';
 import { MIGRATE_TYPES, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import { HINT_DONE, HINT_HAZARD, type WasmGuest } from '../core/guest.js';

@@ -7,7 +7,7 @@
 //   `  wl-130  [001] d..3.  22.305619: mm_page_pcpu_drain: page=(____ptrval____) pfn=0x17aed order=0 migratetype=1`
 // pfn is hex with 0x in 6.1 (older kernels print decimal; both are read). Lines starting with '#' are comments.
 import { ParseError, checkText } from '../core/errors.js';
-import { MIGRATE_TYPES } from '../core/types.js';
+import { MIGRATE_TYPES, type MigrateType } from '../core/types.js';
 import { gunzipIfNeeded, isGzip } from './kpageflags.js';
 
 export interface FtraceOptions {
@@ -37,25 +37,25 @@ export interface EventBase {
 /** A failed allocation prints pfn=0 in 6.1 (pfn 0 is firmware-reserved on x86, never a real result). */
 export interface PageAllocEvent extends EventBase {
   event: 'mm_page_alloc';
-  pfn: number; order: number; migratetype: number; gfpFlags: string;
+  pfn: number; order: number; migratetype: MigrateType; gfpFlags: string;
 }
 export interface PageFreeEvent extends EventBase { event: 'mm_page_free'; pfn: number; order: number }
 export interface PageFreeBatchedEvent extends EventBase { event: 'mm_page_free_batched'; pfn: number; order: number }
 export interface PageAllocZoneLockedEvent extends EventBase {
   event: 'mm_page_alloc_zone_locked';
-  pfn: number; order: number; migratetype: number;
+  pfn: number; order: number; migratetype: MigrateType;
   /** 6.1 prints percpu_refill; older kernels do not (undefined then). */
   percpuRefill?: boolean;
 }
 export interface PagePcpuDrainEvent extends EventBase {
-  event: 'mm_page_pcpu_drain'; pfn: number; order: number; migratetype: number;
+  event: 'mm_page_pcpu_drain'; pfn: number; order: number; migratetype: MigrateType;
 }
 export interface PageAllocExtfragEvent extends EventBase {
   event: 'mm_page_alloc_extfrag';
   pfn: number;
   /** alloc_order / alloc_migratetype. */
-  order: number; migratetype: number;
-  fallbackOrder: number; pageblockOrder: number; fallbackMigratetype: number;
+  order: number; migratetype: MigrateType;
+  fallbackOrder: number; pageblockOrder: number; fallbackMigratetype: MigrateType;
   fragmenting: boolean; changeOwnership: boolean;
 }
 /** Kprobe hits carry the probed location as printed, e.g. `page_reporting_process+0x0/0x570`. */
@@ -156,12 +156,12 @@ class Fields {
     return n;
   }
   /** A migratetype number: 0..5 (Unmovable, Movable, Reclaimable, HighAtomic, CMA or Isolate). */
-  mt(key: string): number {
+  mt(key: string): MigrateType {
     const n = this.int(key);
     if (n < 0 || n >= MIGRATE_TYPES) {
       throw new ParseError(this.file, this.line, `${this.event}: ${key}=${n} is not a migratetype (0..${MIGRATE_TYPES - 1})`, { field: key, value: n, event: this.event });
     }
-    return n;
+    return n as MigrateType;
   }
   order(key: string): number {
     const n = this.int(key);

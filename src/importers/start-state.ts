@@ -22,7 +22,7 @@ import { resolveGuest } from '../core/config.js';
 import { getProfile } from '../core/profiles.js';
 import { SimError } from '../core/errors.js';
 import {
-  type GuestConfig, type GuestStartState, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_ORDER, type ProfileName,
+  type GuestConfig, type GuestStartState, ALL_MIGRATE_TYPES, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_ORDER, type ProfileName,
 } from '../core/types.js';
 import { type Zoneinfo, zoneSpecsFromZoneinfo, cpusFromZoneinfo, populatedZones } from './zoneinfo.js';
 import type { BuddyinfoRow } from './buddyinfo.js';
@@ -96,7 +96,7 @@ export function startStateFromProc(input: StartStateInput, cfg: GuestConfig = co
   if (!input.buddyinfo) throw new SimError('BAD_CONFIG', 'a start state needs kpageflags or buddyinfo', {});
   const layout = new Layout(cfg);
   const free: GuestStartState['free'] = [];
-  const pageblocks: Array<[number, number]> = [];
+  const pageblocks: Array<[number, MigrateType]> = [];
   cfg.zones.forEach((z, zi) => {
     const row = input.buddyinfo!.find((r) => r.zone === z.name);
     if (!row) throw new SimError('BAD_CONFIG', `buddyinfo has no zone ${z.name}`, { zone: z.name });
@@ -194,8 +194,8 @@ class Layout {
     // Per order, the types still to give out: pagetypeinfo's split (MOVABLE first for reported blocks, which
     // isolation retyped MOVABLE at order >= 8), else all MOVABLE.
     const types = counts.map((n, o) => {
-      const t: number[] = [];
-      if (byMt) for (const mt of [MigrateType.MOVABLE, ...[...Array(MIGRATE_TYPES).keys()].filter((m) => m !== MigrateType.MOVABLE)]) {
+      const t: MigrateType[] = [];
+      if (byMt) for (const mt of [MigrateType.MOVABLE, ...ALL_MIGRATE_TYPES.filter((m) => m !== MigrateType.MOVABLE)]) {
         for (let i = 0; i < (byMt[mt]?.[o] ?? 0) && t.length < n; i++) t.push(mt);
       }
       while (t.length < n) t.push(MigrateType.MOVABLE);
@@ -234,7 +234,7 @@ class Layout {
       }
       if (n > 0) throw new SimError('BAD_CONFIG', `zone ${z.name}: ${left[o]} order-${o} blocks do not fit (placed ${left[o]! - n})`, { zone: z.name, order: o, count: left[o] });
     }
-    const small: Array<{ order: number; mt: number }> = [];
+    const small: Array<{ order: number; mt: MigrateType }> = [];
     for (let o = PAGEBLOCK_ORDER - 1; o >= 0; o--) for (let i = 0; i < left[o]!; i++) small.push({ order: o, mt: types[o]!.shift()! });
     small.sort((a, b) => a.mt - b.mt || b.order - a.order);
     // Pageblocks with no free block in them (holes and pages outside the zone allowed: the eaten low end).
@@ -274,10 +274,10 @@ class Layout {
    * Pageblock types: those holding free blocks take the blocks' list types; the others get the types the
    * pagetypeinfo table still lacks (UNMOVABLE, RECLAIMABLE, ...), from the zone start. Returns the non-MOVABLE.
    */
-  pageblockTypes(zi: number, placed: Placed[], blockTypes: string[], counts: number[]): Array<[number, number]> {
+  pageblockTypes(zi: number, placed: Placed[], blockTypes: string[], counts: number[]): Array<[number, MigrateType]> {
     const z = this.cfg.zones[zi]!;
     const first = Math.floor(z.startPfn / PAGEBLOCK), end = Math.ceil(z.endPfn / PAGEBLOCK);
-    const mtOf = new Map<number, number>();
+    const mtOf = new Map<number, MigrateType>();
     for (const b of placed) {
       for (let pb = b.pfn >> PAGEBLOCK_ORDER; pb <= (b.pfn + (1 << b.order) - 1) >> PAGEBLOCK_ORDER; pb++) mtOf.set(pb, b.mt);
     }
@@ -287,7 +287,7 @@ class Layout {
       if (mt >= 0) want[mt] = counts[i] ?? 0;
     });
     for (const mt of mtOf.values()) want[mt] = Math.max(0, want[mt]! - 1);
-    const out: Array<[number, number]> = [];
+    const out: Array<[number, MigrateType]> = [];
     const order = [MigrateType.UNMOVABLE, MigrateType.RECLAIMABLE, MigrateType.HIGHATOMIC];
     for (let pb = first; pb < end; pb++) {
       let mt = mtOf.get(pb);
@@ -313,7 +313,7 @@ class Layout {
    * blocks), then pageblocks wholly allocated; one refill each, the cpus and orders in turn; each run leaves the
    * lowest pages of its range to the kernel.
    */
-  pcpPages(counts: number[][], pageblocks: Array<[number, number]>): NonNullable<GuestStartState['pcp']> {
+  pcpPages(counts: number[][], pageblocks: Array<[number, MigrateType]>): NonNullable<GuestStartState['pcp']> {
     const notMovable = new Set(pageblocks.filter(([, mt]) => mt !== MigrateType.MOVABLE).map(([p]) => p >> PAGEBLOCK_ORDER));
     const orders = this.cfg.pcp ? getProfile(this.cfg.profile).pcpOrders.filter((o) => o < PAGEBLOCK_ORDER) : [0];
     const out: NonNullable<GuestStartState['pcp']> = [];

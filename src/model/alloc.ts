@@ -1,8 +1,8 @@
 // Allocation through the zonelist (highest allowed zone down) with the zone watermark check, and the free entry
 // point that routes a block to the per-cpu lists or straight to the buddy (assembly/alloc.ts).
 import { type FreeOptions, type FreeResult, MAX_ORDER_INCLUSIVE, MIGRATE_PCPTYPES, PAGEBLOCK_ORDER } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { ALLOCATED, NIL, NONE } from './page.js';
+import { type ModelState, NIL } from './state.js';
+import { ALLOCATED, NONE } from './page.js';
 import { freeListIndex } from './freelist.js';
 import { freeOnePage, rmqueue } from './buddy.js';
 import { freeUnrefPage, rmqueuePcplist } from './pcp.js';

@@ -3,8 +3,8 @@
 import {
   MAX_ORDER_INCLUSIVE, MIGRATE_PCPTYPES, MigrateType, NR_ORDERS, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES,
 } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { ALLOCATED, FREE, NIL, NONE, pageIsBuddy } from './page.js';
+import { type ModelState, NIL } from './state.js';
+import { ALLOCATED, FREE, NONE, pageIsBuddy } from './page.js';
 import { addToFreeList, delFromFreeList, freeListIndex, moveToFreeList } from './freelist.js';
 
 const { UNMOVABLE, MOVABLE, RECLAIMABLE, HIGHATOMIC, ISOLATE } = MigrateType;

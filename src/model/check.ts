@@ -4,9 +4,9 @@ import {
   MAX_ORDER_INCLUSIVE, MIGRATE_PCPTYPES, MIGRATE_TYPES, MigrateType, NR_ORDERS, NR_PCP_LISTS, PCP_FREE_FACTOR_MAX,
   PCP_THP_PINDEX,
 } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { ALLOCATED, FREE, INFLIGHT, KIND_NAMES, NIL, NONE, PCP, describe } from './page.js';
-import { type ListSet, freeListIndex } from './freelist.js';
+import { type ListSet, type ModelState, NIL } from './state.js';
+import { ALLOCATED, FREE, INFLIGHT, KIND_NAMES, NONE, PCP, describe } from './page.js';
+import { freeListIndex } from './freelist.js';
 import { orderToPindex, pcpListIndex, pcpSet, pindexToOrder } from './pcp.js';
 
 const { MOVABLE, CMA, ISOLATE } = MigrateType;

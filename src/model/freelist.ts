@@ -2,30 +2,8 @@
 // free-list verbs, the only code that touches free lists, nr_free and NR_FREE_PAGES, and that sets or clears
 // Reported.
 import { MIGRATE_TYPES, MigrateType, NR_ORDERS } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { FREE, NIL, NONE } from './page.js';
-
-/**
- * A set of doubly linked lists (head and tail insertion) threaded through shared per-pfn next/prev arrays; a pfn
- * is on at most one list of the whole allocator at a time, free list or per-cpu list.
- */
-export class ListSet {
-  readonly head: Int32Array;
-  readonly tail: Int32Array;
-  readonly len: Int32Array;
-
-  constructor(count: number, readonly next: Int32Array, readonly prev: Int32Array) {
-    this.head = new Int32Array(count).fill(NIL);
-    this.tail = new Int32Array(count).fill(NIL);
-    this.len = new Int32Array(count);
-  }
-
-  clear(): void {
-    this.head.fill(NIL);
-    this.tail.fill(NIL);
-    this.len.fill(0);
-  }
-}
+import { type ListSet, type ModelState, NIL } from './state.js';
+import { FREE, NONE } from './page.js';
 
 export function listAddHead(ls: ListSet, l: number, pfn: number): void {
   const first = ls.head[l]!;

@@ -7,8 +7,8 @@ import {
   type GuestConfig, type PfnState, MAX_ORDER_INCLUSIVE, MIGRATE_TYPES, MigrateType, NR_ORDERS, NR_PCP_LISTS,
   PAGEBLOCK_ORDER, REPORTING_ORDER_OFF,
 } from '../core/types.js';
-import { ModelState, zoneOfPfn } from './state.js';
-import { ALLOCATED, FREE, INFLIGHT, KIND_NAMES, NIL, NONE, PCP, describe, findHead, pageIsBuddy } from './page.js';
+import { ModelState, NIL, zoneOfPfn } from './state.js';
+import { ALLOCATED, FREE, INFLIGHT, KIND_NAMES, NONE, PCP, describe, findHead, pageIsBuddy } from './page.js';
 import { freeListIndex, listToArray } from './freelist.js';
 import { freeOnePage, moveFreePagesBlock } from './buddy.js';
 import { allocPages, freePages } from './alloc.js';
@@ -201,9 +201,9 @@ export class ReferenceAllocator implements Allocator {
 
   // --- pageblocks ---
 
-  getPageblockMt(pfn: number): number {
+  getPageblockMt(pfn: number): MigrateType {
     this.checkPfn('getPageblockMt', pfn);
-    return this.s.pageblockMt[pfn >> PAGEBLOCK_ORDER]!;
+    return this.s.pageblockMt[pfn >> PAGEBLOCK_ORDER]! as MigrateType;
   }
 
   setPageblockMt(pfn: number, mt: number): void {

@@ -3,7 +3,7 @@
 // two-field test, as PageBuddy + buddy_order is.
 import type { PfnKind } from '../core/types.js';
 import { MAX_ORDER_INCLUSIVE } from '../core/types.js';
-import type { ModelState } from './state.js';
+import { type ModelState, NIL } from './state.js';
 
 export const NONE = 0;
 export const FREE = 1;
@@ -11,9 +11,6 @@ export const ALLOCATED = 2;
 export const PCP = 3;
 export const INFLIGHT = 4;
 export const KIND_NAMES: PfnKind[] = ['hole', 'free', 'allocated', 'pcp', 'inflight'];
-
-/** The end of a list, and "no pfn". */
-export const NIL = -1;
 
 /** page_is_buddy: pfn is a free head of exactly `order` in zone z. */
 export function pageIsBuddy(s: ModelState, pfn: number, order: number, z: number): boolean {

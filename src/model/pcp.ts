@@ -3,8 +3,8 @@
 import {
   type FreeResult, MIGRATE_PCPTYPES, MigrateType, NR_PCP_LISTS, PAGEBLOCK_ORDER, PCP_FREE_FACTOR_MAX, PCP_THP_PINDEX,
 } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { NIL, NONE, PCP } from './page.js';
+import { type ModelState, NIL } from './state.js';
+import { NONE, PCP } from './page.js';
 import { listAddHead, listAddTail, listUnlink } from './freelist.js';
 import { freeOnePage, rmqueue } from './buddy.js';
 

@@ -2,8 +2,8 @@
 // (assembly/reporting.ts). The reporting worker drives it; misuse the rules leave open is refused with BAD_STATE.
 import { SimError } from '../core/errors.js';
 import { CycleResult, NR_ORDERS } from '../core/types.js';
-import type { ModelState } from './state.js';
-import { INFLIGHT, FREE, NIL, describe } from './page.js';
+import { type ModelState, NIL } from './state.js';
+import { INFLIGHT, FREE, describe } from './page.js';
 import { freeListIndex, listRotateToFront, markReported } from './freelist.js';
 import { isolateFreePage, putbackIsolatedPage } from './isolate.js';
 

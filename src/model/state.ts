@@ -1,15 +1,39 @@
 // The reference model's state: what assembly/ keeps in linear memory (layout.ts) and wasm globals (state.ts),
 // here as typed arrays indexed by pfn and plain fields. Lists are doubly linked through the per-pfn next/prev
-// numbers (freelist.ts), so every list operation is O(1) and a 2^20-page guest runs millions of operations in
-// seconds. Every function of the model takes this state as its first argument, `s`.
+// numbers (ListSet here, the list primitives in freelist.ts), so every list operation is O(1) and a 2^20-page
+// guest runs millions of operations in seconds. Every function of the model takes this state as its first
+// argument, `s`.
 import { SimError } from '../core/errors.js';
 import { getProfile, type Profile } from '../core/profiles.js';
 import {
   type CoreCounters, type GuestConfig, type ZoneConfig, MIGRATE_TYPES, NR_ORDERS, NR_PCP_LISTS, PAGEBLOCK_PAGES,
   REPORTING_ORDER_OFF,
 } from '../core/types.js';
-import { ListSet } from './freelist.js';
-import { NIL } from './page.js';
+
+/** The end of a list, and "no pfn". */
+export const NIL = -1;
+
+/**
+ * A set of doubly linked lists (head and tail insertion) threaded through shared per-pfn next/prev arrays; a pfn
+ * is on at most one list of the whole allocator at a time, free list or per-cpu list.
+ */
+export class ListSet {
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
+  readonly len: Int32Array;
+
+  constructor(count: number, readonly next: Int32Array, readonly prev: Int32Array) {
+    this.head = new Int32Array(count).fill(NIL);
+    this.tail = new Int32Array(count).fill(NIL);
+    this.len = new Int32Array(count);
+  }
+
+  clear(): void {
+    this.head.fill(NIL);
+    this.tail.fill(NIL);
+    this.len.fill(0);
+  }
+}
 
 /** The report cycle of one list in progress (reporting.ts). */
 export interface ReportCycle {

@@ -111,3 +111,15 @@ export function withinTolerance(real: Window, sim: Window, tolS = 0.15): { ok: b
   }
   return { ok: why.length === 0, why };
 }
+
+/** A run held to tolerance (`prsim fidelity`). */
+export interface FidelityRow {
+  run: string;
+  kind: string;
+  /** The window held: after the last free, or the boot reporting of an idle run. */
+  window: 'after free' | 'boot';
+  real: Window;
+  sim: Window;
+  ok: boolean;
+  why: string[];
+}

@@ -165,7 +165,7 @@ function placeOnPcp(g: WasmGuest, pfn: number, order: number, cpu: number, recMt
     g.pcpPlace(pfn, order, cpu, tail);
     return;
   }
-  g.setPageblockMt(pfn, recMt);
+  g.setPageblockMt(pfn, recMt as MigrateType);
   try {
     g.pcpPlace(pfn, order, cpu, tail);
   } finally {
@@ -343,7 +343,7 @@ function replayEvents(ctx: ModelledContext, listFree: Uint8Array, startEvents: R
   const removeFromPcp = (pfn: number, order: number): boolean => {
     const s = g.pfnState(pfn);
     const list = g.pcpList(s.cpu, s.zone, g.pcpIndex(order, s.mt));
-    const listMt = s.mt >= MigrateType.HIGHATOMIC ? MigrateType.MOVABLE : s.mt;
+    const listMt = (s.mt >= MigrateType.HIGHATOMIC ? MigrateType.MOVABLE : s.mt) as MigrateType;
     const k = list.indexOf(pfn);
     if (k < 0) return false;
     const recorded = list.slice(0, k).map((p) => g.recordedMt(p));

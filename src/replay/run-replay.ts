@@ -17,7 +17,7 @@ import type { Pagetypeinfo } from '../importers/pagetypeinfo.js';
 import { type Zoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import { configFromProc, startStateFromProc } from '../importers/start-state.js';
 import { SimError } from '../core/errors.js';
-import { Simulation, type SimulationSpec } from '../sim/engine.js';
+import { Simulation, type GuestMetrics, type SimulationSpec } from '../sim/engine.js';
 import type { WorkloadSpec } from '../workloads/index.js';
 import { describeRun, type RunModel } from './run-model.js';
 import { type RunComparison, type Side, type SidePass, type SideReport, type RssSample, sideFromCsv, windowOf } from './format.js';
@@ -71,7 +71,7 @@ function reportedBefore(run: Run, t: number): Array<{ pfn: number; order: number
 }
 
 interface SimOut {
-  side: Pick<Side, 'passes' | 'reports'>; rss: RssSample[]; start: number; snapshot: string; cpus: number; metrics: Record<string, number>;
+  side: Pick<Side, 'passes' | 'reports'>; rss: RssSample[]; start: number; snapshot: string; cpus: number; metrics: GuestMetrics;
   looks: SnapshotComparison[];
 }
 
@@ -161,7 +161,7 @@ function simulateFrom(run: Run, model: RunModel, snap: Snapshot, endS: number, r
 
 export interface WorkloadRunDetails {
   model: Omit<RunModel, 'warnings'>;
-  workload: { start: number; snapshot: string; cpus: number; metrics: Record<string, number>; snapshots: SnapshotComparison[] } | null;
+  workload: { start: number; snapshot: string; cpus: number; metrics: GuestMetrics; snapshots: SnapshotComparison[] } | null;
   boot: { start: number; snapshot: string } | null;
   wallMs: number;
 }

@@ -22,8 +22,8 @@
 //   and taken from zoneinfo within those bounds.
 import { WasmGuest } from '../core/guest.js';
 import { resolveGuest } from '../core/config.js';
-import { type GuestConfig, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_PAGES } from '../core/types.js';
-import { VirtualClock } from '../sim/clock.js';
+import { type GuestConfig, ALL_MIGRATE_TYPES, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_PAGES } from '../core/types.js';
+import { VirtualClock } from '../clock/clock.js';
 import { PageReporting, type PassRecord, type ReportRecord } from '../reporting/worker.js';
 import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
 import type { Run } from '../importers/run.js';
@@ -90,7 +90,7 @@ export function freeBlocksOf(g: WasmGuest): FreeBlock[] {
   const out: FreeBlock[] = [];
   g.config.zones.forEach((_, z) => {
     for (let o = 0; o < NR_ORDERS; o++) {
-      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+      for (const mt of ALL_MIGRATE_TYPES) {
         for (const pfn of g.freeList(z, o, mt)) out.push({ pfn, order: o, reported: g.pfnState(pfn).reported });
       }
     }
@@ -109,7 +109,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   if (!pre) throw new Error(`${run.name}: no kpageflags.pre dump`);
 
   // --- pageblock migratetypes from the first trace evidence ---
-  const pbMt = new Map<number, number>();
+  const pbMt = new Map<number, MigrateType>();
   for (const e of trace.kmem) {
     if (e.event === 'mm_page_alloc_extfrag') {
       // A steal names the block it takes from the fallback type's list: its pageblocks were of that type until
@@ -235,7 +235,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
     guest.reshapeAllocated(e.pfn, e.order, e.order, e.migratetype);
   };
 
-  const giveBack = (e: KmemEvent, mt: number | undefined) => {
+  const giveBack = (e: KmemEvent, mt: MigrateType | undefined) => {
     const pb = guest.getPageblockMt(e.pfn);
     const override = mt !== undefined && mt !== pb && mt < MigrateType.HIGHATOMIC;
     if (override) {

@@ -67,32 +67,30 @@ export function rssFall(samples: readonly Sample[]): RssFall {
 
 export function summarize(g: GuestResult): GuestSummary {
   const m = g.metrics;
-  const get = (k: string) => m[k] ?? 0;
   const fall = rssFall(g.samples);
   const lowest = g.reportedByOrder.findIndex((c) => c > 0);
-  const hinting = m['hint.pagesHinted'] !== undefined;
-  const peakKib = g.samples.reduce((a, s) => Math.max(a, s.rssKib), get('hostRssKib'));
+  const peakKib = g.samples.reduce((a, s) => Math.max(a, s.rssKib), m.host.rssKib);
   return {
     name: g.name,
     policy: g.policy,
-    pagesReported: get('pagesReported'),
-    mibReported: get('pagesReported') / 256,
-    reportCalls: get('reportCalls'),
-    reportErrors: get('reportErrors'),
-    passes: get('passes'),
+    pagesReported: m.reporting.pagesReported,
+    mibReported: m.reporting.pagesReported / 256,
+    reportCalls: m.reporting.reportCalls,
+    reportErrors: m.reporting.reportErrors,
+    passes: m.reporting.passes,
     lowestOrderReported: lowest < 0 ? null : lowest,
-    finalRssMiB: get('hostRssKib') / 1024,
+    finalRssMiB: m.host.rssKib / 1024,
     peakRssMiB: peakKib / 1024,
     lastFreeS: fall.lastFreeS,
     t50S: fall.t50S,
     t90S: fall.t90S,
-    refaults: get('refaults'),
-    refaultMiB: get('refaultPages') / 256,
-    allocFailures: get('allocFailures'),
-    allocFailuresInFlight: get('allocFailuresInFlight'),
-    isolationFailures: get('isolationFailures'),
-    inflightPeakMiB: get('inflightPeakPages') / 256,
-    pagesHinted: hinting ? get('hint.pagesHinted') : null,
-    hintLostDataPages: hinting ? get('hint.lostDataPages') : null,
+    refaults: m.host.refaults,
+    refaultMiB: m.host.refaultPages / 256,
+    allocFailures: m.allocator.allocFailures,
+    allocFailuresInFlight: m.allocator.allocFailuresInFlight,
+    isolationFailures: m.allocator.isolationFailures,
+    inflightPeakMiB: m.allocator.inflightPeakPages / 256,
+    pagesHinted: m.hinting ? m.hinting.pagesHinted : null,
+    hintLostDataPages: m.hinting ? m.hinting.lostDataPages : null,
   };
 }

@@ -16,9 +16,9 @@ export interface ReportBatch {
 export interface ReportingDevice {
   /** Reporting order the driver asks for (prdev->order). undefined = not specified (pageblock order). 5.7/6.1
    *  also read 0 as not specified; linux-next takes 0 as a real order (every free is reported). */
-  order?: number;
+  order?: number | undefined;
   /** Batch capacity (linux-next prdev->capacity); 0, undefined or > 32 means 32. Ignored before linux-next. */
-  capacity?: number;
+  capacity?: number | undefined;
   /**
    * Report a batch. Returns 0 on success or a negative errno, possibly as a promise. A thrown exception (or a
    * rejected promise) counts as an error: the batch is drained unreported and the pass ends.

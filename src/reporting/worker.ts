@@ -5,10 +5,10 @@
 // A pass is a generator: it yields each batch to report and is resumed with the device's status. On a virtual
 // clock the resume is an event `latencyMs` later, so allocations and frees run meanwhile, as when the kernel
 // drops the zone lock around report().
-import type { Clock, TimerHandle } from '../sim/clock.js';
+import type { Clock, TimerHandle } from '../clock/clock.js';
 import { SimError } from '../core/errors.js';
 import { getProfile, knobRefusal, orderRefusal, type Profile } from '../core/profiles.js';
-import { type Allocator, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
+import { type Allocator, ALL_MIGRATE_TYPES, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import { type ReportBatch, type ReportingDevice, EBUSY, EIO } from './device.js';
 import { type ReportingState, type ReportingEvent, transition } from './state.js';
 import { type ReportingMetrics, emptyMetrics } from './metrics.js';
@@ -46,7 +46,7 @@ export interface PassRecord { pass: number; start: number; end: number; batches:
 
 interface BatchRequest { zone: number }
 
-const ALLOC_MTS = [...Array(MIGRATE_TYPES).keys()].filter((mt) => mt !== MigrateType.ISOLATE);
+const ALLOC_MTS = ALL_MIGRATE_TYPES.filter((mt) => mt !== MigrateType.ISOLATE);
 
 type GuestLike = Allocator & { reportBatchView?: () => Uint32Array };
 

@@ -6,9 +6,9 @@
 //   guest.memMiB, memMiB, workloads[0].mib    every guest (the "guest." prefix is optional)
 //   policy.order, policy.capacity             every guest's policy, and every entry of its `policies` except "none"
 //   guests[1].cpus                            one guest
-import { ScenarioError, formatPath } from './errors.js';
-import { expandPolicyShorthand } from './policies.js';
-import type { SweepGrid } from './schema.js';
+import { ScenarioError, formatPath } from '../schema/errors.js';
+import { expandPolicyShorthand } from '../schema/policies.js';
+import type { SweepGrid } from '../schema/schema.js';
 
 export type ParamValue = unknown;
 export interface GridPoint {

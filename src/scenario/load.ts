@@ -2,9 +2,9 @@
 // parse.ts is the same without the file, for the web page and tests.
 import { readFileSync } from 'node:fs';
 import type { SimulationSpec } from '../sim/engine.js';
-import { ScenarioError } from './errors.js';
+import { ScenarioError } from '../schema/errors.js';
 import { parseScenario, parseScenarioJson } from './parse.js';
-import type { ScenarioFile } from './schema.js';
+import type { ScenarioFile } from '../schema/schema.js';
 
 export { parseScenario, parseScenarioJson };
 

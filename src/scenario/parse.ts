@@ -1,9 +1,9 @@
 // A scenario document (already read) → validated ScenarioFile → SimulationSpec. Browser-safe: the page loads the
 // catalogue's files through this, and load.ts reads files from disk and comes here.
 import type { SimulationSpec } from '../sim/engine.js';
-import { ScenarioError, issuesFromZod } from './errors.js';
-import { ScenarioSchema, type ScenarioFile } from './schema.js';
-import { checkNesting } from './spec-schema.js';
+import { ScenarioError, issuesFromZod } from '../schema/errors.js';
+import { ScenarioSchema, type ScenarioFile } from '../schema/schema.js';
+import { checkNesting } from '../schema/spec-schema.js';
 import { scenarioToSpec } from './spec.js';
 
 /** Validate a parsed JSON document. Throws ScenarioError naming `file`, each field path and value. */

@@ -6,9 +6,9 @@ import type { ProfileName } from '../core/types.js';
 import type { SimulationSpec } from '../sim/engine.js';
 import { checkRunFits } from '../sim/estimate.js';
 import type { GuestRunSpec, PolicySpec } from '../sim/guest-run.js';
-import { ScenarioError, type ScenarioIssue } from './errors.js';
-import { policyLabel } from './policies.js';
-import type { GuestEntry, PolicyEntry, ScenarioFile } from './schema.js';
+import { ScenarioError, type ScenarioIssue } from '../schema/errors.js';
+import { policyLabel } from '../schema/policies.js';
+import type { GuestEntry, PolicyEntry, ScenarioFile } from '../schema/schema.js';
 
 const DEFAULT_POLICY: PolicyEntry = { kind: 'reporting' };
 

@@ -1,63 +1,14 @@
 // The simulation engine: one virtual clock for workload operations, delayed work, device completions and
 // sampling, over one or more guests on one host.
-import { VirtualClock } from './clock.js';
-import { GuestRun, type GuestRunSpec } from './guest-run.js';
+import { VirtualClock } from '../clock/clock.js';
+import { GuestRun } from './guest-run.js';
+import type { GuestResult, Sample, SimulationResult, SimulationSpec } from './types.js';
 import { checkRunFits, type RunLimits } from './estimate.js';
 import { SimError } from '../core/errors.js';
 import { NR_ORDERS } from '../core/types.js';
-import { validateSimulationSpec } from '../scenario/spec-schema.js';
+import { validateSimulationSpec } from '../schema/spec-schema.js';
 
-export interface SimulationSpec {
-  guests: GuestRunSpec[];
-  /** Simulated time at which the run ends, seconds. */
-  durationS: number;
-  /**
-   * Simulated time at which it starts (default 0): a run from recorded guest states (GuestRunSpec.startState)
-   * starts at the moment they were captured, so workload and marker times stay those of the recording.
-   */
-  startS?: number;
-  /** Sampling interval, ms (default 50, like rss.csv). */
-  sampleMs?: number;
-  seed?: number;
-  /** Host RAM in MiB (for the overcommit ratio); default: the sum of guest RAM. */
-  hostMiB?: number;
-}
-
-export interface Sample {
-  t: number;
-  /** Guest RAM resident on the host, KiB. */
-  rssKib: number;
-  freePages: number;
-  /** Free pages by order, all zones. */
-  freeByOrder: number[];
-  pagesReported: number;
-  reportCalls: number;
-  inflightPages: number;
-  allocatedPages: number;
-  refaults: number;
-}
-
-export interface GuestResult {
-  name: string;
-  policy: string;
-  samples: Sample[];
-  metrics: Record<string, number>;
-  reportedByOrder: number[];
-  passes: Array<{ pass: number; start: number; end: number; batches: number; blocks: number; pages: number }>;
-  buddyinfo: number[][];
-  zones: string[];
-  /** Workload phase times (ms). */
-  markers: Record<string, number>;
-}
-
-export interface SimulationResult {
-  durationS: number;
-  seed: number;
-  guests: GuestResult[];
-  host: { totalRssKib: number; guestMemKib: number; hostMiB: number; overcommit: number };
-  wallMs: number;
-  pageOps: number;
-}
+export type { SimulationSpec, Sample, GuestResult, SimulationResult, GuestMetrics, AllocatorMetrics, HostMetrics, WorkloadMetrics } from './types.js';
 
 export interface SimulationOptions {
   /** Override the machine's limits (memory, JS heap, estimated wall time) the run is checked against. */
@@ -203,21 +154,7 @@ export class Simulation {
     const hostMiB = this.spec.hostMiB ?? guestMemKib / 1024;
     const guests = this.guests.map((g, i): GuestResult => {
       const rm = g.reporting?.metrics;
-      const c = g.guest.counters();
-      const hc = g.guest.hostCounters();
-      const metrics: Record<string, number> = {
-        reportCalls: rm?.reportCalls ?? 0, reportErrors: rm?.reportErrors ?? 0, pagesReported: rm?.pagesReported ?? 0,
-        bytesReported: rm?.bytesReported ?? 0, pagesReportedAgain: rm?.pagesReportedAgain ?? 0, passes: rm?.passes ?? 0,
-        budgetExhaustions: rm?.budgetExhaustions ?? 0, zoneGateSkips: rm?.zoneGateSkips ?? 0,
-        isolationFailures: c.isolateFailures, allocFailures: c.allocFailures,
-        allocFailuresInFlight: c.allocFailuresInFlight, inflightPeakPages: c.inflightPeak,
-        refaults: hc.refaults, refaultPages: hc.refaultPages, refaultCostMs: g.host.refaults().costMs,
-        hostRssKib: hc.rssPages * 4, discardedPages: hc.discardedPages, lockAcquisitions: rm?.lockAcquisitions ?? 0,
-        pageOps: g.pageOps(),
-        reportingOrder: g.reporting ? g.reporting.order : -1,
-        thpFaults: g.workloadCount('thpFaults'), thpFallbacks: g.workloadCount('thpFallbacks'),
-      };
-      if (g.hinting) Object.assign(metrics, Object.fromEntries(Object.entries(g.hinting.metrics).map(([k, v]) => [`hint.${k}`, v])));
+      const metrics = g.metrics();
       const p = g.spec.policy;
       return {
         name: g.name,
@@ -231,7 +168,7 @@ export class Simulation {
         markers: g.markers(),
       };
     });
-    const totalRssKib = guests.reduce((a, g) => a + g.metrics.hostRssKib!, 0);
+    const totalRssKib = guests.reduce((a, g) => a + g.metrics.host.rssKib, 0);
     return {
       durationS: this.spec.durationS, seed: this.seed, guests,
       host: { totalRssKib, guestMemKib, hostMiB, overcommit: guestMemKib / 1024 / hostMiB },

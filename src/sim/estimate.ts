@@ -10,8 +10,7 @@
 // Browser-safe: the machine's memory is read through process.getBuiltinModule when there is one.
 import { resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
-import type { SimulationSpec } from './engine.js';
-import type { GuestRunSpec } from './guest-run.js';
+import type { GuestRunSpec, SimulationSpec } from './types.js';
 import type { WorkloadSpec } from '../workloads/index.js';
 
 export interface RunLimits {

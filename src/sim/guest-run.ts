@@ -1,54 +1,23 @@
 // One simulated guest: its allocator (a wasm instance), the host model, the device, the free page reporting
 // worker or the hinting walker, and its workloads.
 import { WasmGuest } from '../core/guest.js';
-import { resolveGuest, type GuestSpec } from '../core/config.js';
+import { resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import { orderRefusal } from '../core/profiles.js';
-import { QemuHost, hostShiftOf, type QemuHostOptions } from '../host/qemu.js';
+import { QemuHost, hostShiftOf } from '../host/qemu.js';
 import { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from '../host/devices.js';
 import type { ReportingDevice } from '../reporting/device.js';
-import { PageReporting, type ReportingOptions } from '../reporting/worker.js';
-import { FreePageHinting, type HintingOptions } from '../hinting/hinting.js';
-import { createWorkload, type Workload, type WorkloadSpec } from '../workloads/index.js';
-import type { Clock } from './clock.js';
-import type { GuestStartState, ProfileName } from '../core/types.js';
-import { GuestRunSpecSchema } from '../scenario/spec-schema.js';
-import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
+import { emptyMetrics } from '../reporting/metrics.js';
+import { PageReporting } from '../reporting/worker.js';
+import { FreePageHinting } from '../hinting/hinting.js';
+import { createWorkload, type Workload } from '../workloads/index.js';
+import type { Clock } from '../clock/clock.js';
+import { GuestRunSpecSchema } from '../schema/spec-schema.js';
+import { ScenarioError, issuesFromZod } from '../schema/errors.js';
 
-export type PolicySpec =
-  | { kind: 'none' }
-  | ({
-    kind: 'reporting'; profile?: ProfileName; registerAtS?: number;
-    /** A write to /sys/module/page_reporting/parameters/page_reporting_order at this time (E3 does it). */
-    sysfsOrder?: { atS: number; order: number };
-  } & ReportingOptions)
-  | ({ kind: 'hinting' } & Partial<HintingOptions>);
+import type { DeviceSpec, GuestMetrics, GuestRunSpec } from './types.js';
 
-export type DeviceSpec =
-  | { kind: 'virtio-balloon'; queueSize?: number; order?: number; capacity?: number }
-  | { kind: 'null'; order?: number }
-  | { kind: 'failing'; every: number }
-  | { kind: 'slow'; latencyMs: number };
-
-export interface GuestRunSpec {
-  name?: string;
-  /** Seed of this guest's workloads (default: the simulation's seed, so guests with the same workload see the
-   *  same stream and a comparison measures only the policy). */
-  seed?: number;
-  guest: GuestSpec;
-  policy: PolicySpec;
-  device?: DeviceSpec;
-  host?: QemuHostOptions;
-  /** init_on_alloc: allocations zero (touch) their pages. Default true, as in the reference guest. */
-  initOnAlloc?: boolean;
-  /**
-   * Start from this recorded state instead of a clean boot (a real guest's /proc files or kpageflags dump, built
-   * by src/importers/start-state.ts). A registration time before the simulation's start means the device
-   * registered before the state was captured.
-   */
-  startState?: GuestStartState;
-  workloads?: WorkloadSpec[];
-}
+export type { PolicySpec, DeviceSpec, GuestRunSpec } from './types.js';
 
 export class GuestRun {
   readonly name: string;
@@ -152,6 +121,27 @@ export class GuestRun {
 
   pageOps(): number {
     return this.workloads.reduce((a, w) => a + w.pageOps, 0);
+  }
+
+  /** Every figure of the guest so far, by group (copies: later events do not change them). */
+  metrics(): GuestMetrics {
+    const rm = this.reporting?.metrics ?? emptyMetrics();
+    const c = this.guest.counters();
+    const hc = this.guest.hostCounters();
+    return {
+      reporting: { ...rm, reportedByOrder: [...rm.reportedByOrder] },
+      reportingOrder: this.reporting ? this.reporting.order : null,
+      allocator: {
+        isolationFailures: c.isolateFailures, allocFailures: c.allocFailures,
+        allocFailuresInFlight: c.allocFailuresInFlight, inflightPeakPages: c.inflightPeak,
+      },
+      host: {
+        rssKib: hc.rssPages * 4, discardedPages: hc.discardedPages,
+        refaults: hc.refaults, refaultPages: hc.refaultPages, refaultCostMs: this.host.refaults().costMs,
+      },
+      workloads: { pageOps: this.pageOps(), thpFaults: this.workloadCount('thpFaults'), thpFallbacks: this.workloadCount('thpFallbacks') },
+      hinting: this.hinting ? { ...this.hinting.metrics } : null,
+    };
   }
 
   /** A count summed over the workloads (see Workload.counts). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SimError } from '../core/errors.js';
 import { gridSize } from '../scenario/grid.js';
 import { parseScenario, parseScenarioJson } from '../scenario/load.js';
-import type { SweepGrid } from '../scenario/schema.js';
+import type { SweepGrid } from '../schema/schema.js';
 import { forEachLine, pathError, writeFileAtomic } from './files.js';
 import { scenarioHash } from './hash.js';
 import { parseRow } from './row.js';

@@ -4,8 +4,10 @@
 // the output never depends on which worker finished first. Used by sweeps (one job per grid point and guest)
 // and by `prsim run`/`compare` (one job per guest, so the policies of a comparison run side by side).
 //
-// Every job is a one-guest simulation with the scenario's seed, so every policy of a comparison sees the same
-// workload random stream, and a guest's figures are those of the guest run alone.
+// A scenario's guests are split into one-guest jobs (src/sim/split.ts) so they run side by side on the cores.
+// Each job keeps the scenario's seed: a guest's workload stream comes from that seed (or the guest's own), as in
+// one multi-guest Simulation, never from the guest's place in the scenario, so every policy of a comparison
+// sees the same workload.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,6 +16,9 @@ import { SimError, type SimErrorCode } from '../core/errors.js';
 import { rssAtMarks } from '../report/fleet.js';
 import { summarize, type GuestSummary } from '../report/summary.js';
 import { Simulation, type SimulationResult, type SimulationSpec } from '../sim/engine.js';
+import { mergeResults, splitGuests } from '../sim/split.js';
+
+export { mergeResults, splitGuests };
 
 export interface JobResult {
   result: SimulationResult;
@@ -187,26 +192,6 @@ export async function runJobs(specs: SimulationSpec[], opts: RunOptions = {}): P
   } finally {
     await pool.close();
   }
-}
-
-/** One-guest specs: the jobs of a multi-guest scenario. */
-export function splitGuests(spec: SimulationSpec): SimulationSpec[] {
-  return spec.guests.map((g) => ({ ...spec, guests: [g] }));
-}
-
-/** The parts of a split run as one result, as the engine would report it (wall time: the whole run). */
-export function mergeResults(spec: SimulationSpec, parts: SimulationResult[], wallMs: number): SimulationResult {
-  const guests = parts.flatMap((p) => p.guests);
-  const guestMemKib = parts.reduce((a, p) => a + p.host.guestMemKib, 0);
-  const hostMiB = spec.hostMiB ?? guestMemKib / 1024;
-  return {
-    durationS: spec.durationS,
-    seed: spec.seed ?? 1,
-    guests,
-    host: { totalRssKib: parts.reduce((a, p) => a + p.host.totalRssKib, 0), guestMemKib, hostMiB, overcommit: guestMemKib / 1024 / hostMiB },
-    wallMs,
-    pageOps: parts.reduce((a, p) => a + p.pageOps, 0),
-  };
 }
 
 /** A scenario run: every guest its own job, in parallel when workers are available. */

@@ -4,7 +4,7 @@
 import { ParseError } from '../core/errors.js';
 import { SUMMARY_KEYS } from '../report/csv.js';
 import type { GuestSummary } from '../report/summary.js';
-import { showValue } from '../scenario/errors.js';
+import { showValue } from '../schema/errors.js';
 
 export interface SweepRow {
   /** The point's index in the grid (0-based, the last parameter varying fastest). */

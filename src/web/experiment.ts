@@ -4,9 +4,9 @@
 // refuses is left out (the rest still runs) and named in a message; the document is what "copy as scenario JSON"
 // gives, so `prsim run` of it gives the page's figures.
 import { parseScenario } from '../scenario/parse.js';
-import { ScenarioError, type ScenarioIssue } from '../scenario/errors.js';
-import { POLICY_SHORTHANDS } from '../scenario/policies.js';
-import type { ScenarioFile } from '../scenario/schema.js';
+import { ScenarioError, type ScenarioIssue } from '../schema/errors.js';
+import { POLICY_SHORTHANDS } from '../schema/policies.js';
+import type { ScenarioFile } from '../schema/schema.js';
 import type { SimulationSpec } from '../sim/engine.js';
 
 export interface CatalogueEntry {

@@ -3,7 +3,7 @@
 // for a bad one; an empty input removes the setting.
 import { PROFILES } from '../core/profiles.js';
 import type { ProfileName } from '../core/types.js';
-import { BurstSchema, ChurnSchema, FragmentSchema, MemhogSchema, PageCacheSchema } from '../scenario/schema.js';
+import { BurstSchema, ChurnSchema, FragmentSchema, MemhogSchema, PageCacheSchema } from '../schema/schema.js';
 import { DEVICE_KINDS, HINTING_KNOBS, REPORTING_KNOBS } from './experiment.js';
 import { escapeXml } from '../report/svg.js';
 

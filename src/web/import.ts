@@ -10,7 +10,7 @@ import { cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, zoneSpecsFromZo
 import { isGzip } from '../importers/kpageflags.js';
 import { parseRamCsv, parseRssCsv, parseSummaryJson } from '../importers/csv.js';
 import { guestFromProc } from '../importers/start-state.js';
-import { buddyinfoText } from '../core/procfs.js';
+import { buddyinfoText } from '../importers/procfs.js';
 import type { ZoneSpec } from '../core/config.js';
 import type { GuestStartState } from '../core/types.js';
 

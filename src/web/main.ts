@@ -227,7 +227,7 @@ function onFrame(m: FrameMessage): void {
     tr.calls.push(...g.calls);
     tr.frame = g;
   });
-  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), rssKib: m.guests.map((g) => g.metrics['hostRssKib'] ?? 0), holdMs: m.holdMs, view: m.view });
+  frameLog.push({ wall: performance.now(), tMs: m.tMs, reason: m.reason, states: m.guests.map((g) => g.state), rssKib: m.guests.map((g) => g.metrics.host.rssKib), holdMs: m.holdMs, view: m.view });
   if (frameLog.length > 2000) frameLog.splice(0, 1000);
   latest = m;
   playing = m.playing;
@@ -269,7 +269,7 @@ function render(): void {
 }
 
 function compare(g: GuestFrame[]): void {
-  const [a, b] = g.map((x) => (x.metrics['hostRssKib'] ?? 0) / 1024);
+  const [a, b] = g.map((x) => x.metrics.host.rssKib / 1024);
   if (a === undefined || b === undefined) return;
   const d = b - a;
   const [na, nb] = infos.map((x) => x.name);
@@ -292,17 +292,17 @@ function pagesText(pages: number): string {
 function figures(i: number, g: GuestFrame): void {
   const m = g.metrics;
   const hint = infos[i]?.kind === 'hinting';
-  const rssKib = m['hostRssKib'] ?? 0;
+  const rssKib = m.host.rssKib;
   setFigure(`rss-${i}`, rssKib, (rssKib / 1024).toFixed(1), 'MiB');
   const free = g.freeReported.reduce((a, b) => a + b, 0) + g.freeUnreported.reduce((a, b) => a + b, 0);
   setFigure(`free-${i}`, free, (free / MiB_PAGES).toFixed(1), 'MiB');
   const now = g.pages[MapCode.REPORTED] ?? 0;
   setFigure(`reported-now-${i}`, now, (now / MiB_PAGES).toFixed(1), 'MiB');
-  const reported = hint ? m['hint.pagesHinted'] ?? 0 : m['pagesReported'] ?? 0;
+  const reported = hint ? m.hinting?.pagesHinted ?? 0 : m.reporting.pagesReported;
   setFigure(`pages-reported-${i}`, reported, reported.toLocaleString('en-US'), 'pages', pagesText(reported));
-  const calls = hint ? m['hint.walks'] ?? 0 : m['reportCalls'] ?? 0;
-  setFigure(`report-calls-${i}`, calls, calls.toLocaleString('en-US'), '', hint ? '' : `in ${m['passes'] ?? 0} passes${m['reportErrors'] ? `, ${m['reportErrors']} failed` : ''}`);
-  const refaultPages = m['refaultPages'] ?? 0;
+  const calls = hint ? m.hinting?.walks ?? 0 : m.reporting.reportCalls;
+  setFigure(`report-calls-${i}`, calls, calls.toLocaleString('en-US'), '', hint ? '' : `in ${m.reporting.passes} passes${m.reporting.reportErrors ? `, ${m.reporting.reportErrors} failed` : ''}`);
+  const refaultPages = m.host.refaultPages;
   setFigure(`refaults-${i}`, refaultPages, (refaultPages / MiB_PAGES).toFixed(1), 'MiB');
 }
 

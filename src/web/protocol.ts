@@ -1,7 +1,7 @@
 // Messages between the page (main.ts) and the simulation worker (worker.ts).
 import type { MapView } from './memmap.js';
 import type { GuestStartState } from '../core/types.js';
-import type { SimulationResult } from '../sim/engine.js';
+import type { GuestMetrics, SimulationResult } from '../sim/engine.js';
 import type { GuestSummary } from '../report/summary.js';
 import type { PfnState } from '../core/types.js';
 import type { DroppedFile, Imported } from './import.js';
@@ -117,7 +117,7 @@ export interface GuestFrame {
   freeReported: number[];
   freeUnreported: number[];
   /** SimulationResult metrics of this guest right now. */
-  metrics: Record<string, number>;
+  metrics: GuestMetrics;
   /** Reporting state (IDLE / REQUESTED / ACTIVE), or '' without reporting. */
   state: string;
   /** Reporting order in force (-1 without reporting). */

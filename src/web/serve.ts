@@ -1,8 +1,10 @@
-// `prsim web`: serve the built page (dist/web/) on http://127.0.0.1:<port>, with node:http only.
+// The server of the browser page (dist/web/, built by npm run build), with node:http only; `prsim web` is
+// src/cli/web.ts.
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SimError } from '../core/errors.js';
 
 export interface WebServer {
   server: Server;
@@ -13,10 +15,14 @@ export interface WebServer {
 }
 
 export interface ServeOptions {
-  /** Where print goes (default console.log); null prints nothing. */
-  log?: ((line: string) => void) | null;
-  /** Directory to serve (overrides --dir and the search for dist/web). */
+  /** Port to listen on (default 8080; 0 picks a free one). */
+  port?: number;
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Directory to serve (default: dist/web next to the CLI, see defaultWebDir). */
   dir?: string;
+  /** Where the URL line goes; none by default. */
+  log?: ((line: string) => void) | null;
 }
 
 const TYPES: Record<string, string> = {
@@ -32,47 +38,6 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-export const WEB_USAGE = `prsim web [--port N] [--host ADDR] [--dir DIR]
-
-Serve the browser page (built into dist/web/ by npm run build) and print its URL.
-  --port N     port to listen on (default 8080; 0 picks a free one)
-  --host ADDR  address to bind (default 127.0.0.1)
-  --dir DIR    directory to serve (default: dist/web next to the CLI)`;
-
-/** A bad option: an Error named UsageError (the CLI exits 2 on those). */
-function usageError(msg: string): Error {
-  const e = new Error(`web: ${msg} (see prsim web --help)`);
-  e.name = 'UsageError';
-  return e;
-}
-
-export function parseWebArgs(args: readonly string[]): { port: number; host: string; dir?: string; help: boolean } {
-  const out: { port: number; host: string; dir?: string; help: boolean } = { port: 8080, host: '127.0.0.1', help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw usageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--port': case '-p': {
-        const v = value();
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n > 65535) throw usageError(`--port must be an integer 0..65535, got '${v}'`);
-        out.port = n;
-        break;
-      }
-      case '--host': out.host = value(); break;
-      case '--dir': out.dir = value(); break;
-      case '--help': case '-h': out.help = true; break;
-      default: throw usageError(`unknown option '${a}'`);
-    }
-  }
-  return out;
-}
-
 /** dist/web next to the bundled CLI (dist/cli.js), or from the sources (src/web/serve.ts -> dist/web). */
 export function defaultWebDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -81,20 +46,17 @@ export function defaultWebDir(): string {
 }
 
 /**
- * Serve the page; resolves once listening (the server keeps the process alive until closed), or with null after
- * printing the usage for --help. Bad options and a busy port reject with an Error whose message says what to do.
+ * Serve the page; resolves once listening (the server keeps the process alive until closed). A page that is not
+ * built is a SimError naming the missing file; a port that cannot be had rejects with the system's error
+ * (EADDRINUSE, EACCES), a host that does not resolve with the resolver's.
  */
-export async function serveWeb(args: readonly string[] = [], opts: ServeOptions = {}): Promise<WebServer | null> {
-  const log = opts.log === undefined ? (l: string) => console.log(l) : opts.log;
-  const parsed = parseWebArgs(args);
-  if (parsed.help) {
-    log?.(WEB_USAGE);
-    return null;
-  }
-  const dir = resolve(opts.dir ?? parsed.dir ?? defaultWebDir());
+export async function startWebServer(opts: ServeOptions = {}): Promise<WebServer> {
+  const port = opts.port ?? 8080;
+  const hostName = opts.host ?? '127.0.0.1';
+  const dir = resolve(opts.dir ?? defaultWebDir());
   for (const f of ['index.html', 'main.js', 'worker.js']) {
     if (!existsSync(join(dir, f))) {
-      throw usageError(`${join(dir, f)} is missing; build the page first with 'npm run build'`);
+      throw new SimError('BAD_CONFIG', `${join(dir, f)} is missing; build the page first with 'npm run build'`, { file: join(dir, f) });
     }
   }
 
@@ -134,11 +96,9 @@ export async function serveWeb(args: readonly string[] = [], opts: ServeOptions 
   });
 
   await new Promise<void>((ok, fail) => {
-    const onError = (e: NodeJS.ErrnoException) => {
+    const onError = (e: Error) => {
       server.off('listening', onListening);
-      if (e.code === 'EADDRINUSE') fail(usageError(`port ${parsed.port} on ${parsed.host} is in use; pick another with --port`));
-      else if (e.code === 'EACCES') fail(usageError(`not allowed to listen on port ${parsed.port}; pick another with --port`));
-      else fail(e);
+      fail(e);
     };
     const onListening = () => {
       server.off('error', onError);
@@ -146,15 +106,15 @@ export async function serveWeb(args: readonly string[] = [], opts: ServeOptions 
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(parsed.port, parsed.host);
+    server.listen(port, hostName);
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : parsed.port;
-  const host = parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host;
-  const url = `http://${host}:${port}/`;
-  log?.(`prsim web: serving ${dir} at ${url} (Ctrl-C to stop)`);
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  const host = hostName.includes(':') ? `[${hostName}]` : hostName;
+  const url = `http://${host}:${bound}/`;
+  opts.log?.(`prsim web: serving ${dir} at ${url} (Ctrl-C to stop)`);
   return {
-    server, url, port, dir,
+    server, url, port: bound, dir,
     close: () => new Promise<void>((ok) => {
       server.closeAllConnections?.();
       server.close(() => ok());

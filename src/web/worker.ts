@@ -8,12 +8,13 @@
 // watched. The simulation really is stopped there: the map, the hover details and the figures are of that instant.
 // At 'max' it runs whole slices. Frames carry the new samples, the metrics, a rendering of the map view and the
 // passes and report() calls since the previous frame, as transferable buffers.
-import { Simulation, type SimulationResult, type SimulationSpec } from '../sim/engine.js';
+import { Simulation, type SimulationSpec } from '../sim/engine.js';
+import { mergeResults } from '../sim/split.js';
 import type { GuestRun } from '../sim/guest-run.js';
 import { hostShiftOf } from '../host/qemu.js';
 import { parseScenario } from '../scenario/parse.js';
 import { summarize } from '../report/summary.js';
-import { MIGRATE_TYPES, NR_ORDERS } from '../core/types.js';
+import { ALL_MIGRATE_TYPES, NR_ORDERS } from '../core/types.js';
 import { importFiles } from './import.js';
 import { clampView, emptyStats, encodePages, mapLayout, overviewView, renderView, type MapLayout, type MapStats, type MapView } from './memmap.js';
 import {
@@ -66,7 +67,7 @@ function reportedNowPages(g: GuestRun, startOrders: Set<number>): number {
   for (let o = 0; o < NR_ORDERS; o++) {
     if (!(byOrder && byOrder[o]! > 0) && !startOrders.has(o)) continue;
     g.guest.config.zones.forEach((_, z) => {
-      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+      for (const mt of ALL_MIGRATE_TYPES) {
         for (const head of g.guest.freeList(z, o, mt)) if (g.guest.pfnState(head).reported) pages += 2 ** o;
       }
     });
@@ -263,16 +264,9 @@ function tick(): void {
 }
 
 function exportData(r: Run): ExportData {
-  const parts = r.sims.map((s) => s.result());
-  const guests = parts.flatMap((p) => p.guests);
-  const guestMemKib = parts.reduce((a, p) => a + p.host.guestMemKib, 0);
-  const hostMiB = r.spec.hostMiB ?? guestMemKib / 1024;
-  // As `prsim run` merges the guests it ran as separate jobs (src/sim/sweep.ts mergeResults).
-  const result: SimulationResult = {
-    durationS: r.spec.durationS, seed: r.spec.seed ?? 1, guests,
-    host: { totalRssKib: parts.reduce((a, p) => a + p.host.totalRssKib, 0), guestMemKib, hostMiB, overcommit: guestMemKib / 1024 / hostMiB },
-    wallMs: 0, pageOps: parts.reduce((a, p) => a + p.pageOps, 0),
-  };
+  // As `prsim run` puts the guests it ran as separate jobs together.
+  const result = mergeResults(r.spec, r.sims.map((s) => s.result()), 0);
+  const guests = result.guests;
   return {
     result,
     summaries: guests.map(summarize),

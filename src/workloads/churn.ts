@@ -1,7 +1,7 @@
 // Steady churn: W1's stream (orders 0..4 and 9, MOVABLE) at a rate in simulated time, keeping about
 // `targetFraction` of the guest allocated.
 import { MigrateType } from '../core/types.js';
-import { Mulberry32 } from '../sim/rng.js';
+import { Mulberry32 } from '../clock/rng.js';
 import { type Workload, type WorkloadContext, every } from './workload.js';
 
 export interface ChurnSpec {

@@ -6,8 +6,8 @@ import { PageCache, type PageCacheSpec } from './pagecache.js';
 import { Burst, type BurstSpec } from './burst.js';
 import { Writes, type WritesSpec } from './writes.js';
 import type { Workload } from './workload.js';
-import { WorkloadSchema } from '../scenario/schema.js';
-import { ScenarioError, issuesFromZod } from '../scenario/errors.js';
+import { WorkloadSchema } from '../schema/schema.js';
+import { ScenarioError, issuesFromZod } from '../schema/errors.js';
 
 export type WorkloadSpec = MemhogSpec | ChurnSpec | FragmentSpec | PageCacheSpec | BurstSpec | WritesSpec;
 export type { Workload, WorkloadContext } from './workload.js';

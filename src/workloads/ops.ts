@@ -1,11 +1,12 @@
 // Applying many page operations at once through the wasm batch buffer.
 import type { WasmGuest } from '../core/guest.js';
+import type { MigrateType } from '../core/types.js';
 
 /**
  * Allocate `count` blocks of one order/mt/cpu; the pfns of those that succeeded are appended to `out`
  * (failures are counted by the core). Returns the number allocated.
  */
-export function allocMany(g: WasmGuest, count: number, order: number, mt: number, cpu: number, out: PfnList): number {
+export function allocMany(g: WasmGuest, count: number, order: number, mt: MigrateType, cpu: number, out: PfnList): number {
   let done = 0;
   while (count > 0) {
     const n = Math.min(g.bulkCapacity, count);

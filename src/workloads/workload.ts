@@ -1,5 +1,5 @@
 // A workload is a process in the guest: it schedules its own events on the simulation clock.
-import type { Clock } from '../sim/clock.js';
+import type { Clock } from '../clock/clock.js';
 import type { WasmGuest } from '../core/guest.js';
 import { MigrateType } from '../core/types.js';
 import type { AnonMapping } from './mapping.js';

@@ -1,4 +1,4 @@
-// Shared set-up of the browser tests: the built page served by serveWeb, Debian's Chromium through playwright-core,
+// Shared set-up of the browser tests: the built page served by startWebServer, Debian's Chromium through playwright-core,
 // and small helpers that read the page. `npm run test:browser` builds dist/ (page and CLI) first.
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { serveWeb, type WebServer } from '../../src/web/serve.js';
+import { startWebServer, type WebServer } from '../../src/web/serve.js';
+import { REAL } from '../helpers/shared.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEB_DIR = join(ROOT, 'dist', 'web');
 export const CLI = join(ROOT, 'dist', 'cli.js');
-export const SHARED = resolve(ROOT, '..', 'shared', 'real-kernel');
+export const SHARED = REAL.replace(/\/$/, '');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
 export interface Session {
@@ -25,7 +26,7 @@ export interface Session {
 export async function startSession(): Promise<Session> {
   if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR} is not built: run 'npm run test:browser' (it builds first)`);
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  const web = (await serveWeb(['--port', '0'], { dir: WEB_DIR, log: null }))!;
+  const web = await startWebServer({ port: 0, dir: WEB_DIR });
   const profileDir = mkdtempSync(join(tmpdir(), 'prsim-chromium-'));
   // launch() refuses --user-data-dir; a persistent context on a fresh directory is the same thing.
   const context = await chromium.launchPersistentContext(profileDir, {

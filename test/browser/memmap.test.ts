@@ -9,6 +9,7 @@ import { hostShiftOf } from '../../src/host/qemu.js';
 import { readScenario } from '../../src/scenario/load.js';
 import { encodePages, mapLayout, renderView, emptyStats, overviewView, clampView, cellPfn, MapCode, MAP_LEGEND } from '../../src/web/memmap.js';
 import { sliceMsOf } from '../../src/web/protocol.js';
+import { ALL_MIGRATE_TYPES } from '../../src/core/types.js';
 
 /** One guest of a catalogue scenario under a policy, as the page runs it (the scenario file, one guest a Simulation). */
 function scenarioSpec(name: string, policy: string, seed = 1): SimulationSpec {
@@ -90,7 +91,7 @@ describe('memory map', () => {
       }
       let reported = 0;
       g.config.zones.forEach((_, z) => {
-        for (let o = 0; o < 11; o++) for (let mt = 0; mt < 6; mt++) for (const h of g.freeList(z, o, mt)) if (g.pfnState(h).reported) reported += 2 ** o;
+        for (let o = 0; o < 11; o++) for (const mt of ALL_MIGRATE_TYPES) for (const h of g.freeList(z, o, mt)) if (g.pfnState(h).reported) reported += 2 ** o;
       });
       expect(stats.pages[MapCode.REPORTED]).toBe(reported);
       expect(stats.pages[MapCode.ALLOCATED]).toBe(g.allocatedPages());
@@ -170,7 +171,7 @@ describe('slices', () => {
       const a = whole.result().guests[0]!, b = stepped.result().guests[0]!;
       expect(b.metrics, `${scenario} ${policy}`).toEqual(a.metrics);
       expect(b.samples, `${scenario} ${policy}`).toEqual(a.samples);
-      if (policy !== 'hinting') expect(stepped.guests[0]!.reporting!.reports.length).toBe(a.metrics['reportCalls']);
+      if (policy !== 'hinting') expect(stepped.guests[0]!.reporting!.reports.length).toBe(a.metrics.reporting.reportCalls);
     }
   });
 });

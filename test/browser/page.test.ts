@@ -7,8 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { canvasColors, downloadText, openPage, prsim, ROOT, startSession, tNow, value, waitState, type Session } from './browser.js';
-import { parseWebArgs, serveWeb } from '../../src/web/serve.js';
+import { startWebServer } from '../../src/web/serve.js';
+import { main } from '../../src/cli/prsim.js';
+import { memoryIo } from '../../src/cli/io.js';
 import { MAP_LEGEND, MapCode } from '../../src/web/memmap.js';
+import type { GuestMetrics } from '../../src/sim/types.js';
 
 const SCREENSHOT = join(ROOT, 'docs', 'screenshot.png');
 let s: Session;
@@ -70,11 +73,11 @@ describe('the page and prsim run', () => {
     const csvFile = join(tmp, 'cli.csv');
     const cli = JSON.parse(prsim('run', file, '--json', '--csv', csvFile));
     expect(cli.result.guests.map((g: { name: string }) => g.name)).toEqual(['linux-5.7', 'linux-next order=7 cap=16']);
-    for (const [i, g] of (cli.result.guests as Array<{ metrics: Record<string, number> }>).entries()) {
-      expect(await value(page, `rss-${i}`)).toBe(g.metrics['hostRssKib']);
-      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics['pagesReported']);
-      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics['reportCalls']);
-      expect(await value(page, `refaults-${i}`)).toBe(g.metrics['refaultPages']);
+    for (const [i, g] of (cli.result.guests as Array<{ metrics: GuestMetrics }>).entries()) {
+      expect(await value(page, `rss-${i}`)).toBe(g.metrics.host.rssKib);
+      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics.reporting.pagesReported);
+      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics.reporting.reportCalls);
+      expect(await value(page, `refaults-${i}`)).toBe(g.metrics.host.refaultPages);
     }
     expect(await page.textContent('#label-1')).toBe('linux-next order=7 cap=16');
     // The exported time series is prsim run --csv's, byte for byte.
@@ -108,10 +111,10 @@ describe('the page and prsim run', () => {
     expect(a[resident]).toBeGreaterThan(100_000);
 
     const cli = JSON.parse(prsim('compare', 'scenarios/memhog.json', '--policies', 'none,linux-6.1', '--json'));
-    for (const [i, g] of (cli.result.guests as Array<{ metrics: Record<string, number>; samples: unknown[] }>).entries()) {
-      expect(await value(page, `rss-${i}`)).toBe(g.metrics['hostRssKib']);
-      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics['pagesReported']);
-      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics['reportCalls']);
+    for (const [i, g] of (cli.result.guests as Array<{ metrics: GuestMetrics; samples: unknown[] }>).entries()) {
+      expect(await value(page, `rss-${i}`)).toBe(g.metrics.host.rssKib);
+      expect(await value(page, `pages-reported-${i}`)).toBe(g.metrics.reporting.pagesReported);
+      expect(await value(page, `report-calls-${i}`)).toBe(g.metrics.reporting.reportCalls);
     }
     expect(await value(page, 'rss-1')).toBeLessThan((await value(page, 'rss-0')) / 4);
     // Reported now is not the running total: after the run 6.1 has reported more than the guest holds.
@@ -392,7 +395,7 @@ describe('the map', () => {
   });
 });
 
-describe('serveWeb', () => {
+describe('prsim web', () => {
   it('serves the page, its scripts and the scenario catalogue, and nothing outside dist/web', async () => {
     const index = await fetch(s.web.url);
     expect(index.status).toBe(200);
@@ -405,11 +408,20 @@ describe('serveWeb', () => {
     expect((await fetch(s.web.url, { method: 'POST' })).status).toBe(405);
   });
 
-  it('parses its options and says what is wrong', async () => {
-    expect(parseWebArgs([])).toMatchObject({ port: 8080, host: '127.0.0.1' });
-    expect(parseWebArgs(['--port=0']).port).toBe(0);
-    expect(() => parseWebArgs(['--port', 'x'])).toThrow(/--port must be an integer/);
-    await expect(serveWeb(['--port', String(s.web.port)], { dir: join(ROOT, 'dist', 'web'), log: null })).rejects.toThrow(/is in use/);
-    await expect(serveWeb(['--port', '0'], { dir: join(ROOT, 'no-such-dir'), log: null })).rejects.toThrow(/npm run build/);
+  it('prsim web parses its options and says what is wrong', async () => {
+    const ac = new AbortController();
+    const io = memoryIo(ROOT, ac.signal);
+    expect(await main(['web', '--port=0', '--dir', join(ROOT, 'dist', 'web')], io)).toBe(0);
+    const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.stdout)![1]!;
+    expect((await fetch(url)).status).toBe(200);
+    ac.abort();
+    const bad = memoryIo(ROOT);
+    expect(await main(['web', '--port', 'x'], bad)).toBe(2);
+    expect(bad.stderr).toMatch(/^prsim: web: --port must be an integer/);
+    const busy = memoryIo(ROOT);
+    expect(await main(['web', '--port', String(s.web.port), '--dir', join(ROOT, 'dist', 'web')], busy)).toBe(2);
+    expect(busy.stderr).toMatch(/is in use/);
+    await expect(startWebServer({ port: s.web.port, dir: join(ROOT, 'dist', 'web') })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startWebServer({ port: 0, dir: join(ROOT, 'no-such-dir') })).rejects.toThrow(/npm run build/);
   });
 });

@@ -2,7 +2,7 @@
 // or doubled, a number out of range or not a number, a stray byte, a column too many, CRLF, a BOM) and the ways a
 // hostile file might be built (huge numbers, deep nesting, NaN-like tokens). Seeded, so every case can be replayed
 // from its seed and index (printed when a case fails).
-import { Mulberry32 } from '../../src/sim/rng.js';
+import { Mulberry32 } from '../../src/clock/rng.js';
 
 export class Rng {
   private r: Mulberry32;

@@ -2,10 +2,7 @@
 import { expect } from 'vitest';
 import { resolveGuest, type ZoneSpec } from '../../src/core/config.js';
 import { SimError, type SimErrorCode } from '../../src/core/errors.js';
-import {
-  type Allocator, type GuestConfig, type ProfileName, type Watermarks, type ZoneName,
-  MIGRATE_TYPES, NR_ORDERS,
-} from '../../src/core/types.js';
+import { type Allocator, type GuestConfig, type ProfileName, type Watermarks, type ZoneName, MIGRATE_TYPES, NR_ORDERS, ALL_MIGRATE_TYPES } from '../../src/core/types.js';
 import { ReferenceAllocator } from '../../src/model/reference.js';
 import { WasmGuest } from '../../src/core/guest.js';
 
@@ -104,7 +101,7 @@ export function booted(f: AllocatorFactory, cfg: GuestConfig, reportingOrder?: n
 export function snapshot(a: Allocator): unknown {
   const zones = a.config.zones.map((_, z) => {
     const lists: number[][] = [];
-    for (let o = 0; o < NR_ORDERS; o++) for (let mt = 0; mt < MIGRATE_TYPES; mt++) lists.push(a.freeList(z, o, mt));
+    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
     const pcp: number[][] = [];
     for (let c = 0; c < a.config.cpus; c++) for (let pi = 0; pi < 13; pi++) pcp.push(a.pcpList(c, z, pi));
     return { freePages: a.freePages(z), pcpPages: a.pcpPages(z), lists, pcp };

@@ -3,8 +3,8 @@
 import { expect } from 'vitest';
 import { WasmGuest, type WasmGuestOptions } from '../../src/core/guest.js';
 import type { ZoneSpec } from '../../src/core/config.js';
-import type { ProfileName, Watermarks } from '../../src/core/types.js';
-import { VirtualClock } from '../../src/sim/clock.js';
+import type { MigrateType, ProfileName, Watermarks } from '../../src/core/types.js';
+import { VirtualClock } from '../../src/clock/clock.js';
 import { PageReporting, type ReportingOptions } from '../../src/reporting/worker.js';
 import type { ReportBatch, ReportingDevice } from '../../src/reporting/device.js';
 
@@ -114,7 +114,7 @@ export class RecordingDevice implements ReportingDevice {
 }
 
 /** Free-list heads of one order/migratetype with their Reported flags. */
-export function listWithFlags(g: WasmGuest, order: number, mt = MOVABLE, zone = 0): Array<[number, boolean]> {
+export function listWithFlags(g: WasmGuest, order: number, mt: MigrateType = MOVABLE, zone = 0): Array<[number, boolean]> {
   return g.freeList(zone, order, mt).map((p) => [p, g.pfnState(p).reported]);
 }
 

@@ -94,7 +94,7 @@ export class Recorder {
   }
 
   /** __alloc_pages on `cpu`; returns the pfn, or -1 (traced as pfn=0). */
-  alloc(cpu: number, order: number, mt: number, gfp = mt === MigrateType.MOVABLE ? 'GFP_HIGHUSER_MOVABLE|__GFP_ZERO' : 'GFP_KERNEL'): number {
+  alloc(cpu: number, order: number, mt: MigrateType, gfp = mt === MigrateType.MOVABLE ? 'GFP_HIGHUSER_MOVABLE|__GFP_ZERO' : 'GFP_KERNEL'): number {
     const g = this.g;
     const pindex = g.pcpIndex(order, mt);
     const empty = g.config.zones.map((_, z) => pindex >= 0 && g.pcpListHead(cpu, z, pindex) < 0);

@@ -13,7 +13,7 @@ import { QemuHost } from '../../src/host/qemu.js';
 import { VirtioBalloonDevice } from '../../src/host/devices.js';
 import { EIO, ENOSPC, type ReportBatch, type ReportingDevice } from '../../src/reporting/device.js';
 import { PageReporting } from '../../src/reporting/worker.js';
-import { VirtualClock } from '../../src/sim/clock.js';
+import { VirtualClock } from '../../src/clock/clock.js';
 import { Rng } from '../fuzz/mutate.js';
 
 const OPS = Number(process.env['SOAK_OPS'] ?? 1e8);
@@ -87,7 +87,7 @@ function soak(profile: ProfileName, ops: number, seed: number, totals: Totals): 
     const r = rng.int(1000);
     if (r < 340) {
       const order = rng.pick(ORDERS);
-      const p = g.alloc(order, rng.int(3), { cpu: rng.int(2) });
+      const p = g.alloc(order, rng.int(3) as MigrateType, { cpu: rng.int(2) });
       if (p >= 0) {
         live.push([p, order]);
         held += 2 ** order;
@@ -136,7 +136,7 @@ function soak(profile: ProfileName, ops: number, seed: number, totals: Totals): 
       rep.setOrder(rng.int(12));
     } else if (r < 810) {
       const pfn = 512 * (1 + rng.int(PFNS / 512 - 1)); // a pageblock of DMA32 (pfn 0 is no memory)
-      const mt = rng.int(3);
+      const mt = rng.int(3) as MigrateType;
       g.setPageblockMt(pfn, mt);
       g.moveFreePagesBlock(pfn, mt);
     } else if (r < 812) {

@@ -1,7 +1,7 @@
 // /proc text of a simulated guest, byte-for-byte in the kernel's formats (the formatters live with the parsers).
-import { buddyinfoRows, formatBuddyinfo } from '../importers/buddyinfo.js';
-import { formatPagetypeinfoFree, pagetypeFreeRows } from '../importers/pagetypeinfo.js';
-import type { Allocator } from './types.js';
+import { buddyinfoRows, formatBuddyinfo } from './buddyinfo.js';
+import { formatPagetypeinfoFree, pagetypeFreeRows } from './pagetypeinfo.js';
+import type { Allocator } from '../core/types.js';
 
 /** Exactly /proc/buddyinfo. */
 export function buddyinfoText(a: Allocator): string {

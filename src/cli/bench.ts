@@ -1,18 +1,19 @@
 // `prsim bench` / `npm run bench`: W1, W2 and W3 of ../shared/docs/benchmarks.md, W3 scaled and the guest-minute,
 // measured side by side in one run; with --baseline, a previous build runs the same figures in turn with this one.
 // Figures are printed, never asserted; the summary table sets each against its target.
-import { parseArgs } from 'node:util';
 import { readFileSync, existsSync } from 'node:fs';
 import { ReferenceAllocator } from '../model/reference.js';
-import { w1Wasm, w1Reference, median } from './w1.js';
-import { compileNativeW1, runNativeW1 } from './native.js';
-import { w2 } from './w2.js';
-import { w1Instructions, w1WasmInstructions, w1Once } from './instructions.js';
-import { UsageError } from '../cli/usage-error.js';
-import { w3, w3Scaled, guestMinuteSpec, REAL_KERNEL } from './w3.js';
-import { currentSubject, loadSubject, bytesPerPage, type Subject } from './subject.js';
-import { TARGETS, summaryTable, type Figure } from './summary.js';
-import { sweepScaling } from './sweep-scaling.js';
+import { w1Wasm, w1Reference, median } from '../bench/w1.js';
+import { compileNativeW1, runNativeW1 } from '../bench/native.js';
+import { w2 } from '../bench/w2.js';
+import { w1Instructions, w1WasmInstructions, w1Once } from '../bench/instructions.js';
+import { w3, w3Scaled, guestMinuteSpec, REAL_KERNEL } from '../bench/w3.js';
+import { currentSubject, loadSubject, bytesPerPage, type Subject } from '../bench/subject.js';
+import { TARGETS, summaryTable, type Figure } from '../bench/summary.js';
+import { sweepScaling } from '../bench/sweep-scaling.js';
+import { parse } from './args.js';
+import type { Io } from './io.js';
+import { UsageError } from './usage-error.js';
 
 const fmt = (x: number, d = 2) => x.toFixed(d);
 
@@ -27,25 +28,11 @@ const WORKLOADS = ['w1', 'w2', 'w3', 'sweep'];
 function onlyList(text: string): Set<string> {
   const names = text.split(',').map((s) => s.trim().toLowerCase());
   const bad = names.find((n) => !WORKLOADS.includes(n));
-  if (bad !== undefined) throw new UsageError(`--only: expected a comma-separated list of ${WORKLOADS.join(', ')}, got '${text}'${bad === '' ? '' : ` ('${bad}' is not a workload)`}`);
+  if (bad !== undefined) throw new UsageError(`bench: --only: expected a comma-separated list of ${WORKLOADS.join(', ')}, got '${text}'${bad === '' ? '' : ` ('${bad}' is not a workload)`}`);
   return new Set(names);
 }
 
-export async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      quick: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      instructions: { type: 'boolean', default: false },
-      'w1-once': { type: 'string' },
-      baseline: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(`usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--baseline <dist/index.js>] [--json]
+export const BENCH_USAGE = `usage: prsim bench [--quick] [--only w1,w2,w3,sweep] [--instructions] [--baseline <dist/index.js>] [--json]
 
 Runs the workloads of ../shared/docs/benchmarks.md side by side: W1 on the wasm core, the reference model
 and a native C build (when a C compiler is present, with its best flags), W2, W3, W3 scaled to 64 GiB and a
@@ -53,13 +40,27 @@ guest-minute (1 GiB guest, 60 simulated s, 512 MiB memhog), sweep throughput wit
 table of each figure against its target.
 --instructions also counts instructions per W1 step, wasm and native, with valgrind (when present).
 --baseline runs a previous build (its library bundle, dist/index.js) through the same figures, taking turns
-with this one, and shows its figures beside these.`);
+with this one, and shows its figures beside these.
+`;
+
+export async function benchCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse('bench', args, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    instructions: { type: 'boolean', default: false },
+    'w1-once': { type: 'string' },
+    baseline: { type: 'string' },
+  }, 0);
+  if (values.help) {
+    io.out(BENCH_USAGE);
     return 0;
   }
+  let status = 0;
   // The child of --instructions: one W1 run under callgrind.
   if (values['w1-once'] !== undefined) {
     const steps = Number(values['w1-once']);
-    if (!Number.isInteger(steps) || steps <= 0) throw new UsageError(`--w1-once: expected a positive step count, got '${values['w1-once']}'`);
+    if (!Number.isInteger(steps) || steps <= 0) throw new UsageError(`bench: --w1-once: expected a positive step count, got '${values['w1-once']}'`);
     w1Once(steps);
     return 0;
   }
@@ -68,7 +69,7 @@ with this one, and shows its figures beside these.`);
   const only = values.only !== undefined ? onlyList(values.only) : null;
   const want = (w: string) => !only || only.has(w);
   const out: Record<string, unknown> = { runs, ops };
-  const log = (s: string) => { if (!values.json) console.log(s); };
+  const log = (s: string) => { if (!values.json) io.out(`${s}\n`); };
   const now = currentSubject();
   const base = values.baseline ? await loadSubject(values.baseline) : null;
   if (base) log(`previous build: ${base.modulePath}`);
@@ -101,7 +102,7 @@ with this one, and shows its figures beside these.`);
           const b = w1Wasm(2 ** 20, seed, ops, 1, base);
           if (b.line.join(' ') !== w[w.length - 1]!.line.join(' ')) {
             log(`  previous build's line differs: ${b.line.join(' ')}`);
-            process.exitCode = 1;
+            status = 1;
           }
           baseNs.push(b.medianNs);
           if (native) pairedBase.push(b.medianNs / n[n.length - 1]!.medianNs);
@@ -129,7 +130,7 @@ with this one, and shows its figures beside these.`);
         seed, wasmLine: wasm.line, refLine: ref.line, identical: same, wasmNs: wasm.medianNs, refNs: ref.medianNs,
         nativeNs: nat?.medianNs ?? null, refOverWasm: refRatio, wasmOverNative: nativeRatio, bytesPerPage: wasm.bytesPerPage,
       });
-      if (!same) process.exitCode = 1;
+      if (!same) status = 1;
     }
     out.w1 = rows;
     out.w1Native = native ? { cc: native.cc, flags: native.flags } : null;
@@ -222,7 +223,7 @@ with this one, and shows its figures beside these.`);
     for (const x of r.rows) {
       const cpu = x.coresUsed !== null ? ` (the shards got ${fmt(x.coresUsed)} cores; ${fmt(x.pointsPerCpuS!)} points per CPU-second)` : '';
       log(`  ${x.shards} shard${x.shards === 1 ? ' ' : 's'}: ${fmt(x.medianWallS)} s wall, ${fmt(x.pointsPerS)} points/s, ${fmt(x.ratio)}x one shard${cpu}; merged rows ${x.identical ? 'identical to one shard' : 'DIFFER'}`);
-      if (!x.identical) process.exitCode = 1;
+      if (!x.identical) status = 1;
     }
     out.sweep = r;
   }
@@ -231,7 +232,7 @@ with this one, and shows its figures beside these.`);
     log(summaryTable(figures));
     out.summary = figures;
   }
-  if (values.json) console.log(JSON.stringify(out, null, 2));
-  return Number(process.exitCode ?? 0);
+  if (values.json) io.out(`${JSON.stringify(out, null, 2)}\n`);
+  return status;
 }
 
