@@ -122,10 +122,10 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
     }
     if (e.event !== 'mm_page_alloc_zone_locked' && e.event !== 'mm_page_pcpu_drain') continue;
     if (e.migratetype < 0 || e.migratetype >= MigrateType.HIGHATOMIC) continue;
-    const pb = Math.floor(e.pfn / 512);
+    const pb = Math.floor(e.pfn / PAGEBLOCK_PAGES);
     if (!pbMt.has(pb)) pbMt.set(pb, e.migratetype);
   }
-  for (const [pb, mt] of pbMt) if (pb * 512 < config.maxPfn) guest.setPageblockMt(pb * 512, mt);
+  for (const [pb, mt] of pbMt) if (pb * PAGEBLOCK_PAGES < config.maxPfn) guest.setPageblockMt(pb * PAGEBLOCK_PAGES, mt);
 
   // --- the free lists: boot-reported blocks in boot isolation order, then the rest ascending ---
   const bootRows = (run.reports ?? []).filter((r) => r.tGuest < trace.start);
@@ -307,7 +307,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   const pbView = guest.pageblockView();
   const pageblockCounts = config.zones.map((z) => {
     const c = new Array<number>(MIGRATE_TYPES).fill(0);
-    for (let pb = Math.ceil(z.startPfn / 512); pb * 512 < z.endPfn; pb++) c[pbView[pb]!]!++;
+    for (let pb = Math.ceil(z.startPfn / PAGEBLOCK_PAGES); pb * PAGEBLOCK_PAGES < z.endPfn; pb++) c[pbView[pb]!]!++;
     return c;
   });
   return {

@@ -2,7 +2,7 @@
 // view onto a canvas (cells scaled up, in-flight and per-cpu cells in a checker of two colours), and the mouse:
 // wheel and buttons zoom about a point, drag pans, hover names the cell.
 import { MAP_COLS, MAP_LEGEND, cellPfn, type MapView } from './memmap.js';
-import { MIGRATE_NAMES, type PfnState } from '../core/types.js';
+import { MIGRATE_NAMES, PAGEBLOCK_PAGES, type PfnState } from '../core/types.js';
 import type { GuestInfo } from './protocol.js';
 
 const rgba = (hex: string) => {
@@ -143,7 +143,7 @@ export function mapInfoText(g: GuestInfo, pfn: number, k: number, code: number, 
       case 'pcp': what = `<b>per-cpu list</b> of cpu ${s.cpu} (${mt(s.mt)} list), ${block}`; break;
       default: what = '<b>hole</b> (not present)';
     }
-    what += ` · pageblock ${Math.floor(pfn / 512)} (${mt(s.pageblockMt)})`;
+    what += ` · pageblock ${Math.floor(pfn / PAGEBLOCK_PAGES)} (${mt(s.pageblockMt)})`;
   } else what = label;
   return `${cell}pfn <b>${pfn}</b> (0x${pfn.toString(16)}) · ${zone} · ${what}`;
 }
