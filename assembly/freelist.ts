@@ -28,6 +28,14 @@ export function listInit(list: usize): void {
   store<u32>(list, NIL, 4);
 }
 
+/** A zone's free_area: every list empty, every nr_free 0. */
+export function initFreeArea(zone: u32): void {
+  for (let o: u32 = 0; o < NR_ORDERS; o++) {
+    store<u32>(nrFreeAddr(zone, o), 0);
+    for (let mt: u32 = 0; mt < MIGRATE_TYPES; mt++) listInit(freeListAddr(zone, o, mt));
+  }
+}
+
 @inline export function listAddHead(list: usize, pfn: u32): void {
   const h = load<u32>(list);
   setNext(pfn, h);

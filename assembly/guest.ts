@@ -1,20 +1,19 @@
 // Building a guest: memory, zones, holes, the initial state, boot; and the validated single operations.
 import {
-  PAGES_START, PAGE_DESC_SIZE, PAGEBLOCK_ORDER, MAX_ORDER, NR_ORDERS, MIGRATE_TYPES, MAX_ZONES, MAX_CPUS,
-  NR_PCP_LISTS, PG_ALLOCATED, PG_HOLE, PG_BUDDY, PG_INFLIGHT, PG_KIND_MASK, MT_MOVABLE,
-  MT_UNMOVABLE, MT_ISOLATE, MIGRATE_PCPTYPES, REGION_BASE, NIL, NO_ZONE, FREE_TO_TAIL, FREE_SKIP_NOTIFY,
+  PAGES_START, PAGE_DESC_SIZE, PAGEBLOCK_ORDER, MAX_ORDER, MAX_ZONES, MAX_CPUS, PG_ALLOCATED, PG_HOLE, PG_BUDDY,
+  PG_INFLIGHT, MT_MOVABLE, MT_UNMOVABLE, MT_ISOLATE, REGION_BASE, NIL, NO_ZONE, FREE_TO_TAIL, FREE_SKIP_NOTIFY,
   E_NOT_ALLOCATED, E_WRONG_ORDER, E_BAD_ORDER, E_MISALIGNED, E_OUT_OF_RANGE, E_HOLE, E_BAD_MT, E_BAD_ZONE,
-  E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED, PCP_COUNT, PCP_FREE_FACTOR,
+  E_BAD_CPU, E_NOT_FREE, E_NOT_INFLIGHT, E_ALLOC_FAILED,
 } from './layout';
 import {
   getWord, setWord, makeWord, interiorWord, kindOf, orderOf, mtOf, zoneOf, pageblockMt, setPageblockMtRaw,
   findHead, fillWords, allWordsAre,
 } from './page';
-import { freeListAddr, nrFreeAddr, listInit, addToFreeList, delFromFreeList, markReported } from './freelist';
+import { initFreeArea, addToFreeList, delFromFreeList, markReported } from './freelist';
 import { freeOnePage, moveFreePagesBlock } from './buddy';
 import { allocPages, freePages } from './alloc';
 import { isolateFreePage, putbackIsolatedPage } from './isolate';
-import { pcpAddr, pcpListAddr, drainPagesZone } from './pcp';
+import { initPcp, drainPagesZone } from './pcp';
 import { zoneAddFreePages, zoneFreePages, zoneStartPfn, zoneEndPfn } from './zone';
 import {
   setGeometry, maxPfn, nrZones, nrCpus, bootToTail, addAllocated, setLastPfn, resetPageCounters, pageExtStart,
@@ -75,18 +74,10 @@ export function initMemory(fresh: bool): void {
   memory.fill(pageblockStart, <u8>MT_MOVABLE, <usize>nPb);
   for (let z: u32 = 0; z < MAX_ZONES; z++) {
     zoneAddFreePages(z, -zoneFreePages(z));
-    for (let o: u32 = 0; o < NR_ORDERS; o++) {
-      store<u32>(nrFreeAddr(z, o), 0);
-      for (let mt: u32 = 0; mt < MIGRATE_TYPES; mt++) listInit(freeListAddr(z, o, mt));
-    }
+    initFreeArea(z);
   }
   for (let c: u32 = 0; c < MAX_CPUS; c++) {
-    for (let z: u32 = 0; z < MAX_ZONES; z++) {
-      const pcp = pcpAddr(c, z);
-      store<u32>(pcp, 0, PCP_COUNT);
-      store<u32>(pcp, 0, PCP_FREE_FACTOR);
-      for (let i: u32 = 0; i < NR_PCP_LISTS; i++) listInit(pcpListAddr(pcp, i));
-    }
+    for (let z: u32 = 0; z < MAX_ZONES; z++) initPcp(c, z);
   }
 }
 

@@ -10,8 +10,8 @@ import {
   setWord, makeWord, interiorWord, getWord, getNext, getPrev, setCpu, pageblockMt, mtOf, kindOf, orderOf, zoneOf,
 } from './page';
 import {
-  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, listTakeFirst, listCutFrom, freeListAddr,
-  takeFirstFromFreeList,
+  listAddHead, listAddTail, listUnlink, listHead, listTail, listEmpty, listTakeFirst, listCutFrom, listInit,
+  freeListAddr, takeFirstFromFreeList,
 } from './freelist';
 import { freeOnePage, rmqueueSplitRun, rmqueueWithFallback, splitTaken } from './buddy';
 import { pcpHigh, pcpBatch, zoneAddFreePages } from './zone';
@@ -26,6 +26,14 @@ import {
   return pcp + <usize>(PCP_LISTS + pindex * LIST_HEAD_SIZE);
 }
 @inline export function pcpCount(pcp: usize): i32 { return load<i32>(pcp, PCP_COUNT); }
+
+/** A cpu's per_cpu_pages of a zone: count and free_factor 0, every list empty. */
+export function initPcp(cpu: u32, zone: u32): void {
+  const pcp = pcpAddr(cpu, zone);
+  store<u32>(pcp, 0, PCP_COUNT);
+  store<u32>(pcp, 0, PCP_FREE_FACTOR);
+  for (let i: u32 = 0; i < NR_PCP_LISTS; i++) listInit(pcpListAddr(pcp, i));
+}
 @inline function pcpAddCount(pcp: usize, d: i32): void { store<i32>(pcp, load<i32>(pcp, PCP_COUNT) + d, PCP_COUNT); }
 @inline export function orderToPindex(order: u32, mt: u32): u32 {
   return order <= 3 ? order * MIGRATE_PCPTYPES + mt : PCP_THP_PINDEX;
