@@ -11,7 +11,8 @@ const TARGET = 'src/core/layout.generated.ts';
 const WIDTH = { u8: [8, false], u16: [16, false], u32: [32, false], i8: [8, true], i16: [16, true], i32: [32, true] };
 
 function fail(line, message) {
-  throw new Error(`${SOURCE}:${line}: ${message}`);
+  console.error(`gen-layout: ${SOURCE}:${line}: ${message}`);
+  process.exit(1);
 }
 
 /** Evaluate an integer expression of literals, earlier constants, unary ~ - +, * / % + - << >> >>> & ^ | and (). */
