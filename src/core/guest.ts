@@ -81,11 +81,11 @@ export class WasmGuest implements Allocator {
     }
     this.config = config;
     this.profile = getProfile(config.profile);
-    this.core = new CoreInstance(opts.flavour, config.maxPfn <= 2 ** 32 - 2 ? bytesFor(config.maxPfn) : 0);
+    this.core = new CoreInstance(opts.flavour, config.maxPfn < NIL ? bytesFor(config.maxPfn) : 0);
     this.x = this.core.x;
     this.mem = new CoreMemory(this.core, config.maxPfn);
     const x = this.x;
-    if (config.maxPfn > 2 ** 32 - 2 || x.setup(config.maxPfn, config.zones.length, config.cpus) !== 0) {
+    if (config.maxPfn >= NIL || x.setup(config.maxPfn, config.zones.length, config.cpus) !== 0) {
       const bytes = x.bytesNeeded(Math.min(config.maxPfn, 2 ** 32 - 1));
       throw new SimError('TOO_LARGE',
         `guest of ${config.maxPfn} pfns (${(config.maxPfn * 4096 / 2 ** 30).toFixed(1)} GiB) needs ${(bytes / 2 ** 30).toFixed(2)} GiB of linear memory; wasm32 allows 4 GiB (largest guest: ${maxGuestPages()} pfns)`,
