@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { MigrateType } from '../src/core/types.js';
 import { allocatorFactories, booted, smallGuest } from './helpers/factories.js';
+import { resolveGuest } from '../src/core/config.js';
 
 const { UNMOVABLE, MOVABLE, HIGHATOMIC, CMA } = MigrateType;
 const zeros = (): number[] => new Array(11).fill(0);
@@ -75,6 +76,43 @@ describe.each(allocatorFactories)('fallback stealing ($name)', (f) => {
     expect(a.alloc(0, CMA)).toBe(-1);
     expect(a.counters().allocFailures).toBe(2);
     expect(a.freeList(0, 10, MOVABLE)).toEqual([0]);
+    a.check();
+  });
+});
+
+describe.each(allocatorFactories)('ALLOC_NOFRAGMENT for a Normal-preferred allocation ($name)', (f) => {
+  // DMA32 [0, 1024) and Normal [1024, 2048), watermarks 0.
+  const twoZones = () => resolveGuest({
+    profile: 'linux-6.1', cpus: 1, pcp: false, thp: false,
+    zones: [
+      { name: 'DMA32', startPfn: 0, endPfn: 1024, managed: 1024, watermarks: { min: 0, low: 0, high: 0 }, lowmemReserve: [0, 0] },
+      { name: 'Normal', startPfn: 1024, endPfn: 2048, managed: 1024, watermarks: { min: 0, low: 0, high: 0 }, lowmemReserve: [0, 0] },
+    ],
+  });
+
+  it('does not fragment Normal for another type while a lower zone can serve from its own lists', () => {
+    const a = f.make(twoZones());
+    a.boot();
+    // Normal keeps only a MOVABLE block below pageblock order; DMA32's memory becomes UNMOVABLE.
+    expect(a.alloc(9, MOVABLE, { highestZone: 1 })).toBe(1024);
+    expect(a.alloc(8, MOVABLE, { highestZone: 1 })).toBe(1536);
+    expect(a.alloc(0, UNMOVABLE, { highestZone: 0 })).toBe(0);
+    expect(a.getPageblockMt(0)).toBe(UNMOVABLE);
+    // With ALLOC_NOFRAGMENT the walk may take only whole pageblocks from another type: Normal has none, so
+    // DMA32 serves the page from its own UNMOVABLE list and Normal's MOVABLE block stays where it is.
+    expect(a.alloc(0, UNMOVABLE, { highestZone: 1 })).toBe(1);
+    expect(a.freeList(1, 8, MOVABLE)).toEqual([1792]);
+    a.check();
+  });
+
+  it('falls back within Normal when no zone can serve without fragmenting (the second walk, without the flag)', () => {
+    const a = f.make(twoZones());
+    a.boot();
+    expect(a.alloc(9, MOVABLE, { highestZone: 1 })).toBe(1024);
+    expect(a.alloc(8, MOVABLE, { highestZone: 1 })).toBe(1536);
+    // DMA32 fully allocated MOVABLE: nothing anywhere for UNMOVABLE without a steal below pageblock order.
+    expect(a.alloc(10, MOVABLE, { highestZone: 0 })).toBe(0);
+    expect(a.alloc(0, UNMOVABLE, { highestZone: 1 })).toBe(1792);
     a.check();
   });
 });

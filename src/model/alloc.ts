@@ -21,12 +21,12 @@ export function freeAreaUsable(s: ModelState, z: number, order: number): boolean
  * One zone of get_page_from_freelist's walk: __zone_watermark_ok (without the highatomic/CMA reserves) at `mark`,
  * then the per-cpu list or the buddy. Returns the allocated head, or NIL.
  */
-export function tryZone(s: ModelState, z: number, order: number, mt: number, highest: number, cpu: number, mark: number): number {
+export function tryZone(s: ModelState, z: number, order: number, mt: number, highest: number, cpu: number, mark: number, noFragment: boolean): number {
   const free = s.nrFreePages[z]! - ((1 << order) - 1);
   if (!(free > mark + (s.zones[z]!.lowmemReserve[highest] ?? 0))) return NIL;
   if (order !== 0 && !freeAreaUsable(s, z, order)) return NIL;
   const viaPcp = s.pcpOrderOk[order]! && mt < MIGRATE_PCPTYPES;
-  const pfn = viaPcp ? rmqueuePcplist(s, z, order, mt, cpu) : rmqueue(s, z, order, mt);
+  const pfn = viaPcp ? rmqueuePcplist(s, z, order, mt, cpu, noFragment) : rmqueue(s, z, order, mt, noFragment);
   if (pfn === NIL) return NIL;
   s.kind[pfn] = ALLOCATED;
   s.order[pfn] = order;
@@ -35,14 +35,17 @@ export function tryZone(s: ModelState, z: number, order: number, mt: number, hig
 }
 
 /**
- * Allocate 2^order pages: every zone from `highest` down against its low watermark, then again against min (the
+ * Allocate 2^order pages: every zone from `highest` down against its low watermark, with ALLOC_NOFRAGMENT when
+ * the preferred zone is Normal (alloc_flags_nofragment), then, if it had it, again without; then against min (the
  * slow path, without reclaim). A failure is counted unless the caller falls back (mayFail).
  */
 export function allocPages(s: ModelState, order: number, mt: number, highest: number, cpu: number, mayFail: boolean): number {
-  for (let round = 0; round < 2; round++) {
+  const noFragment = s.zones[highest]!.name === 'Normal';
+  const rounds: Array<[useMin: boolean, noFragment: boolean]> = noFragment ? [[false, true], [false, false], [true, false]] : [[false, false], [true, false]];
+  for (const [useMin, nf] of rounds) {
     for (let z = highest; z >= 0; z--) {
       const { low, min } = s.zones[z]!.watermarks;
-      const pfn = tryZone(s, z, order, mt, highest, cpu, round === 0 ? low : min);
+      const pfn = tryZone(s, z, order, mt, highest, cpu, useMin ? min : low, nf);
       if (pfn !== NIL) return pfn;
     }
   }

@@ -90,12 +90,16 @@ export function findSuitableFallback(s: ModelState, z: number, order: number, mt
   return null;
 }
 
-/** 6.1 __rmqueue_fallback without ALLOC_NOFRAGMENT: returns true when a block was moved to mt's lists. */
-export function rmqueueFallback(s: ModelState, z: number, order: number, mt: number): boolean {
+/**
+ * 6.1 __rmqueue_fallback: returns true when a block was moved to mt's lists. With ALLOC_NOFRAGMENT only whole
+ * pageblocks may be taken from another type (a zone is not fragmented to save another's pages).
+ */
+export function rmqueueFallback(s: ModelState, z: number, order: number, mt: number, noFragment = false): boolean {
   if (mt >= MIGRATE_PCPTYPES) return false;
   let found: { order: number; fallbackMt: number; canSteal: boolean } | null = null;
+  const minOrder = noFragment && order < PAGEBLOCK_ORDER ? PAGEBLOCK_ORDER : order;
   // Largest first: taking a big block keeps the fragments of other types few.
-  for (let o = MAX_ORDER_INCLUSIVE; o >= order; o--) {
+  for (let o = MAX_ORDER_INCLUSIVE; o >= minOrder; o--) {
     const r = findSuitableFallback(s, z, o, mt);
     if (r) {
       found = { order: o, ...r };
@@ -175,8 +179,8 @@ export function moveFreePagesBlock(s: ModelState, pfn: number, z: number, mt: nu
 }
 
 /** __rmqueue: returns the head of a block taken off the free lists (kind NONE), or NIL. */
-export function rmqueue(s: ModelState, z: number, order: number, mt: number): number {
+export function rmqueue(s: ModelState, z: number, order: number, mt: number, noFragment = false): number {
   const pfn = rmqueueSmallest(s, z, order, mt);
   if (pfn !== NIL) return pfn;
-  return rmqueueFallback(s, z, order, mt) ? rmqueueSmallest(s, z, order, mt) : NIL;
+  return rmqueueFallback(s, z, order, mt, noFragment) ? rmqueueSmallest(s, z, order, mt) : NIL;
 }

@@ -29,13 +29,13 @@ export function pcpListIndex(s: ModelState, cpu: number, z: number, pindex: numb
 }
 
 /** rmqueue_pcplist: the newest block of the list; an empty list is refilled from the buddy first. NIL on failure. */
-export function rmqueuePcplist(s: ModelState, z: number, order: number, mt: number, cpu: number): number {
+export function rmqueuePcplist(s: ModelState, z: number, order: number, mt: number, cpu: number, noFragment = false): number {
   const set = pcpSet(s, cpu, z);
   // An allocation shows the CPU is consuming again: shrink the next bulk free.
   if (s.profile.pcpFreeFactor) s.pcpFreeFactor[set]! >>= 1;
   const l = pcpListIndex(s, cpu, z, orderToPindex(order, mt));
   if (s.pcpLists.len[l] === 0) {
-    rmqueueBulk(s, z, order, mt, cpu, l);
+    rmqueueBulk(s, z, order, mt, cpu, l, noFragment);
     if (s.pcpLists.len[l] === 0) return NIL;
   }
   const pfn = s.pcpLists.head[l]!;
@@ -46,12 +46,12 @@ export function rmqueuePcplist(s: ModelState, z: number, order: number, mt: numb
 }
 
 /** rmqueue_bulk: refill list l with b = batch > 1 ? max(batch >> order, 2) : batch blocks, each at the tail. */
-export function rmqueueBulk(s: ModelState, z: number, order: number, mt: number, cpu: number, l: number): void {
+export function rmqueueBulk(s: ModelState, z: number, order: number, mt: number, cpu: number, l: number, noFragment = false): void {
   const batch = s.zones[z]!.pcpBatch;
   const count = batch > 1 ? Math.max(batch >> order, 2) : batch;
   const set = pcpSet(s, cpu, z);
   for (let i = 0; i < count; i++) {
-    const pfn = rmqueue(s, z, order, mt);
+    const pfn = rmqueue(s, z, order, mt, noFragment);
     if (pfn === NIL) break;
     s.kind[pfn] = PCP;
     s.order[pfn] = order;
