@@ -102,7 +102,7 @@ function simulateFrom(run: Run, model: RunModel, snap: Snapshot, endS: number, r
   const startState = startStateFromProc({
     ...cfgIn, buddyinfo: snap.buddyinfo, ...(snap.pagetypeinfo ? { pagetypeinfo: snap.pagetypeinfo } : {}),
     ...(reported === 'log' && run.reports ? { reported: reportedBefore(run, snap.t) } : {}),
-    ...(reported === 'log' && !run.reports && model.register !== undefined && model.register + 2 < snap.t ? { reportedFromOrder: order } : {}),
+    ...(reported === 'log' && !run.reports && model.register !== undefined && model.register + TIMER_DELAY_MS / 1000 < snap.t ? { reportedFromOrder: order } : {}),
   }, cfg);
   const write = model.orderWrites.at(-1);
   const spec: SimulationSpec = {
@@ -153,10 +153,13 @@ function simulateFrom(run: Run, model: RunModel, snap: Snapshot, endS: number, r
   const passes: SidePass[] = g.reporting!.passLog.map((p) => ({
     pass: passesBefore + p.pass, t: p.start / 1000, calls: p.batches, blocks: p.blocks, bytes: p.pages * 4096,
   }));
-  return {
+  const out = {
     side: { passes, reports }, rss: res.guests[0]!.samples.map((s) => ({ t: s.t / 1000, kib: s.rssKib })),
     start: snap.t, snapshot: snap.source, cpus: cfg.cpus, metrics: res.guests[0]!.metrics, looks,
   };
+  // Everything is read out: the guest's memory goes back to the pool for the next simulation.
+  sim.dispose();
+  return out;
 }
 
 export interface WorkloadRunDetails {
@@ -180,10 +183,10 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   const firstWork = model.cycles[0]?.allocStart ?? endS;
 
   // The boot simulation's start: a state after registration, before the first pass could start.
-  const earliest = model.preTime !== undefined && pre?.buddyinfo && model.preTime < register + 2 && model.preTime >= register - 1
+  const earliest = model.preTime !== undefined && pre?.buddyinfo && model.preTime < register + TIMER_DELAY_MS / 1000 && model.preTime >= register - 1
     ? { t: model.preTime, buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
     : (() => {
-      const s = serialProcSnapshots(run.serial()).find((x) => x.t >= register && x.t < register + 2);
+      const s = serialProcSnapshots(run.serial()).find((x) => x.t >= register && x.t < register + TIMER_DELAY_MS / 1000);
       return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
