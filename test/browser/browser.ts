@@ -64,6 +64,19 @@ export async function waitState(page: Page, state: string, timeout = 120_000): P
   await page.waitForSelector(`#status[data-state="${state}"]`, { timeout });
 }
 
+/** Waits for the paused state and for the frame the worker may have posted just before the pause to be drawn:
+ * the count of drawn frames stays the same for half a second. */
+export async function settlePaused(page: Page): Promise<void> {
+  await waitState(page, 'paused');
+  let last = -1;
+  for (;;) {
+    const n = Number(await page.evaluate(() => document.body.dataset['frames'] ?? '0'));
+    if (n === last) return;
+    last = n;
+    await page.waitForTimeout(500);
+  }
+}
+
 export async function value(page: Page, id: string): Promise<number> {
   const v = await page.getAttribute(`#${id}`, 'data-value');
   expect(v, `#${id} has a data-value`).not.toBeNull();

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { canvasColors, downloadText, openPage, prsim, ROOT, startSession, tNow, value, waitState, type Session } from './browser.js';
+import { canvasColors, downloadText, openPage, prsim, ROOT, settlePaused, startSession, tNow, value, waitState, type Session } from './browser.js';
 import { startWebServer } from '../../src/web/serve.js';
 import { main } from '../../src/cli/prsim.js';
 import { memoryIo } from '../../src/cli/io.js';
@@ -142,7 +142,7 @@ describe('watching a pass', () => {
     await page.waitForSelector('#state-1[data-state="ACTIVE"]', { timeout: 60_000 });
     // Pause there: the simulation itself is stopped inside the pass, between two report() calls.
     await page.click('#play');
-    await waitState(page, 'paused');
+    await settlePaused(page);
     expect(await page.textContent('#state-1')).toBe('ACTIVE');
     const px = await canvasColors(page, 'map-1', [inflight.color, inflight.alt!]);
     expect(px[inflight.color]! + px[inflight.alt!]!).toBeGreaterThan(1000);
@@ -164,6 +164,7 @@ describe('watching a pass', () => {
     await page.click('#play');
     await page.waitForSelector('#state-1:not([data-state="ACTIVE"])', { timeout: 60_000 });
     await page.click('#play'); // pause
+    await settlePaused(page);
     const frames = await log();
     const active = frames.findIndex((f) => f.states[1] === 'ACTIVE');
     expect(active).toBeGreaterThan(0);
@@ -181,10 +182,10 @@ describe('watching a pass', () => {
     expect(frames[end]!.rssKib[1]).toBeLessThan(frames[active - 1]!.rssKib[1]! - 100 * 1024);
     expect(await value(page, 'rss-1')).toBe(frames[frames.length - 1]!.rssKib[1]);
     // The timeline shows the pass, and its hover readout names blocks by order.
-    const bars = await page.$$('#fig-passes svg rect[data-guest="1"]');
-    expect(bars.length).toBeGreaterThan(0);
-    await bars[0]!.scrollIntoViewIfNeeded();
-    const box = (await bars[0]!.boundingBox())!;
+    expect(await page.locator('#fig-passes svg rect[data-guest="1"]').count()).toBeGreaterThan(0);
+    const bar = page.locator('#fig-passes svg rect[data-guest="1"]').first();
+    await bar.scrollIntoViewIfNeeded();
+    const box = (await bar.boundingBox())!;
     await page.mouse.move(box.x + 1, box.y + box.height / 2);
     await page.waitForSelector('#fig-passes .readout', { state: 'visible' });
     expect(await page.textContent('#fig-passes .readout')).toMatch(/pass 1: starts 2\.\d+ s .*report\(\) calls?; \d+ blocks \(order 10 × \d+/);
