@@ -491,6 +491,19 @@ export class WasmGuest implements Allocator {
     }
   }
 
+  /**
+   * Free blocks the caller allocated itself and still holds (a workload's own list of pfns), skipping freeBulk's
+   * check of the whole batch on this side: the core checks each block as it frees it, and a block it refuses is
+   * the caller's bug (an InvariantError), not bad input. Not for pfns from outside: use freeBulk.
+   */
+  freeBulkOwned(pfns: Uint32Array, order: number, cpu: number): void {
+    this.mem.bulkView(pfns.length).set(pfns);
+    const done = this.x.freeBulk(pfns.length, order, 0, cpu) >>> 0;
+    if (done < pfns.length) {
+      throw new InvariantError(`freeBulkOwned: the core refused pfns[${done}] = ${pfns[done]} (error ${this.core.globalSigned('bulkError')}): the caller freed a block it did not hold`);
+    }
+  }
+
   /** A pfn's bit in the duplicate check of freeBulk: one bit a pfn, allocated on the first bulk free. */
   private seen: Uint8Array | null = null;
 

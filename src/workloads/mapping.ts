@@ -41,7 +41,6 @@ export class AnonMapping {
   private due = 0;
   /** Page-table pages, one per 2 MiB extent touched. */
   readonly pageTables = new PfnList();
-  private scratch = new PfnList();
 
   constructor(private readonly guest: WasmGuest, readonly cpu: number, readonly thp: boolean) {}
 
@@ -51,13 +50,12 @@ export class AnonMapping {
    */
   touch(n: number, last = false): void {
     if (!this.thp) {
-      // A fault at an extent boundary first allocates the extent's page table.
-      while (n > 0) {
-        const m = Math.min(n, HPAGE_PAGES - (this.pages % HPAGE_PAGES));
-        if (this.pages % HPAGE_PAGES === 0) this.allocPageTable();
-        this.faultPages(m);
-        n -= m;
-      }
+      // The first fault in each 2 MiB extent allocates its page table. A touch's tables are taken before its
+      // pages, in one batch each: they come off other lists (UNMOVABLE, not MOVABLE), so the order between the
+      // two within one touch changes no page either gets.
+      const tables = Math.ceil((this.pages + n) / HPAGE_PAGES) - Math.ceil(this.pages / HPAGE_PAGES);
+      if (tables > 0) allocMany(this.guest, tables, 0, MigrateType.UNMOVABLE, this.cpu, this.pageTables);
+      this.faultPages(n);
       return;
     }
     this.due += n;
@@ -85,8 +83,8 @@ export class AnonMapping {
   }
 
   private allocPageTable(): void {
-    this.scratch.clear();
-    if (allocMany(this.guest, 1, 0, MigrateType.UNMOVABLE, this.cpu, this.scratch)) this.pageTables.push(this.scratch.data[0]!);
+    const pfn = this.guest.alloc(0, MigrateType.UNMOVABLE, { cpu: this.cpu });
+    if (pfn >= 0) this.pageTables.push(pfn);
   }
 
   /** free_pgtables: the page tables go after the pages. */
@@ -107,6 +105,14 @@ export class AnonMapping {
     return this.thp ? this.orders.data[i]! : 0;
   }
 
+  /** The entries from `from` that make up at least `pages` pages (fewer at the end): a munmap step. */
+  entriesFor(from: number, pages: number): number {
+    if (!this.thp) return Math.min(this.entries, from + pages);
+    let to = from;
+    for (let got = 0; to < this.entries && got < pages; to++) got += 1 << this.orders.data[to]!;
+    return to;
+  }
+
   /** Room for `pages` more pages up front, so the lists never grow by copying while the process faults. */
   reserve(pages: number): void {
     // No more pages can be faulted than the guest has.
@@ -124,6 +130,11 @@ export class AnonMapping {
    * to the allocator as one batch. Returns the pages freed.
    */
   free(from: number, to: number): number {
+    if (!this.thp) {
+      // Every entry a 4 KiB page: one run.
+      freeMany(this.guest, this.heads.data, from, to, 0, this.cpu);
+      return to - from;
+    }
     let pages = 0;
     for (let i = from; i < to;) {
       const order = this.orderAt(i);

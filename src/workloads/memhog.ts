@@ -63,11 +63,8 @@ export class Memhog implements Workload {
         every(clock, now + s.holdS * 1000, tick, (t) => {
           if (this.freeStartAt < 0) this.freeStartAt = t;
           // munmap frees in address order; a folio goes whole, so a tick frees at least one entry.
-          let pages = 0;
-          let to = freed;
-          while (to < mapping.entries && pages < freePerTick) pages += 1 << mapping.orderAt(to++);
-          mapping.free(freed, to);
-          this.pageOps += pages;
+          const to = mapping.entriesFor(freed, freePerTick);
+          this.pageOps += mapping.free(freed, to);
           freed = to;
           if (freed < mapping.entries) return true;
           this.freeDoneAt = t;

@@ -28,11 +28,12 @@ export function allocMany(g: WasmGuest, count: number, order: number, mt: Migrat
   return done;
 }
 
-/** Free blocks (pfns[from..to)) of one order from one cpu. Throws the named error of the first invalid free. */
-export function freeMany(g: WasmGuest, pfns: Uint32Array, from: number, to: number, order: number, cpu: number, direct = false): void {
-  for (let i = from; i < to; i += g.bulkCapacity) {
-    g.freeBulk(pfns.subarray(i, Math.min(to, i + g.bulkCapacity)), order, cpu, { direct });
-  }
+/**
+ * Free blocks (pfns[from..to)) of one order from one cpu: blocks the workload allocated itself and holds, so the
+ * batch goes to the core without freeBulk's check on this side (WasmGuest.freeBulkOwned).
+ */
+export function freeMany(g: WasmGuest, pfns: Uint32Array, from: number, to: number, order: number, cpu: number): void {
+  for (let i = from; i < to; i += g.bulkCapacity) g.freeBulkOwned(pfns.subarray(i, Math.min(to, i + g.bulkCapacity)), order, cpu);
 }
 
 /**
