@@ -1,13 +1,10 @@
 // The bundled command line as users run it (`node dist/cli.js`, what `npm start` does): a child process, its
 // exit status, stdout and stderr. Bundled into a temporary folder the way scripts/build.mjs bundles dist/.
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleCli, ROOT, smallScenario } from './cli.helpers.js';
+import { bundleCli, runCli, smallScenario } from './cli.helpers.js';
 
-const exec = promisify(execFile);
 let bundle: Awaited<ReturnType<typeof bundleCli>>;
 
 beforeAll(async () => {
@@ -15,15 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(bundle.dir, { recursive: true, force: true }));
 
-async function node(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bundle.cli, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const node = (...args: string[]) => runCli(bundle.cli, ...args);
 
 describe('node dist/cli.js', () => {
   it('with no arguments runs the default scenario and prints the four-policy table', async () => {

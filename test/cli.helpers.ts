@@ -1,9 +1,11 @@
 // Shared by the CLI and sweep tests: bundle the command line and the sweep worker the way scripts/build.mjs
 // does, into a temporary folder (so tests never race other test files over dist/).
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +19,17 @@ export async function bundleCli(): Promise<{ dir: string; cli: string; worker: s
   await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: join(dir, 'cli.js') });
   await build({ ...common, entryPoints: ['src/sweep/worker.ts'], outfile: join(dir, 'sweep-worker.js') });
   return { dir, cli: join(dir, 'cli.js'), worker: join(dir, 'sweep-worker.js') };
+}
+
+/** Runs a bundled CLI in a child process from the checkout's root; a non-zero exit is a result, not a throw. */
+export async function runCli(cli: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
 }
 
 /** A small, fast scenario (a 128 MiB guest, 16 MiB memhog, 6 s), as a raw object to tweak. */

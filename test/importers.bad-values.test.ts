@@ -15,20 +15,11 @@ import { loadRun } from '../src/importers/run-folder.js';
 import { memoryRangesFromDmesg, parseZoneinfo } from '../src/importers/zoneinfo.js';
 
 import { REAL, haveReal, needsReal } from './helpers/shared.js';
+import { parseError } from './helpers/factories.js';
 
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), 'prsim-imp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
 
 const DRAIN = '  wl-130  [001] d..3.  22.305619: mm_page_pcpu_drain: page=(____ptrval____) pfn=0x17aed order=0 migratetype=1';
 const ALLOC = '  wl-130  [001] .....  22.305620: mm_page_alloc: page=(____ptrval____) pfn=0x17aee order=0 migratetype=1 gfp_flags=GFP_KERNEL';

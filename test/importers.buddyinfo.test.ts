@@ -1,21 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
-import { ParseError } from '../src/core/errors.js';
 import { buddyinfoRows, formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
+import { parseError } from './helpers/factories.js';
 
 const FILES = RUNS.flatMap((r) => readdirSync(`${REAL}${r}/guest`).filter((f) => f.endsWith('.buddyinfo')).map((f) => `${r}/guest/${f}`));
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
 
 describe.skipIf(!haveReal('E5_trace256', 'E4_frag512'))(needsReal('buddyinfo', 'E5_trace256', 'E4_frag512'), () => {
   it('reads E5 pre.buddyinfo', () => {

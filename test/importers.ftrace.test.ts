@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../src/core/errors.js';
 import { parseReportsCsv } from '../src/importers/csv.js';
 import {
   type FtraceEvent, type PrrepEvent, parseFtraceLine, parseFtraceStream, parseFtraceText, readFtraceFile, readFtraceFileSync,
 } from '../src/importers/ftrace.js';
 import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
+import { parseError } from './helpers/factories.js';
 
 const tracePath = (run: string) => {
   const g = `${REAL}${run}/guest/`;
@@ -13,16 +13,6 @@ const tracePath = (run: string) => {
 };
 const HAVE_E5 = haveReal('E5_trace256');
 const E5 = HAVE_E5 ? tracePath('E5_trace256') : '';
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
 
 function countByEvent(events: Iterable<FtraceEvent>): Record<string, number> {
   const c: Record<string, number> = {};

@@ -1,26 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
-import { ParseError } from '../src/core/errors.js';
 import { MigrateType } from '../src/core/types.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import {
   formatPagetypeinfo, formatPagetypeinfoFree, pagetypeCounts, pagetypeFreeRows, parsePagetypeinfo, type Pagetypeinfo,
 } from '../src/importers/pagetypeinfo.js';
+import { parseError } from './helpers/factories.js';
 
 const FILES = RUNS.flatMap((r) => readdirSync(`${REAL}${r}/guest`).filter((f) => f.endsWith('.pagetypeinfo')).map((f) => `${r}/guest/${f}`));
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const E5_PRE = 'E5_trace256/guest/pre.pagetypeinfo';
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
 
 describe.skipIf(!haveReal('E5_trace256'))(needsReal('pagetypeinfo', 'E5_trace256'), () => {
   let info: Pagetypeinfo;

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../src/core/errors.js';
 import {
   parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson,
 } from '../src/importers/csv.js';
 import { loadRun } from '../src/importers/run-folder.js';
 import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
-
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
+import { parseError } from './helpers/factories.js';
 
 describe.skipIf(!haveReal('E2_memhog512_r1', 'E5_trace256'))(needsReal('loadRun', 'E2_memhog512_r1', 'E5_trace256'), () => {
   it.each(RUNS)('loads %s', (run) => {

@@ -1,24 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveGuest } from '../src/core/config.js';
-import { ParseError } from '../src/core/errors.js';
 import {
   cpusFromZoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones, zoneSpecsFromZoneinfo, type Zoneinfo,
 } from '../src/importers/zoneinfo.js';
 import { REAL, REAL_RUNS as RUNS, haveReal, needsReal } from './helpers/shared.js';
+import { parseError } from './helpers/factories.js';
 
 const read = (p: string) => readFileSync(REAL + p, 'utf8');
 const E5_PRE = 'E5_trace256/guest/pre.zoneinfo';
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ParseError);
-    return e as ParseError;
-  }
-  throw new Error('expected a ParseError');
-}
 
 const HAVE_E5 = haveReal('E5_trace256');
 

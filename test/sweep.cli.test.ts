@@ -1,17 +1,15 @@
 // prsim sweep as users run it (the bundled CLI in child processes): shards started side by side and merged
 // print exactly what the unsharded sweep prints; a sweep killed with SIGKILL resumes to the same output; the
 // progress bar on a terminal; bad flags are exit 2 with one line, and leave no file behind.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
-import { bundleCli, ROOT, sweepScenario } from './cli.helpers.js';
+import { bundleCli, ROOT, runCli, sweepScenario } from './cli.helpers.js';
 
-const exec = promisify(execFile);
 let bundle: Awaited<ReturnType<typeof bundleCli>>;
 let tmp: string;
 let scenario: string;
@@ -29,15 +27,7 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function node(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bundle.cli, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const node = (...args: string[]) => runCli(bundle.cli, ...args);
 
 async function prsim(io: ReturnType<typeof memoryIo>, ...argv: string[]) {
   const code = await main(argv, io);

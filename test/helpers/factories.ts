@@ -1,7 +1,7 @@
 // Allocator factories for the scenario tests, and small guests whose every number is easy to work out by hand.
 import { expect } from 'vitest';
 import { resolveGuest, type ZoneSpec } from '../../src/core/config.js';
-import { SimError, type SimErrorCode } from '../../src/core/errors.js';
+import { ParseError, SimError, type SimErrorCode } from '../../src/core/errors.js';
 import { type Allocator, type GuestConfig, type ProfileName, type Watermarks, type ZoneName, MIGRATE_TYPES, NR_ORDERS, ALL_MIGRATE_TYPES } from '../../src/core/types.js';
 import { ReferenceAllocator } from '../../src/model/reference.js';
 import { WasmGuest } from '../../src/core/guest.js';
@@ -131,6 +131,17 @@ export function expectSimError(fn: () => unknown, code: SimErrorCode, value?: st
   expect(err.code).toBe(code);
   if (value !== undefined) expect(err.message).toContain(String(value));
   return err;
+}
+
+/** Expect fn to throw a ParseError (an importer's refusal, naming file, line and field); returns it to inspect. */
+export function parseError(fn: () => unknown): ParseError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ParseError);
+    return e as ParseError;
+  }
+  throw new Error('expected a ParseError');
 }
 
 /** Pages of every free block of a zone, from buddyinfo. */
