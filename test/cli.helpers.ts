@@ -1,7 +1,7 @@
 // Shared by the CLI and sweep tests: bundle the command line and the sweep worker the way scripts/build.mjs
 // does, into a temporary folder (so tests never race other test files over dist/).
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +56,19 @@ export function sweepScenario(): Record<string, any> {
   raw.guests[0].policy = { kind: 'reporting', profile: 'linux-next' };
   raw.sweep = { 'policy.order': [0, 9], 'policy.capacity': [8, 32], 'guest.memMiB': [96, 128] };
   return raw;
+}
+
+/** The sweep tests' setup: a bundled CLI and a temporary folder holding grid.json (the sweep scenario over 3 s). */
+export async function sweepFixture(prefix: string): Promise<{ bundle: Awaited<ReturnType<typeof bundleCli>>; tmp: string; scenario: string; cleanup: () => void }> {
+  const bundle = await bundleCli();
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  const scenario = join(tmp, 'grid.json');
+  const raw = sweepScenario();
+  raw.durationS = 3;
+  writeFileSync(scenario, JSON.stringify(raw));
+  const cleanup = (): void => {
+    rmSync(bundle.dir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  return { bundle, tmp, scenario, cleanup };
 }

@@ -2,30 +2,23 @@
 // print exactly what the unsharded sweep prints; a sweep killed with SIGKILL resumes to the same output; the
 // progress bar on a terminal; bad flags are exit 2 with one line, and leave no file behind.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
-import { bundleCli, ROOT, runCli, sweepScenario } from './cli.helpers.js';
+import { ROOT, runCli, sweepFixture, sweepScenario } from './cli.helpers.js';
 
-let bundle: Awaited<ReturnType<typeof bundleCli>>;
+let bundle: Awaited<ReturnType<typeof sweepFixture>>['bundle'];
 let tmp: string;
 let scenario: string;
 
+let cleanup: () => void;
+
 beforeAll(async () => {
-  bundle = await bundleCli();
-  tmp = mkdtempSync(join(tmpdir(), 'prsim-sweep-cli-'));
-  scenario = join(tmp, 'grid.json');
-  const raw = sweepScenario();
-  raw.durationS = 3;
-  writeFileSync(scenario, JSON.stringify(raw));
+  ({ bundle, tmp, scenario, cleanup } = await sweepFixture('prsim-sweep-cli-'));
 });
-afterAll(() => {
-  rmSync(bundle.dir, { recursive: true, force: true });
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => cleanup());
 
 const node = (...args: string[]) => runCli(bundle.cli, ...args);
 

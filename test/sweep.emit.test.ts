@@ -3,8 +3,7 @@
 // Slurm); the Kubernetes manifests are batch/v1 Jobs (checked against the Job schema's fields and required
 // fields, and the API's rules for Indexed Jobs).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,25 +13,19 @@ import { memoryIo } from '../src/cli/io.js';
 import { sweepDef } from '../src/sweep/folder.js';
 import { k8sManifests, k8sName } from '../src/sweep/emit-k8s.js';
 import { slurmFiles } from '../src/sweep/emit-slurm.js';
-import { bundleCli, ROOT, sweepScenario } from './cli.helpers.js';
+import { ROOT, sweepFixture, sweepScenario } from './cli.helpers.js';
 
 const exec = promisify(execFile);
-let bundle: Awaited<ReturnType<typeof bundleCli>>;
+let bundle: Awaited<ReturnType<typeof sweepFixture>>['bundle'];
 let tmp: string;
 let scenario: string;
 
+let cleanup: () => void;
+
 beforeAll(async () => {
-  bundle = await bundleCli();
-  tmp = mkdtempSync(join(tmpdir(), 'prsim-emit-'));
-  scenario = join(tmp, 'grid.json');
-  const raw = sweepScenario();
-  raw.durationS = 3;
-  writeFileSync(scenario, JSON.stringify(raw));
+  ({ bundle, tmp, scenario, cleanup } = await sweepFixture('prsim-emit-'));
 });
-afterAll(() => {
-  rmSync(bundle.dir, { recursive: true, force: true });
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => cleanup());
 
 async function prsim(...argv: string[]) {
   const io = memoryIo(ROOT);
