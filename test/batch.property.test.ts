@@ -8,7 +8,7 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest, OP_ALLOC, OP_FREE } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type MigrateType, type ProfileName, ALL_MIGRATE_TYPES, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
+import { type Allocator, type GuestConfig, type MigrateType, type ProfileName, ALL_MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
 
 /** Two zones; big per-cpu batches make a refill split blocks of several orders and hand out many pieces. */
 function guestConfig(profile: ProfileName, pcp: boolean, bigBatch = false): GuestConfig {

@@ -7,7 +7,7 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type ProfileName, MIGRATE_TYPES, NR_ORDERS, CycleResult, ALL_MIGRATE_TYPES, type MigrateType } from '../src/core/types.js';
+import { type Allocator, type GuestConfig, type ProfileName, NR_ORDERS, CycleResult, ALL_MIGRATE_TYPES, type MigrateType } from '../src/core/types.js';
 
 function guestConfig(profile: ProfileName, pcp: boolean, twoZones: boolean): GuestConfig {
   const zones = twoZones

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
-import { type Allocator, type MigrateType, ALL_MIGRATE_TYPES, MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
+import { type Allocator, type MigrateType, ALL_MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
 
 function snapshot(a: Allocator): unknown {
   const lists: number[][] = [];

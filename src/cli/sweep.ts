@@ -15,7 +15,6 @@ import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
 import { processIo, type Io } from './io.js';
 import { applyOverrides } from './overrides.js';
-import { commitOutput, discardOutputs, prepareOutputs } from './output.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
 import { UsageError } from './usage-error.js';

@@ -4,15 +4,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError, SimError } from '../core/errors.js';
-import { type BuddyinfoRow, parseBuddyinfo } from './buddyinfo.js';
-import {
-  type PassRow, type RamRow, type ReportRow, type RssRow, type RunSummary,
-  parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson,
-} from './csv.js';
-import { type FtraceEvent, readFtraceFile, readFtraceFileSync } from './ftrace.js';
+import { parseBuddyinfo } from './buddyinfo.js';
+import { parseBlocksCsv, parsePassesCsv, parseRamCsv, parseReportsCsv, parseRssCsv, parseSummaryJson } from './csv.js';
+import { readFtraceFile, readFtraceFileSync } from './ftrace.js';
 import { type FreeBlock, type KpageflagsBlocks, decodeKpageflags } from './kpageflags.js';
-import { type Pagetypeinfo, parsePagetypeinfo } from './pagetypeinfo.js';
-import { type Zoneinfo, memoryRangesFromDmesg, parseZoneinfo, populatedZones } from './zoneinfo.js';
+import { parsePagetypeinfo } from './pagetypeinfo.js';
+import { memoryRangesFromDmesg, parseZoneinfo, populatedZones } from './zoneinfo.js';
 import type { ProcSnapshot, Run, SerialLine } from './run.js';
 
 export type { ProcSnapshot, Run, SerialLine } from './run.js';

@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import { SimError } from '../core/errors.js';
 import { getProfile, knobRefusal, orderRefusal, type Profile } from '../core/profiles.js';
-import { type Allocator, ALL_MIGRATE_TYPES, CycleResult, MIGRATE_TYPES, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
+import { type Allocator, ALL_MIGRATE_TYPES, CycleResult, MigrateType, PAGEBLOCK_ORDER, MAX_ORDER_INCLUSIVE } from '../core/types.js';
 import { type ReportBatch, type ReportingDevice, EBUSY, EIO } from './device.js';
 import { type ReportingState, type ReportingEvent, transition } from './state.js';
 import { type ReportingMetrics, emptyMetrics } from './metrics.js';

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { resolveGuest, type ZoneSpec } from '../../src/core/config.js';
 import { ParseError, SimError, type SimErrorCode } from '../../src/core/errors.js';
-import { type Allocator, type GuestConfig, type ProfileName, type Watermarks, type ZoneName, MIGRATE_TYPES, NR_ORDERS, ALL_MIGRATE_TYPES } from '../../src/core/types.js';
+import { type Allocator, type GuestConfig, type ProfileName, type Watermarks, type ZoneName, NR_ORDERS, ALL_MIGRATE_TYPES } from '../../src/core/types.js';
 import { ReferenceAllocator } from '../../src/model/reference.js';
 import { WasmGuest } from '../../src/core/guest.js';
 
