@@ -219,7 +219,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
       ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
       : (() => {
         const s = serialSnaps.filter((x) => x.t <= firstWork).at(-1);
-        if (s) warnings.push(`${run.name}: no usable pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
+        if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
         return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
       })();
     if (!snap) throw new SimError('BAD_CONFIG', `${run.name}: no recorded free lists before the workload (guest/pre.buddyinfo or serial.log @B records)`, { field: 'guest/pre.buddyinfo' });
