@@ -6,11 +6,12 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ParseError } from '../src/core/errors.js';
 import { parseFtraceStream, parseFtraceText, type FtraceEvent } from '../src/importers/ftrace.js';
 import { loadRun } from '../src/importers/run-folder.js';
-import { fidelityRows } from '../src/replay/folder.js';
+import { fidelityRows, replay } from '../src/replay/folder.js';
 import { describeRun } from '../src/replay/run-model.js';
 import { replayRun } from '../src/replay/run-replay.js';
 import { formatFidelity } from '../src/replay/text.js';
@@ -152,5 +153,28 @@ describe.skipIf(!HAVE_REAL)(`run folders unlike the shared ones (${HAVE_REAL ? '
     expect(rows[0]!).toMatchObject({ run: 'E2_no_serial', window: 'none', real: null, sim: null, ok: false });
     expect(rows[0]!.why[0]).toMatch(/^nothing to compare/);
     expect(formatFidelity(rows, 0.15)).toMatch(/E2_no_serial .* none .* no: nothing to compare/);
+  });
+
+  it('a traced run whose trace cannot give a trace replay is replayed as a workload by default, refused (exit 2) when forced', () => {
+    // The trace ends before the kpageflags.pre dump's kpf_end marker: the trace window cannot be placed.
+    const dir = variant('E5_trace256', 'E5_no_kpf_end', (d) => {
+      const text = gunzipSync(readFileSync(join(d, 'guest', 'trace.txt.gz'))).toString('utf8');
+      writeFileSync(join(d, 'guest', 'trace.txt'), text.slice(0, text.indexOf('\n', text.indexOf(' kpf_start')) + 1));
+      rmSync(join(d, 'guest', 'trace.txt.gz'));
+    });
+    const c = replay({ dir });
+    expect(c.kind).toBe('workload');
+    expect(c.warnings[0]).toMatch(/trace\.txt: no kpf_end marker .*; replayed as a workload$/);
+    expect(c.sim.afterFree!.passes).toBeGreaterThan(0);
+    expect(() => replay({ dir, mode: 'forced' })).toThrow(expect.objectContaining({ name: 'SimError', details: expect.objectContaining({ field: 'kpf_end' }) }));
+
+    // No zoneinfo from before the trace: the trace replay refuses with the files it needs, the default replays
+    // the workload from the zones of a later snapshot.
+    const nozi = variant('E5_trace256', 'E5_no_pre_zoneinfo', (d) => {
+      rmSync(join(d, 'guest', 'kpf_pre.zoneinfo'));
+      rmSync(join(d, 'guest', 'pre.zoneinfo'));
+    });
+    expect(() => replay({ dir: nozi, mode: 'forced' })).toThrow(/no guest\/kpf_pre\.zoneinfo or guest\/pre\.zoneinfo/);
+    expect(replay({ dir: nozi }).kind).toBe('workload');
   });
 });

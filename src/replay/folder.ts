@@ -38,9 +38,19 @@ export function replay(o: ReplayFolderOptions): RunComparison {
     throw new SimError('BAD_CONFIG', `${run.name}: --order and --capacity replay recorded allocator traffic, which only a kmem trace holds (the E5 layout)`, { field: o.order !== undefined ? 'order' : 'capacity' });
   }
   if (mode === 'workload') return replayRun(run, { flush: o.flush ?? 'trace' });
-  const result = replayTrace(run, {
-    mode, delayMs: o.delay ?? 'trace', ...(o.order !== undefined ? { order: o.order } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
-  });
+  let result;
+  try {
+    result = replayTrace(run, {
+      mode, delayMs: o.delay ?? 'trace', ...(o.order !== undefined ? { order: o.order } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
+    });
+  } catch (e) {
+    // Not asked for a trace replay, and the trace cannot give one (no window, no zones): the run is still a
+    // workload run, replayed as such, and says why.
+    if (o.mode !== undefined || !(e instanceof SimError) || o.order !== undefined || o.capacity !== undefined) throw e;
+    const c = replayRun(run, { flush: o.flush ?? 'trace' });
+    c.warnings.unshift(`${run.name}: not replayed from its trace (${e.message}); replayed as a workload`);
+    return c;
+  }
   return traceRunComparison(run, result, describeRun(run));
 }
 
