@@ -17,6 +17,11 @@ export interface FtraceOptions {
    * machine (2^40 pfns: 52-bit physical addresses) are refused.
    */
   pfnRanges?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * A trace whose last line has no line end was cut short when the recorder stopped (a complete ftrace dump
+   * ends every line): that line, if it does not parse, is skipped and said here as `file:line: what`.
+   */
+  warnings?: string[];
 }
 
 /** One past the highest pfn of 52-bit physical addresses (x86-64 MAX_PHYSMEM_BITS) with 4 KiB pages. */
@@ -286,25 +291,42 @@ export function* parseFtraceLines(lines: Iterable<string>, file = 'trace.txt', o
   }
 }
 
-/** Lines of a string without splitting it all at once. */
-export function* textLines(text: string): Generator<string> {
-  let at = 0;
-  while (at < text.length) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    yield text.slice(at, nl);
-    at = nl + 1;
-  }
+/** The last line cut short (no line end after it) that does not parse: skipped with a warning, not refused. */
+function skipCutLine(e: unknown, file: string, line: number, opts: FtraceOptions | undefined): void {
+  if (!(e instanceof ParseError)) throw e;
+  const w = `${file}:${line}: truncated last line skipped (${e.message.replace(/^.*?:\d+: /, '')})`;
+  // The same file may be read more than once (its events are a lazy, repeatable read).
+  if (opts?.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
 }
 
 /** Events of a whole trace held in a string. */
 export function parseFtraceText(text: string, file = 'trace.txt', opts?: FtraceOptions): Generator<FtraceEvent> {
   checkText('parseFtraceText', text);
-  return parseFtraceLines(textLines(text), file, opts);
+  return textEvents(text, file, opts);
+}
+
+function* textEvents(text: string, file: string, opts: FtraceOptions | undefined): Generator<FtraceEvent> {
+  let at = 0, n = 0;
+  while (at < text.length) {
+    let nl = text.indexOf('\n', at);
+    const cut = nl < 0;
+    if (cut) nl = text.length;
+    n++;
+    let ev: FtraceEvent | null;
+    try {
+      ev = parseFtraceLine(text.slice(at, nl), file, n, opts);
+    } catch (e) {
+      if (!cut) throw e;
+      skipCutLine(e, file, n, opts);
+      return;
+    }
+    if (ev) yield ev;
+    at = nl + 1;
+  }
 }
 
 /** Lines of a byte or text stream (Node stream, or a web ReadableStream, e.g. through DecompressionStream). */
-export async function* streamLines(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+export async function* streamLines(chunks: AsyncIterable<Uint8Array | string>, end?: { cut: boolean }): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let rest = '';
   for await (const chunk of chunks) {
@@ -318,15 +340,27 @@ export async function* streamLines(chunks: AsyncIterable<Uint8Array | string>): 
     rest = rest.slice(at);
   }
   rest += decoder.decode();
-  if (rest.length) yield rest;
+  if (rest.length) {
+    // A last line with no line end: `end.cut` is set before it is yielded.
+    if (end) end.cut = true;
+    yield rest;
+  }
 }
 
 /** Events of a byte or text stream, streaming. */
 export async function* parseFtraceStream(chunks: AsyncIterable<Uint8Array | string>, file = 'trace.txt', opts?: FtraceOptions): AsyncGenerator<FtraceEvent> {
   let n = 0;
-  for await (const l of streamLines(chunks)) {
+  const end = { cut: false };
+  for await (const l of streamLines(chunks, end)) {
     n++;
-    const ev = parseFtraceLine(l, file, n, opts);
+    let ev: FtraceEvent | null;
+    try {
+      ev = parseFtraceLine(l, file, n, opts);
+    } catch (e) {
+      if (!end.cut) throw e;
+      skipCutLine(e, file, n, opts);
+      return;
+    }
     if (ev) yield ev;
   }
 }

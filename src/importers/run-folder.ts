@@ -150,7 +150,7 @@ export function loadRun(dir: string): Run {
 
   const dmesg = at('guest', 'dmesg.txt');
   const ranges = existsSync(dmesg) ? memoryRangesFromDmesg(text(dmesg)) : [];
-  const traceOpts = () => (ranges.length ? { pfnRanges: ranges } : zoneBounds.length ? { pfnRanges: zoneBounds } : {});
+  const traceOpts = () => ({ warnings, ...(ranges.length ? { pfnRanges: ranges } : zoneBounds.length ? { pfnRanges: zoneBounds } : {}) });
   const serialPath = at('serial.log');
   const serial = lazy(() => (existsSync(serialPath) ? parseSerial(text(serialPath), serialPath, warnings) : []));
 

@@ -38,9 +38,19 @@ export function replay(o: ReplayFolderOptions): RunComparison {
     throw new SimError('BAD_CONFIG', `${run.name}: --order and --capacity replay recorded allocator traffic, which only a kmem trace holds (the E5 layout)`, { field: o.order !== undefined ? 'order' : 'capacity' });
   }
   if (mode === 'workload') return replayRun(run, { flush: o.flush ?? 'trace' });
-  const result = replayTrace(run, {
-    mode, delayMs: o.delay ?? 'trace', ...(o.order !== undefined ? { order: o.order } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
-  });
+  let result;
+  try {
+    result = replayTrace(run, {
+      mode, delayMs: o.delay ?? 'trace', ...(o.order !== undefined ? { order: o.order } : {}), ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
+    });
+  } catch (e) {
+    // Not asked for a trace replay, and the trace cannot give one (no window, no zones): the run is still a
+    // workload run, replayed as such, and says why.
+    if (o.mode !== undefined || !(e instanceof SimError) || o.order !== undefined || o.capacity !== undefined) throw e;
+    const c = replayRun(run, { flush: o.flush ?? 'trace' });
+    c.warnings.unshift(`${run.name}: not replayed from its trace (${e.message}); replayed as a workload`);
+    return c;
+  }
   return traceRunComparison(run, result, describeRun(run));
 }
 
@@ -50,11 +60,16 @@ export function fidelityRows(root: string, tolS = 0.15): FidelityRow[] {
     .filter((d) => statSync(join(root, d)).isDirectory() && ['serial.log', 'passes.csv'].some((f) => existsSync(join(root, d, f))))
     .map((d) => {
       const c = replay({ dir: join(root, d) });
+      const kind = c.kind === 'trace' ? `trace (${c.mode})` : c.kind;
       const afterFree = c.real.afterFree !== null && c.sim.afterFree !== null;
-      const real = (afterFree ? c.real.afterFree : c.real.boot)!, sim = (afterFree ? c.sim.afterFree : c.sim.boot)!;
+      const real = afterFree ? c.real.afterFree : c.real.boot, sim = afterFree ? c.sim.afterFree : c.sim.boot;
+      if (!real || !sim) {
+        // Nothing the recording lets us hold to tolerance: a row that says so and why, not a pass.
+        return { run: c.run, kind, window: 'none', real, sim, ok: false, why: [`nothing to compare (${c.warnings.at(-1) ?? 'no free and no boot window'})`] } as FidelityRow;
+      }
       const t = afterFree ? withinTolerance(real, sim, tolS)
         : { why: [real.passes !== sim.passes ? `passes ${real.passes} vs ${sim.passes}` : '', real.calls !== sim.calls ? `calls ${real.calls} vs ${sim.calls}` : '', real.blocks !== sim.blocks ? `blocks ${real.blocks} vs ${sim.blocks}` : ''].filter(Boolean) };
-      return { run: c.run, kind: c.kind === 'trace' ? `trace (${c.mode})` : c.kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
+      return { run: c.run, kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
     });
 }
 

@@ -116,10 +116,13 @@ export function withinTolerance(real: Window, sim: Window, tolS = 0.15): { ok: b
 export interface FidelityRow {
   run: string;
   kind: string;
-  /** The window held: after the last free, or the boot reporting of an idle run. */
-  window: 'after free' | 'boot';
-  real: Window;
-  sim: Window;
+  /**
+   * The window held: after the last free, or the boot reporting of an idle run; 'none' when the recording
+   * leaves neither to compare (no free and no state recorded between registration and the first pass).
+   */
+  window: 'after free' | 'boot' | 'none';
+  real: Window | null;
+  sim: Window | null;
   ok: boolean;
   why: string[];
 }

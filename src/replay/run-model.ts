@@ -6,7 +6,8 @@
 // - serial.log `@T` markers: init_start (the experiment's parameters: exp, mib, hold, thp, rorder, ...),
 //   balloon_loaded, rorder_set, settle_done, and each cycle's alloc_start / alloc_done / frag_start / frag_done /
 //   free_start / free_done; `@I` lines: nproc, thp_enabled, page_reporting_order_effective;
-// - meta.json: `smp` and `mem_mib` (QEMU's -smp and -m), the kernel command line (`append`: EXP=, MIB=, THP=);
+// - meta.json: `smp` and `mem_mib` (QEMU's -smp and -m), the kernel command line (`append`: EXP=, MIB=, THP=,
+//   transparent_hugepage=);
 // - guest/trace.txt kprobes: `prnotify` (a free reaching the reporting order) carries the task and cpu, so the
 //   frees of a cycle tell which cpu the workload freed on, and a burst of them from another task on that cpu
 //   right after the free tells that the next process flushed the cpu's per-cpu lists (see processExit).
@@ -45,6 +46,9 @@ export interface RunModel {
   cpus: number | undefined;
   /** THP in the guest (transparent_hugepage enabled is not `never`): raises the watermarks, allows folios. */
   guestThp: boolean;
+  /** transparent_hugepage `enabled`, and where it was read (the printed sysfs value, or the kernel command line). */
+  guestThpMode: ThpMode;
+  guestThpFrom: 'thp_enabled' | 'kernel command line' | 'default';
   /** Guest seconds the balloon registered (balloon_loaded). */
   register: number | undefined;
   /** page_reporting_order writes through sysfs (rorder_set value=). */
@@ -111,9 +115,22 @@ const num = (v: unknown): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
-function thpOf(v: string | undefined): ThpMode {
-  // The guest script maps with MADV_HUGEPAGE for thp=huge and MADV_NOHUGEPAGE for thp=nohuge.
-  return v === 'huge' || v === 'madvise' ? 'madvise' : v === 'always' ? 'always' : 'never';
+/**
+ * The THP a cycle's mapping gets, from what the script asked (thp=huge: MADV_HUGEPAGE; thp=nohuge:
+ * MADV_NOHUGEPAGE; none: no madvise) and the guest's `enabled` mode, as the 6.1 fault path decides it: `never`
+ * gives no folio whatever the madvise; MADV_NOHUGEPAGE none whatever the mode; MADV_HUGEPAGE one under `always`
+ * or `madvise`; no madvise one only under `always`.
+ */
+function thpOf(v: string | undefined, enabled: ThpMode): ThpMode {
+  if (enabled === 'never' || v === 'nohuge' || v === 'never') return 'never';
+  if (v === 'huge' || v === 'madvise') return 'madvise';
+  return enabled === 'always' ? 'always' : 'never';
+}
+
+/** The bracketed choice of a sysfs `enabled` file (`[always] madvise never`). */
+function chosenMode(text: string | undefined): ThpMode | undefined {
+  const m = /\[(always|madvise|never)\]/.exec(text ?? '');
+  return m ? (m[1] as ThpMode) : undefined;
 }
 
 function kindOf(exp: string, cycles: RunCycle[]): RunKind {
@@ -135,27 +152,67 @@ export function describeRun(run: Run): RunModel {
 
   const memMiB = num(run.meta?.['mem_mib']) ?? num(run.summary?.mem_mib);
   const cpus = num(run.meta?.['smp']) ?? num(info['nproc']) ?? num(run.summary?.smp);
-  const thpEnabled = info['thp_enabled'] ?? String(run.summary?.['thp_guest'] ?? '');
-  const guestThp = !/\[never\]/.test(thpEnabled);
+  // THP in the guest: the sysfs value the guest printed at start (what the workload ran under), else the
+  // kernel command line's transparent_hugepage=, else the recorded kernel's built-in default (always).
+  const printed = chosenMode(info['thp_enabled']) ?? chosenMode(String(run.summary?.['thp_guest'] ?? ''));
+  const booted = /(?:^|\s)transparent_hugepage=(always|madvise|never)(?:\s|$)/.exec(append)?.[1] as ThpMode | undefined;
+  const guestThpMode: ThpMode = printed ?? booted ?? 'always';
+  const guestThpFrom = printed ? 'thp_enabled' : booted ? 'kernel command line' : 'default';
+  const guestThp = guestThpMode !== 'never';
   const mibParam = num(params['mib']) ?? num(cmd('MIB'));
   const thpParam = params['thp'] ?? cmd('THP')?.toLowerCase();
 
-  // Cycles: each alloc_start opens one; the markers up to the next alloc_start belong to it.
+  // Cycles: each alloc_start opens one; the markers up to the next alloc_start belong to it. A marker lost from
+  // the console (a gap in serial.log) is inferred from the script's own timing, which init_start records: it
+  // holds `hold` s after its last step before the free, and sleeps `gap` s after a free before the next cycle
+  // (`idle` s before idle_end).
+  const hold = num(params['hold']) ?? num(cmd('HOLD'));
+  const gap = num(params['gap']) ?? num(cmd('GAP'));
+  const idle = num(params['idle']) ?? num(cmd('IDLE'));
   const cycles: RunCycle[] = [];
   let open: Partial<RunCycle> | null = null;
-  const close = () => {
+  let seen: Marker[] = [];
+  const close = (next?: Marker) => {
     if (!open) return;
     const c = open;
+    const inferred: string[] = [];
+    if (c.freeStart === undefined && c.freeDone !== undefined) {
+      const before = seen.filter((m) => m.t < c.freeDone!).at(-1);
+      const t = hold !== undefined && before ? before.t + hold : undefined;
+      c.freeStart = t !== undefined && t <= c.freeDone ? t : c.freeDone;
+      inferred.push(`free_start ${c.freeStart.toFixed(3)} s`);
+    }
+    if (c.freeStart !== undefined && c.freeDone === undefined) {
+      const after = seen.find((m) => m.t > c.freeStart!) ?? next;
+      const sleep = after?.name === 'alloc_start' ? gap : after?.name === 'idle_end' ? idle : undefined;
+      const t = after && sleep !== undefined ? after.t - sleep : undefined;
+      c.freeDone = t !== undefined && t >= c.freeStart ? t : c.freeStart;
+      inferred.push(`free_done ${c.freeDone.toFixed(3)} s`);
+    }
+    if (c.allocStart !== undefined && c.allocDone === undefined && c.freeStart !== undefined) {
+      // Done before the cycle's next step, and `hold` before the free.
+      const later = seen.find((m) => m.name !== 'alloc_start' && m.t > c.allocStart!)?.t ?? c.freeStart;
+      const t = hold !== undefined ? Math.min(later, c.freeStart - hold) : later;
+      c.allocDone = t >= c.allocStart ? t : later;
+      inferred.push(`alloc_done ${c.allocDone.toFixed(3)} s`);
+    }
     if (c.allocStart !== undefined && c.allocDone !== undefined && c.freeStart !== undefined && c.freeDone !== undefined) {
+      if (inferred.length) warnings.push(`${run.name}: cycle at ${c.allocStart.toFixed(3)} s: no ${inferred.map((x) => x.split(' ')[0]).join(', ')} marker in serial.log; inferred from the script's timing (${inferred.join(', ')})`);
       cycles.push(c as RunCycle);
     } else warnings.push(`${run.name}: cycle at ${c.allocStart?.toFixed(3)} s lacks ${['allocDone', 'freeStart', 'freeDone'].filter((k) => (c as Record<string, unknown>)[k] === undefined).join(', ')}; left out`);
     open = null;
   };
   for (const m of ms) {
     if (m.name === 'alloc_start') {
-      close();
-      open = { allocStart: m.t, mib: num(m.fields['mib']) ?? mibParam ?? 0, thp: thpOf(m.fields['thp'] ?? thpParam) };
+      close(m);
+      seen = [];
+      const asked = m.fields['thp'] ?? thpParam;
+      open = { allocStart: m.t, mib: num(m.fields['mib']) ?? mibParam ?? 0, thp: thpOf(asked, guestThpMode) };
+      if ((asked === 'huge' || asked === 'madvise') && guestThpMode === 'never') {
+        warnings.push(`${run.name}: cycle at ${m.t.toFixed(3)} s asks thp=${asked} on a guest with transparent_hugepage never: 4 KiB pages`);
+      }
     } else if (open) {
+      seen.push(m);
       if (m.name === 'alloc_done') open.allocDone = m.t;
       else if (m.name === 'frag_start') open.fragStart = m.t;
       else if (m.name === 'frag_done') open.fragDone = m.t;
@@ -184,7 +241,7 @@ export function describeRun(run: Run): RunModel {
   if (offset === undefined) warnings.push(`${run.name}: no clock offset (no @ records, no summary.json); host times taken as guest times`);
 
   const model: RunModel = {
-    name: run.name, exp, kind: kindOf(exp, cycles), params, memMiB, cpus, guestThp, register, orderWrites,
+    name: run.name, exp, kind: kindOf(exp, cycles), params, memMiB, cpus, guestThp, guestThpMode, guestThpFrom, register, orderWrites,
     effectiveOrder, preTime, heldTime: ms.find((m) => m.name === 'snap' || m.name === 'snap_held')?.t,
     writes: recorderWrites(run, ms, preTime, memMiB),
     idleEnd: first('idle_end')?.t, cycles, every: num(params['every']) ?? num(cmd('EVERY')) ?? 2,

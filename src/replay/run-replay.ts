@@ -14,7 +14,8 @@ import type { Run } from '../importers/run.js';
 import type { BuddyinfoRow } from '../importers/buddyinfo.js';
 import { serialProcSnapshots } from '../importers/serial.js';
 import type { Pagetypeinfo } from '../importers/pagetypeinfo.js';
-import { type Zoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
+import { type Zoneinfo, populatedZones, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
+import { NR_ORDERS } from '../core/types.js';
 import { configFromProc, startStateFromProc } from '../importers/start-state.js';
 import { SimError } from '../core/errors.js';
 import { Simulation, type GuestMetrics, type SimulationSpec } from '../sim/engine.js';
@@ -177,16 +178,26 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   const pre = run.proc['pre'];
   const zoneinfo = pre?.zoneinfo ?? Object.values(run.proc).find((s) => s.zoneinfo)?.zoneinfo;
   if (!zoneinfo) throw new SimError('BAD_CONFIG', `${run.name}: no zoneinfo snapshot in guest/: the guest's zones are unknown`, { field: 'guest/*.zoneinfo' });
+  // A buddyinfo snapshot is a start state only with a full row for every populated zone: a file cut short by
+  // the recorder (or a moment of serial.log with a lost line) lacks its last zone, and is passed over.
+  const zoneNames = populatedZones(zoneinfo).map((z) => z.name);
+  const complete = (rows: readonly BuddyinfoRow[] | undefined) =>
+    !!rows && zoneNames.every((n) => rows.some((r) => r.zone === n && r.counts.length === NR_ORDERS));
+  const preBuddyinfo = complete(pre?.buddyinfo) ? pre!.buddyinfo : undefined;
+  if (pre?.buddyinfo && !preBuddyinfo) {
+    warnings.push(`${run.name}: guest/pre.buddyinfo has no full row for zone ${zoneNames.filter((n) => !pre.buddyinfo!.some((r) => r.zone === n && r.counts.length === NR_ORDERS)).join(', ')}; not used`);
+  }
+  const serialSnaps = serialProcSnapshots(run.serial()).filter((x) => complete(x.buddyinfo));
   const register = model.register ?? 0;
   const lastFree = model.cycles.at(-1);
   const endS = model.idleEnd ?? (lastFree ? lastFree.freeDone + DEFAULT_IDLE_S : register + DEFAULT_IDLE_S + 10);
   const firstWork = model.cycles[0]?.allocStart ?? endS;
 
   // The boot simulation's start: a state after registration, before the first pass could start.
-  const earliest = model.preTime !== undefined && pre?.buddyinfo && model.preTime < register + TIMER_DELAY_MS / 1000 && model.preTime >= register - 1
-    ? { t: model.preTime, buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
+  const earliest = model.preTime !== undefined && preBuddyinfo && model.preTime < register + TIMER_DELAY_MS / 1000 && model.preTime >= register - 1
+    ? { t: model.preTime, buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
     : (() => {
-      const s = serialProcSnapshots(run.serial()).find((x) => x.t >= register && x.t < register + TIMER_DELAY_MS / 1000);
+      const s = serialSnaps.find((x) => x.t >= register && x.t < register + TIMER_DELAY_MS / 1000);
       return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
@@ -204,10 +215,10 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   }
   let work: SimOut | undefined;
   if (model.cycles.length) {
-    const snap: Snapshot | undefined = pre?.buddyinfo && model.preTime !== undefined
-      ? { t: Math.min(model.preTime, firstWork), buddyinfo: pre.buddyinfo, ...(pre.pagetypeinfo ? { pagetypeinfo: pre.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
+    const snap: Snapshot | undefined = preBuddyinfo && model.preTime !== undefined
+      ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
       : (() => {
-        const s = serialProcSnapshots(run.serial()).filter((x) => x.t <= firstWork).at(-1);
+        const s = serialSnaps.filter((x) => x.t <= firstWork).at(-1);
         if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
         return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
       })();

@@ -68,9 +68,9 @@ export function formatFidelity(rows: FidelityRow[], tolS: number): string {
   const cell = (a: number | null, b: number | null, f: (x: number) => string) => `${a === null ? '-' : f(a)} / ${b === null ? '-' : f(b)}`;
   const head = ['run', 'kind', 'window', 'passes', 'calls', 'blocks', 'MiB', 't50 s', 't90 s', `within ${tolS} s`];
   const body = rows.map((r) => [
-    r.run, r.kind, r.window, cell(r.real.passes, r.sim.passes, String), cell(r.real.calls, r.sim.calls, String),
-    cell(r.real.blocks, r.sim.blocks, String), cell(r.real.bytes / 2 ** 20, r.sim.bytes / 2 ** 20, (x) => x.toFixed(0)),
-    cell(r.real.t50, r.sim.t50, (x) => x.toFixed(2)), cell(r.real.t90, r.sim.t90, (x) => x.toFixed(2)), r.ok ? 'yes' : `no: ${r.why.join(', ')}`,
+    r.run, r.kind, r.window, cell(r.real?.passes ?? null, r.sim?.passes ?? null, String), cell(r.real?.calls ?? null, r.sim?.calls ?? null, String),
+    cell(r.real?.blocks ?? null, r.sim?.blocks ?? null, String), cell(r.real ? r.real.bytes / 2 ** 20 : null, r.sim ? r.sim.bytes / 2 ** 20 : null, (x) => x.toFixed(0)),
+    cell(r.real?.t50 ?? null, r.sim?.t50 ?? null, (x) => x.toFixed(2)), cell(r.real?.t90 ?? null, r.sim?.t90 ?? null, (x) => x.toFixed(2)), r.ok ? 'yes' : `no: ${r.why.join(', ')}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

@@ -21,6 +21,7 @@
 //   whether it was empty; count is bounded by every free (a bulk free follows exactly when count reaches high)
 //   and taken from zoneinfo within those bounds.
 import { WasmGuest } from '../core/guest.js';
+import { SimError } from '../core/errors.js';
 import { resolveGuest } from '../core/config.js';
 import { type GuestConfig, ALL_MIGRATE_TYPES, MIGRATE_TYPES, MigrateType, NR_ORDERS, PAGEBLOCK_PAGES } from '../core/types.js';
 import { VirtualClock } from '../clock/clock.js';
@@ -68,7 +69,10 @@ export function loadTrace(run: Run): TraceData {
       } else if (/ kmem_trace_off/.test(e.message)) end = e.ts;
     } else if (started && KMEM.has(e.event)) kmem.push(e as KmemEvent);
   }
-  if (!started) throw new Error(`${run.name}: no kpf_end marker in the trace`);
+  if (!started) {
+    // The window opens when the kpageflags.pre dump is done; without its marker the dump cannot be placed in it.
+    throw new SimError('PARSE', `${run.trace.path}: no kpf_end marker (tracing_mark_write '@T <t> kpf_end' after the kpageflags.pre dump): the trace window cannot be placed`, { file: run.trace.path, field: 'kpf_end', value: null });
+  }
   if (!Number.isFinite(end)) end = kmem.length ? kmem[kmem.length - 1]!.ts : start;
   const data = { kmem, passStarts, start, end };
   traceCache.set(run.dir, data);
@@ -77,7 +81,7 @@ export function loadTrace(run: Run): TraceData {
 
 export function guestConfigOf(run: Run): GuestConfig {
   const zi = run.proc['kpf_pre']?.zoneinfo ?? run.proc['pre']?.zoneinfo;
-  if (!zi) throw new Error(`${run.name}: no kpf_pre.zoneinfo or pre.zoneinfo`);
+  if (!zi) throw new SimError('BAD_CONFIG', `${run.name}: no guest/kpf_pre.zoneinfo or guest/pre.zoneinfo: the traced guest's zones are unknown`, { file: `${run.dir}/guest/kpf_pre.zoneinfo`, field: 'zoneinfo' });
   return resolveGuest({
     profile: 'linux-6.1',
     zones: zoneSpecsFromZoneinfo(zi, run.memoryRanges ? { memoryRanges: run.memoryRanges } : {}),
