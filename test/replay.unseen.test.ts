@@ -177,4 +177,25 @@ describe.skipIf(!HAVE_REAL)(`run folders unlike the shared ones (${HAVE_REAL ? '
     expect(() => replay({ dir: nozi, mode: 'forced' })).toThrow(/no guest\/kpf_pre\.zoneinfo or guest\/pre\.zoneinfo/);
     expect(replay({ dir: nozi }).kind).toBe('workload');
   });
+
+  it('modelled mode refuses a trace whose events run on a cpu the zoneinfo has no pageset for, naming the line', () => {
+    // The zoneinfo snapshots say one cpu; the trace has cpu 1 events: the files disagree about the guest.
+    const oneCpu = (t: string) => t.replace(/\n {4}cpu: 1\n(?: {14}\S.*\n)+ {2}vm stats threshold: \d+/g, '');
+    const dir = variant('E5_trace256', 'E5_one_cpu_zoneinfo', (d) => {
+      for (const f of ['kpf_pre', 'pre', 'held', 'end', 'kpf_post']) editText(join(d, 'guest', `${f}.zoneinfo`), oneCpu);
+    });
+    expect(readFileSync(join(dir, 'guest', 'kpf_pre.zoneinfo'), 'utf8')).not.toMatch(/cpu: 1/);
+    let err: unknown;
+    try {
+      replay({ dir, mode: 'modelled' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'SimError', details: { field: 'cpu', value: 1 } });
+    const d = (err as { details: { file: string; line: number } }).details;
+    expect(d.file).toMatch(/trace\.txt(\.gz)?$/);
+    expect(d.line).toBeGreaterThan(0);
+    // The forced replay does not place events on cpus: it still runs.
+    expect(replay({ dir, mode: 'forced' }).sim.afterFree!.passes).toBeGreaterThan(0);
+  });
 });

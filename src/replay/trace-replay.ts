@@ -295,6 +295,12 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
       poll();
     }
   } else {
+    // Modelled mode runs each event on its own cpu's per-cpu lists: a cpu the zoneinfo's pagesets do not list
+    // means the run's files disagree about the guest, which no rule can settle.
+    const alien = trace.kmem.find((e) => e.cpu >= config.cpus);
+    if (alien) {
+      throw new SimError('PARSE', `${run.trace!.path}:${alien.line}: cpu: ${alien.cpu}: the guest's zoneinfo lists per-cpu pagesets for ${config.cpus} cpu${config.cpus === 1 ? '' : 's'} only`, { file: run.trace!.path, line: alien.line, field: 'cpu', value: alien.cpu });
+    }
     modelled = runModelled({ guest, run, trace, step, poll, take, div, note, pcpStart: opts.pcpStart ?? 'trace' });
     applied.directFree = modelled.directFrees;
   }
