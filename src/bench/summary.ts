@@ -20,6 +20,8 @@ export const TARGETS = {
   w3ScaledMops: { op: '>=', value: 50 },
   bytesPerPage64GiB: { op: '<=', value: 16 },
   largestGuestGiB: { op: '>=', value: 1024 },
+  /** Sweep points scale with shards: N shards on N cores give at least this fraction of N times one shard. */
+  sweepPerCoreEfficiency: { op: '>=', value: 0.8 },
 } as const satisfies Record<string, Target>;
 
 export function met(t: Target | null, v: number | null): boolean | null {

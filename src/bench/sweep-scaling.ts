@@ -1,11 +1,15 @@
 // Sweep throughput with N shards on N cores: the same grid run as N `prsim sweep --shard k/N --threads 1`
 // processes side by side (what a Slurm array or an Indexed Job does on one machine), for N = 1 up to the
-// machine's cores. Points per wall second, and the ratio to one shard. Each N is run `runs` times, the runs of
-// all N interleaved so that a slow phase of a shared machine falls on each alike; the median is reported.
+// machine's cores (powers of two, and the core count). Points per wall second, and the ratio to one shard. Each
+// N is run `runs` times, the runs of all N interleaved so that a slow phase of a shared machine falls on each
+// alike; the median is reported.
 // The N-shard rows are merged and checked equal to the one-shard rows.
 //
-// On a machine shared with other work, N shards may not get N cores: the shards' CPU time (read from this
-// process's children's times in /proc/self/stat) over the wall time says how many cores they did get, and
+// Where taskset is there (Linux), shard k runs pinned to core k, so "N cores" is literal: the one-shard run gets
+// one core, not the spare cycles of the others (a shard's own process has a simulation thread, a main thread
+// writing rows, and V8's compiler and collector threads, which on an idle machine use about 1.2 cores between
+// them). On a machine shared with other work, N shards may not get N cores: the shards' CPU time (read from
+// this process's children's times in /proc/self/stat) over the wall time says how many cores they did get, and
 // points per CPU-second says whether sharding itself costs anything.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +36,8 @@ export interface ScalingResult {
   guestMiB: number;
   durationS: number;
   rows: ScalingRow[];
+  /** Each shard ran pinned to a core of its own (taskset); false where taskset is missing. */
+  pinned: boolean;
 }
 
 /** The benchmark's grid: sweep-order's 1 GiB linux-next guest (memhog of half of it), over `points` capacities. */
@@ -48,9 +54,28 @@ function scenario(points: number) {
   };
 }
 
-function run(cli: string, args: string[]): Promise<void> {
+/** 1, 2, 4, ... up to `most`, and `most` itself: the curve on a large machine without a run per core count. */
+export function shardCounts(most: number): number[] {
+  const out: number[] = [];
+  for (let n = 1; n <= most; n *= 2) out.push(n);
+  if (out[out.length - 1] !== most) out.push(most);
+  return out;
+}
+
+function haveTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(cli: string, args: string[], core: number | null): Promise<void> {
+  const argv = [process.execPath, cli, ...args];
+  if (core !== null) argv.unshift('taskset', '-c', String(core));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     child.on('error', reject);
@@ -85,7 +110,9 @@ export async function sweepScaling(cli: string, opts: { points: number; runs: nu
   try {
     const file = join(tmp, 'bench-sweep.json');
     writeFileSync(file, JSON.stringify(scenario(opts.points)));
-    const counts = Array.from({ length: opts.maxShards ?? availableParallelism() }, (_, i) => i + 1);
+    const cores = availableParallelism();
+    const counts = shardCounts(Math.min(opts.maxShards ?? cores, cores));
+    const pinned = haveTaskset();
     const walls = new Map<number, number[]>(counts.map((n) => [n, []]));
     const cpus = new Map<number, number[]>(counts.map((n) => [n, []]));
     const rowsOf = (dir: string) => [...rowsInOrder(indexFolder(dir))].map((r) => r.text);
@@ -95,7 +122,7 @@ export async function sweepScaling(cli: string, opts: { points: number; runs: nu
         const dir = join(tmp, `n${n}-r${r}`);
         const t0 = performance.now();
         const c0 = childCpuS();
-        await Promise.all(Array.from({ length: n }, (_, k) => run(cli, ['sweep', file, '--shard', `${k}/${n}`, '--out', dir, '--threads', '1'])));
+        await Promise.all(Array.from({ length: n }, (_, k) => run(cli, ['sweep', file, '--shard', `${k}/${n}`, '--out', dir, '--threads', '1'], pinned ? k : null)));
         walls.get(n)!.push((performance.now() - t0) / 1000);
         const c1 = childCpuS();
         if (c0 !== null && c1 !== null) cpus.get(n)!.push(c1 - c0);
@@ -115,7 +142,7 @@ export async function sweepScaling(cli: string, opts: { points: number; runs: nu
         coresUsed: used, pointsPerCpuS: c.length ? opts.points / median(c) : null,
       };
     });
-    return { points: opts.points, guestMiB: 1024, durationS: 40, rows };
+    return { points: opts.points, guestMiB: 1024, durationS: 40, rows, pinned };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
