@@ -229,7 +229,7 @@ describe('charts', () => {
     expect(seen[0]).toBeGreaterThan(10);
     expect(seen[1]).toBeGreaterThan(10);
     // Hover readout on a chart: both policies' values at that time.
-    const box = (await page.$('#fig-rss svg'))!;
+    const box = page.locator('#fig-rss svg');
     await box.scrollIntoViewIfNeeded();
     const b = (await box.boundingBox())!;
     await page.mouse.move(b.x + b.width * 0.6, b.y + b.height / 2);
