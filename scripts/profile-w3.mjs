@@ -56,7 +56,9 @@ const WASM = [
   ['wasm: sampling', /sampleCounters/],
 ];
 const JS = [
-  ['TypeScript: workloads (memhog, pfn lists, batch calls)', /^(allocMany|freeMany|pushAll|push|reserve|resize|touchPages|allocBulk|freeBulk|get bulkCapacity|Memhog|start)$/],
+  ['TypeScript: workloads (memhog, pfn lists, batch calls)', /^(allocMany|freeMany|pushAll|push|reserve|resize|touch|faultPages|entriesFor|orderAt|free|allocPageTable|freePageTables|allocBulk|freeBulk|freeBulkOwned|bulkView|get bulkCapacity|Memhog|start)$/],
+  ['TypeScript: WasmGuest argument checks', /^check[A-Z]\w*$/],
+  ['TypeScript: scenario validation (zod) and set-up', /_zod|^normalizeDef$|^resolveGuest$|^resolveSpec$/],
   ['TypeScript: reporting worker', /^(account|markReported|popcount32|resume|runPass|processZone|batch|finish|fire|startPass|endPass|poll|register|reportBatch\w*|reportCycle\w*|reportDrain|transition)$/],
   ['TypeScript: host model and device', /^(handleReport|report|latencyMs|discard|ramRssKib|hostRssPages)$/],
   ['TypeScript: engine and clock', /^(run|step|schedule|peek|pending|dropCancelled|less|push|pop|runUntil|every|simulate|result|Simulation|GuestRun|markers|takeNotifications|poll)$/],
