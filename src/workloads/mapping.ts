@@ -22,7 +22,6 @@ import { allocMany, freeMany, PfnList } from './ops.js';
  * compaction), which is out of scope.
  */
 export type ThpMode = 'never' | 'always' | 'madvise';
-export const THP_MODES: readonly ThpMode[] = ['never', 'always', 'madvise'];
 
 const HPAGE_PAGES = 1 << PAGEBLOCK_ORDER;
 
