@@ -25,6 +25,11 @@ export type ThpMode = 'never' | 'always' | 'madvise';
 
 const HPAGE_PAGES = 1 << PAGEBLOCK_ORDER;
 
+/** A workload's event counts from its mapping (none before the process starts): see Workload.counts. */
+export function mappingCounts(m: AnonMapping | null): Record<string, number> {
+  return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
+}
+
 export class AnonMapping {
   /** Head pfn of each entry, in address order. */
   readonly heads = new PfnList();
