@@ -13,8 +13,9 @@ export { readScenarioFile, readScenario, loadScenario, type LoadedScenario } fro
 
 // Many simulations at once: the worker-thread pool, and sweeps streamed into a folder of rows.
 export {
-  JobPool, runJobs, runScenarioSpec, splitGuests, mergeResults, type JobResult, type PoolOptions, type RunOptions as PoolRunOptions,
+  JobPool, runJobs, runScenarioSpec, type JobResult, type PoolOptions, type RunOptions as PoolRunOptions,
 } from './sweep/pool.js';
+export { splitGuests, mergeResults } from './sim/split.js';
 export { sweepDef, prepareFolder, readFolder, type SweepDef } from './sweep/folder.js';
 export { runSweepToFolder, type SweepRunOptions, type SweepRunResult, type SweepProgress } from './sweep/run.js';
 export { indexFolder, rowsInOrder, type FolderIndex } from './sweep/merge.js';

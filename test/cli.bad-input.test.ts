@@ -13,6 +13,7 @@ import { commitOutput, prepareOutputs } from '../src/cli/output.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { Simulation } from '../src/sim/engine.js';
 import { ROOT, bundleCli, smallScenario } from './cli.helpers.js';
+import { prsimWith } from './helpers/in-process.js';
 import { REAL, haveReal } from './helpers/shared.js';
 
 let tmp: string;
@@ -29,11 +30,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function prsim(...argv: string[]) {
-  const io = memoryIo(tmp);
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const prsim = (...argv: string[]) => prsimWith(memoryIo(tmp), argv);
 
 /** Exit 2, nothing on stdout, exactly one `prsim:` line, and no run happened. */
 async function refused(argv: string[], message: RegExp | string) {

@@ -11,6 +11,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { formatBuddyinfo, parseBuddyinfo } from '../src/importers/buddyinfo.js';
 import type { SimulationResult } from '../src/sim/engine.js';
 import { ROOT, smallScenario } from './cli.helpers.js';
+import { prsimWith } from './helpers/in-process.js';
 import { REAL, haveReal, needsReal } from './helpers/shared.js';
 
 const E2 = REAL + 'E2_memhog512_r1';
@@ -25,11 +26,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function prsim(...argv: string[]) {
-  const io = memoryIo(ROOT);
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const prsim = (...argv: string[]) => prsimWith(memoryIo(ROOT), argv);
 
 const withoutWall = (r: SimulationResult) => ({ ...r, wallMs: 0 });
 

@@ -9,7 +9,6 @@ import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SimError } from '../src/core/errors.js';
-import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { parseScenario, parseScenarioJson } from '../src/scenario/load.js';
 import { expandGrid } from '../src/scenario/grid.js';
@@ -21,6 +20,7 @@ import { htmlReport } from '../src/report/html.js';
 import { estimateRun } from '../src/sim/estimate.js';
 import { ROOT, smallScenario } from './cli.helpers.js';
 import { Rng, mutateBytes, mutateJson, mutateText } from './fuzz/mutate.js';
+import { prsimWith } from './helpers/in-process.js';
 import { REAL, REAL_RUNS, haveReal, needsReal } from './helpers/shared.js';
 
 const SCALE = Number(process.env['FUZZ_SCALE'] ?? 1);
@@ -45,11 +45,7 @@ afterAll(() => {
   console.log(`fuzz (seed ${SEED}, scale ${SCALE}):\n${rows.join('\n')}`);
 });
 
-async function prsim(argv: string[]) {
-  const io = memoryIo(tmp);
-  const code = await main(argv, io);
-  return { code, stderr: io.stderr };
-}
+const prsim = (argv: string[]) => prsimWith(memoryIo(tmp), argv);
 
 /** One case through the CLI: exit 0, or exit 2 with only `prsim:` lines; never exit 1. */
 async function cliCase(format: string, argv: string[], context: string): Promise<void> {

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { ROOT, runCli, sweepFixture, sweepScenario } from './cli.helpers.js';
+import { prsimWith, type MemoryIo } from './helpers/in-process.js';
 
 let bundle: Awaited<ReturnType<typeof sweepFixture>>['bundle'];
 let tmp: string;
@@ -22,10 +22,7 @@ afterAll(() => cleanup());
 
 const node = (...args: string[]) => runCli(bundle.cli, ...args);
 
-async function prsim(io: ReturnType<typeof memoryIo>, ...argv: string[]) {
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const prsim = (io: MemoryIo, ...argv: string[]) => prsimWith(io, argv);
 
 describe('shards side by side, then --merge', () => {
   it('prints exactly what the unsharded sweep prints: table, JSON, CSV', async () => {

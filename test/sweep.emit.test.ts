@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { sweepDef } from '../src/sweep/folder.js';
 import { k8sManifests, k8sName } from '../src/sweep/emit-k8s.js';
 import { slurmFiles } from '../src/sweep/emit-slurm.js';
 import { ROOT, sweepFixture, sweepScenario } from './cli.helpers.js';
+import { prsimWith } from './helpers/in-process.js';
 
 const exec = promisify(execFile);
 let bundle: Awaited<ReturnType<typeof sweepFixture>>['bundle'];
@@ -27,11 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-async function prsim(...argv: string[]) {
-  const io = memoryIo(ROOT);
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const prsim = (...argv: string[]) => prsimWith(memoryIo(ROOT), argv);
 
 describe('--emit slurm', () => {
   it('writes an array script, a merge script and submit.sh that chains them', async () => {

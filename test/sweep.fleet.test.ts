@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/prsim.js';
 import { memoryIo } from '../src/cli/io.js';
 import { Distribution, Fleet, rssAtMarks } from '../src/report/fleet.js';
 import type { GuestSummary } from '../src/report/summary.js';
 import type { Sample } from '../src/sim/engine.js';
 import { ROOT, smallScenario, sweepScenario } from './cli.helpers.js';
+import { prsimWith } from './helpers/in-process.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -17,11 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function prsim(...argv: string[]) {
-  const io = memoryIo(ROOT);
-  const code = await main(argv, io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
+const prsim = (...argv: string[]) => prsimWith(memoryIo(ROOT), argv);
 
 describe('Distribution', () => {
   it('quantiles by nearest rank, exact whatever the order values come in', () => {

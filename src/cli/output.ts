@@ -5,8 +5,9 @@
 // written, whatever the reason it could not (missing, read-only, /proc, a full disk). After the run the content
 // goes to the temporary file, which is then renamed over the target: a failure at any point leaves the old file
 // as it was and removes the temporary one. An output that is one of the inputs, or named twice, is refused.
-import { closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { writeAll } from '../sweep/files.js';
 import { UsageError } from './usage-error.js';
 
 /** Temporary files not yet renamed or removed: removed on exit whatever ends the process (EPIPE, a signal). */
@@ -177,12 +178,6 @@ export function commitOutput(out: Output, content: string): void {
     discardOutputs([out]);
     throw new UsageError(`${out.flag} ${out.given}: not written (${fsMessage(e)}); the old file, if any, is unchanged`);
   }
-}
-
-function writeAll(fd: number, content: string): void {
-  const buf = Buffer.from(content, 'utf8');
-  let at = 0;
-  while (at < buf.length) at += writeSync(fd, buf, at, buf.length - at);
 }
 
 /** Remove the temporary files of outputs not (or no longer) to be written. */

@@ -12,6 +12,7 @@ import { resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import type { GuestRunSpec, SimulationSpec } from './types.js';
 import type { WorkloadSpec } from '../workloads/index.js';
+import { pagesPerTick } from '../workloads/workload.js';
 
 export interface RunLimits {
   /** All memory of the run: every guest's wasm memory plus the JS heap estimate (bytes). */
@@ -87,9 +88,6 @@ export function machineLimits(): RunLimits {
   return { memoryBytes: Math.floor(ram * 0.75), heapBytes: Math.floor(heap * 0.75), wallSeconds: DEFAULT_WALL_SECONDS };
 }
 
-/** Pages a rate gives per tick, as src/workloads/workload.ts pagesPerTick. */
-const perTick = (rateMiBps: number, tickMs: number) => Math.max(1, Math.round(((rateMiBps * 2 ** 20) / 4096) * (tickMs / 1000)));
-
 interface Cost { events: number; pageOps: number; heapBytes: number }
 
 /** One memhog-like process (map, touch, hold, unmap) that has `windowMs` of the run left once it starts. */
@@ -97,12 +95,12 @@ function hogCost(mib: number, rateMiBps: number, freeRateMiBps: number, tickMs: 
   if (windowMs < 0) return { events: 1, pageOps: 0, heapBytes: PROCESS_BYTES };
   const total = Math.round((mib * 2 ** 20) / 4096);
   const ticks = Math.floor(windowMs / tickMs) + 1;
-  const allocTicks = Math.ceil(total / perTick(rateMiBps, tickMs));
+  const allocTicks = Math.ceil(total / pagesPerTick(rateMiBps, tickMs));
   const held = Math.min(total, present);
-  const freeTicks = Math.ceil(held / perTick(freeRateMiBps, tickMs));
+  const freeTicks = Math.ceil(held / pagesPerTick(freeRateMiBps, tickMs));
   return {
     events: Math.min(ticks, allocTicks + freeTicks) + 3,
-    pageOps: Math.min(total, ticks * perTick(rateMiBps, tickMs)) + held,
+    pageOps: Math.min(total, ticks * pagesPerTick(rateMiBps, tickMs)) + held,
     heapBytes: PROCESS_BYTES + held * LIST_BYTES_PER_PAGE,
   };
 }
@@ -139,7 +137,7 @@ function workloadCost(w: WorkloadSpec, endMs: number, present: number): Cost {
     case 'pagecache': {
       const tick = w.tickMs ?? 10;
       const ticks = window < 0 ? 0 : Math.floor(Math.min(window, w.durationS * 1000) / tick) + 1;
-      const ops = 2 * ticks * perTick(w.rateMiBps, tick);
+      const ops = 2 * ticks * pagesPerTick(w.rateMiBps, tick);
       return { events: ticks, pageOps: ops, heapBytes: 2 * Math.min(ops, present, Math.round(w.limitMiB * 256)) * LIST_BYTES_PER_PAGE };
     }
   }

@@ -29,6 +29,7 @@ export class GuestRun {
   readonly workloads: Workload[];
 
   constructor(readonly spec: GuestRunSpec, readonly clock: Clock, readonly id: number, readonly seed: number) {
+    // The fields, and workloads only on cpus the guest has (a 1-cpu guest has only cpu 0).
     const checked = GuestRunSpecSchema.safeParse(spec);
     if (!checked.success) throw new ScenarioError('guest run', issuesFromZod(checked.error, spec));
     this.name = spec.name ?? `guest${id}`;
@@ -53,13 +54,6 @@ export class GuestRun {
         hostPages: backing === 'thp' ? 512 : 1,
       });
     }
-    // Work runs on cpus the guest has (a 1-cpu guest has only cpu 0).
-    (spec.workloads ?? []).forEach((w, i) => {
-      const cpu = w.cpu ?? 0;
-      if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.guest.config.cpus)) {
-        throw new SimError('BAD_CPU', `workloads[${i}].cpu: ${cpu} is not a cpu of this ${this.guest.config.cpus}-cpu guest`, { field: `workloads[${i}].cpu`, value: cpu });
-      }
-    });
     this.workloads = (spec.workloads ?? []).map((w) => createWorkload(w));
   }
 

@@ -66,6 +66,12 @@ export class SweepOutput {
     const { def, opts } = this;
     this.multiGuest = r.summaries.length > 1;
     if (opts.format === 'table' && (opts.perGuest || def.points * r.summaries.length <= TABLE_MAX_ROWS)) this.cells = [];
+    this.writeHeads();
+  }
+
+  /** What the JSON and CSV outputs start with, before any row. */
+  private writeHeads(): void {
+    const { def, opts } = this;
     if (opts.format === 'json') opts.out.write(jsonHead(def));
     if (opts.format === 'csv') opts.out.write(csvHeader(def));
     opts.csv?.write(csvHeader(def));
@@ -78,8 +84,11 @@ export class SweepOutput {
       opts.out.write((this.first ? '' : ',') + text);
       this.first = false;
     }
-    if (opts.format === 'csv') opts.out.write(csvRows(def, r));
-    opts.csv?.write(csvRows(def, r));
+    if (opts.format === 'csv' || opts.csv) {
+      const csv = csvRows(def, r);
+      if (opts.format === 'csv') opts.out.write(csv);
+      opts.csv?.write(csv);
+    }
     if (this.fleet) {
       for (const s of r.summaries) this.fleet.addGuest(s);
       this.fleet.addHost(r.hostRssMiB, r.durationS);
@@ -98,9 +107,7 @@ export class SweepOutput {
     const { def, opts } = this;
     if (!this.started) {
       // A grid always has a point; reached only by a folder whose rows were all missing, which merge refuses.
-      if (opts.format === 'json') opts.out.write(jsonHead(def));
-      if (opts.format === 'csv') opts.out.write(csvHeader(def));
-      opts.csv?.write(csvHeader(def));
+      this.writeHeads();
     }
     if (opts.format === 'json') opts.out.write(']}\n');
     if (opts.format !== 'table') return;

@@ -18,8 +18,6 @@ import { summarize, type GuestSummary } from '../report/summary.js';
 import { Simulation, type SimulationResult, type SimulationSpec } from '../sim/engine.js';
 import { mergeResults, splitGuests } from '../sim/split.js';
 
-export { mergeResults, splitGuests };
-
 export interface JobResult {
   result: SimulationResult;
   summaries: GuestSummary[];

@@ -9,9 +9,10 @@ import type { GuestSummary } from '../report/summary.js';
 import { applyParams, describePoint, gridPoint } from '../scenario/grid.js';
 import { parseScenario } from '../scenario/load.js';
 import type { SimulationSpec } from '../sim/engine.js';
+import { splitGuests } from '../sim/split.js';
 import { writeAll } from './files.js';
 import { openShardFile, prepareFolder, type SweepDef } from './folder.js';
-import { JobPool, splitGuests, type PoolOptions } from './pool.js';
+import { JobPool, type PoolOptions } from './pool.js';
 import { rowLine, type SweepRow } from './row.js';
 import { shardSize, type Shard } from './shard.js';
 

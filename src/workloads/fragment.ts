@@ -1,6 +1,6 @@
 // Fragmentation (E4): touch N MiB, give back every k-th page (MADV_DONTNEED), hold, then free the rest. With
 // THP the MADV_DONTNEED frees nothing of a folio (see AnonMapping.dontneedEvery): the hold keeps it whole.
-import { AnonMapping, type ThpMode } from './mapping.js';
+import { AnonMapping, mappingCounts, type ThpMode } from './mapping.js';
 import { type Workload, type WorkloadContext, pagesPerTick, processExit, touchPages } from './workload.js';
 
 export interface FragmentSpec {
@@ -32,8 +32,7 @@ export class Fragment implements Workload {
   }
 
   counts(): Record<string, number> {
-    const m = this.mapping;
-    return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
+    return mappingCounts(this.mapping);
   }
 
   start(ctx: WorkloadContext): void {

@@ -22,9 +22,13 @@ import { allocMany, freeMany, PfnList } from './ops.js';
  * compaction), which is out of scope.
  */
 export type ThpMode = 'never' | 'always' | 'madvise';
-export const THP_MODES: readonly ThpMode[] = ['never', 'always', 'madvise'];
 
 const HPAGE_PAGES = 1 << PAGEBLOCK_ORDER;
+
+/** A workload's event counts from its mapping (none before the process starts): see Workload.counts. */
+export function mappingCounts(m: AnonMapping | null): Record<string, number> {
+  return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
+}
 
 export class AnonMapping {
   /** Head pfn of each entry, in address order. */

@@ -1,6 +1,6 @@
 // memhog: a process maps and touches N MiB at a rate, holds them, then frees them all (munmap), as E2 of
 // ../shared/real-kernel did (4 KiB pages) and E2t (THP folios, `thp`).
-import { AnonMapping, type ThpMode } from './mapping.js';
+import { AnonMapping, mappingCounts, type ThpMode } from './mapping.js';
 import { type Workload, type WorkloadContext, every, pagesPerTick, processExit, touchPages } from './workload.js';
 
 export interface MemhogSpec {
@@ -42,8 +42,7 @@ export class Memhog implements Workload {
   }
 
   counts(): Record<string, number> {
-    const m = this.mapping;
-    return { thpFaults: m?.thpFaults ?? 0, thpFallbacks: m?.thpFallbacks ?? 0, failedPages: m?.failedPages ?? 0 };
+    return mappingCounts(this.mapping);
   }
 
   start(ctx: WorkloadContext): void {
