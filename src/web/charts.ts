@@ -96,7 +96,11 @@ export interface TimelinePass { pass: number; start: number; end?: number; calls
 /** Passes of a guest from its ended passes and its report() calls (a running pass has calls but no record yet). */
 export function timelinePasses(passes: readonly PassInfo[], calls: readonly CallInfo[]): TimelinePass[] {
   const byPass = new Map<number, CallInfo[]>();
-  for (const c of calls) byPass.set(c.pass, [...(byPass.get(c.pass) ?? []), c]);
+  for (const c of calls) {
+    const list = byPass.get(c.pass);
+    if (list) list.push(c);
+    else byPass.set(c.pass, [c]);
+  }
   const out: TimelinePass[] = passes.map((p) => ({ pass: p.pass, start: p.start, end: p.end, calls: byPass.get(p.pass) ?? [], pages: p.pages, blocks: p.blocks }));
   const last = passes[passes.length - 1]?.pass ?? -1;
   for (const [pass, cs] of byPass) {
