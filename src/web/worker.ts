@@ -180,12 +180,11 @@ function frame(r: Run, reason: FrameMessage['reason']): void {
     const map = new Uint8Array(r.view.cols * r.view.rows);
     renderView(r.perPage[i]!, g.guest.config.maxPfn, r.view, map);
     transfer.push(samples.buffer, map.buffer);
-    const res = sim.result().guests[0]!;
     return {
       samples, map,
       pages: Array.from(stats.pages), freeReported: Array.from(stats.freeReported), freeUnreported: Array.from(stats.freeUnreported),
-      metrics: res.metrics,
-      markers: res.markers,
+      metrics: g.metrics(),
+      markers: g.markers(),
       state: g.reporting?.state ?? '',
       order: g.reporting ? g.reporting.order : -1,
       passes, calls,
