@@ -75,7 +75,7 @@ export function seriesStyle(i: number): { color: string; dash: string; width: nu
   return { color: PALETTE[i % PALETTE.length]!, dash: DASHES[i % DASHES.length]!, width: WIDTHS[i % WIDTHS.length]! };
 }
 
-const THEMES: Record<Theme, { bg: string; text: string; dim: string; grid: string; axis: string; mark: string }> = {
+export const THEMES: Record<Theme, { bg: string; text: string; dim: string; grid: string; axis: string; mark: string }> = {
   light: { bg: '#ffffff', text: '#111111', dim: '#444444', grid: '#e5e5e5', axis: '#333333', mark: '#888888' },
   dark: { bg: '#161b22', text: '#c9d1d9', dim: '#8b949e', grid: '#2a313a', axis: '#8b949e', mark: '#6e7681' },
 };
@@ -176,13 +176,14 @@ function yLabelRoom(labels: string[]): number {
   return Math.max(...labels.map((l) => textWidth(l)), 10) + 8;
 }
 
-function svgOpen(W: number, H: number, title: string, th: (typeof THEMES)[Theme], extra = ''): string {
+/** The <svg> element and its background: every chart's (the page's pass timeline too). */
+export function svgOpen(W: number, H: number, title: string, th: (typeof THEMES)[Theme], extra = ''): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="${FONT}" role="img" aria-label="${escapeXml(title)}"${extra}>
 <rect width="${W}" height="${H}" fill="${th.bg}"/>\n`;
 }
 
 /** Geometry of a plot, written on the <svg> as data attributes so the page can read values under the mouse. */
-function plotAttrs(x0: number, x1: number, y0: number, y1: number, xLo: number, xHi: number, yLo: number, yHi: number, log = false): string {
+export function plotAttrs(x0: number, x1: number, y0: number, y1: number, xLo: number, xHi: number, yLo: number, yHi: number, log = false): string {
   return ` data-plot="${r2(x0)} ${r2(y1)} ${r2(x1)} ${r2(y0)}" data-domain="${xLo} ${xHi} ${yLo} ${yHi}"${log ? ' data-log="1"' : ''}`;
 }
 
