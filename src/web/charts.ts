@@ -1,6 +1,7 @@
 // The page's charts: SVG from the same chart code as the HTML report (src/report/svg.ts), sized to their box and
 // redrawn as data arrives, with a readout of the values under the mouse. Each chart can be saved as SVG or PNG.
 import { escapeXml, plotAttrs, seriesStyle, svgOpen, textWidth, THEMES } from '../report/svg.js';
+import { NR_ORDERS } from '../core/types.js';
 import type { CallInfo, PassInfo } from './protocol.js';
 
 /** A chart on the page: a figure whose .plot holds the SVG; hover shows `readout(x)` at that x. */
@@ -114,7 +115,7 @@ export function timelinePasses(passes: readonly PassInfo[], calls: readonly Call
 
 /** "order 10 × 64, order 9 × 2" for blocks by order. */
 export function ordersText(calls: readonly CallInfo[]): string {
-  const by = new Array<number>(11).fill(0);
+  const by = new Array<number>(NR_ORDERS).fill(0);
   for (const c of calls) if (c.status === 0) c.byOrder.forEach((n, o) => (by[o]! += n));
   const parts = by.map((n, o) => [o, n] as const).filter(([, n]) => n > 0).reverse().map(([o, n]) => `order ${o} × ${n}`);
   return parts.join(', ') || 'no blocks';
