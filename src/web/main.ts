@@ -625,8 +625,11 @@ params.delete('speed');
 params.delete('autoplay');
 loadCatalogue().then((c) => {
   catalogue = c;
-  for (const e of c) scenarioSel.add(new Option(e.error ? `${e.id} (invalid)` : e.id, e.id, false, false));
-  for (const e of c) if (e.error) scenarioSel.querySelector<HTMLOptionElement>(`option[value="${e.id}"]`)!.disabled = true;
+  for (const e of c) {
+    const option = new Option(e.error ? `${e.id} (invalid)` : e.id, e.id, false, false);
+    option.disabled = Boolean(e.error);
+    scenarioSel.add(option);
+  }
   if (!params.get('a') && !params.get('b') && !params.get('scenario')) {
     params.set('a', DEFAULT_POLICIES[0]);
     params.set('b', DEFAULT_POLICIES[1]);
