@@ -231,6 +231,14 @@ function advance(r: Run, target: number, stopAtChange: boolean): FrameMessage['r
   return 'slice';
 }
 
+/** Run the rest of the slice (or a new one) up to the next thing worth seeing, and post that frame. */
+function runOn(r: Run): FrameMessage['reason'] {
+  if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
+  const reason = advance(r, r.target, speed !== 'max');
+  frame(r, reason);
+  return reason;
+}
+
 function clearTimer(): void {
   if (timer !== null) clearTimeout(timer);
   timer = null;
@@ -254,9 +262,7 @@ function tick(): void {
   // Wait for the page to draw: an ack restarts the loop.
   if (seq - acked >= MAX_AHEAD) return;
   const t0 = performance.now();
-  if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
-  const reason = advance(r, r.target, speed !== 'max');
-  frame(r, reason);
+  const reason = runOn(r);
   if (!playing) return;
   if (reason !== 'slice') schedule(holdMsOf(speed));
   else schedule(speed === 'max' ? 0 : Math.max(0, SLICE_MS - (performance.now() - t0)));
@@ -321,8 +327,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => guarded(() => {
       if (!r || r.tMs >= r.durationMs) return;
       playing = false;
       clearTimer();
-      if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
-      frame(r, advance(r, r.target, speed !== 'max'));
+      runOn(r);
       post({ type: 'status', gen, playing, speed });
       break;
     }
