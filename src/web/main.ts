@@ -258,7 +258,6 @@ function render(): void {
   legend();
   for (const c of charts) c.draw();
   lastPass();
-  $('map-scale').textContent = zoom.describe();
   const time = $('time');
   time.dataset.t = String(tMs);
   time.textContent = `t = ${(tMs / 1000).toFixed(tMs % 100 ? 3 : 1)} s / ${durationS} s`;
