@@ -23,11 +23,9 @@ export interface HtmlReportInput {
   };
 }
 
-const styleOf = (i: number) => seriesStyle(i);
-
 function rssChart(guests: GuestResult[], real?: { name: string; points: Array<[number, number]> }): string {
   const series: Series[] = guests.map((g, i) => ({
-    name: g.name, ...styleOf(i),
+    name: g.name, ...seriesStyle(i),
     points: g.samples.map((s): [number, number] => [s.t / 1000, s.rssKib / 1024]),
   }));
   if (real) series.push({ name: real.name, color: '#000000', dash: '1 3', width: 2, points: real.points });
@@ -40,7 +38,7 @@ function reportedNowChart(guests: GuestResult[], reportedNow: number[][]): strin
     xLabel: 'simulated time (s)',
     yLabel: 'MiB',
     series: guests.map((g, i) => ({
-      name: g.name, ...styleOf(i),
+      name: g.name, ...seriesStyle(i),
       points: g.samples.map((s, k): [number, number] => [s.t / 1000, (reportedNow[i]?.[k] ?? 0) / 256]),
     })),
   });
@@ -53,7 +51,7 @@ function cumulativeChart(guests: GuestResult[]): string {
     xLabel: 'simulated time (s)',
     yLabel: 'MiB, running total',
     series: guests.map((g, i) => ({
-      name: g.name, ...styleOf(i),
+      name: g.name, ...seriesStyle(i),
       points: g.samples.map((s): [number, number] => [s.t / 1000, s.pagesReported / 256]),
     })),
   });
@@ -64,11 +62,11 @@ function freeByOrderChart(guests: GuestResult[], split?: Array<{ reported: numbe
   const categories = Array.from({ length: NR_ORDERS }, (_, o) => String(o));
   const series: BarSeries[] = split
     ? guests.flatMap((g, i) => [
-      { name: `${g.name}: Reported`, color: styleOf(i).color, values: split[i]!.reported.map((p) => p / 256) },
-      { name: `${g.name}: not reported`, color: styleOf(i).color, fill: 'hatched' as const, values: split[i]!.unreported.map((p) => p / 256) },
+      { name: `${g.name}: Reported`, color: seriesStyle(i).color, values: split[i]!.reported.map((p) => p / 256) },
+      { name: `${g.name}: not reported`, color: seriesStyle(i).color, fill: 'hatched' as const, values: split[i]!.unreported.map((p) => p / 256) },
     ])
     : guests.map((g, i) => ({
-      name: g.name, color: styleOf(i).color,
+      name: g.name, color: seriesStyle(i).color,
       values: Array.from({ length: NR_ORDERS }, (_, o) => g.buddyinfo.reduce((a, z) => a + (z[o] ?? 0), 0) * 2 ** o / 256),
     }));
   return barChart({
@@ -106,7 +104,7 @@ function reportsChart(guests: GuestResult[]): string {
       const pts = reportsPerSecond(g);
       // A step chart holds each value over its second: close the last step at its end.
       if (pts.length) pts.push([pts[pts.length - 1]![0] + 1, pts[pts.length - 1]![1]]);
-      return { name: g.name, ...styleOf(i), points: pts };
+      return { name: g.name, ...seriesStyle(i), points: pts };
     }),
   });
 }

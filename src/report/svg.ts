@@ -15,8 +15,6 @@ export interface Series {
   dash?: string;
   /** Stroke width (default 2). */
   width?: number;
-  /** Legacy: a default dash. */
-  dashed?: boolean;
 }
 
 export type Theme = 'light' | 'dark';
@@ -69,15 +67,15 @@ export interface BarChartOptions {
 /** Colour-blind-safe palette (Okabe–Ito), in the order guests get them. */
 export const PALETTE = ['#E69F00', '#0072B2', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
 /** Dash patterns in the same order: the first solid and widest, then thinner dashes drawn on top. */
-export const DASHES = ['', '7 4', '2 3', '10 3 2 3', '4 4', '1 2'];
-export const WIDTHS = [3.5, 2, 2, 1.75, 1.75, 1.5];
+const DASHES = ['', '7 4', '2 3', '10 3 2 3', '4 4', '1 2'];
+const WIDTHS = [3.5, 2, 2, 1.75, 1.75, 1.5];
 
 /** The look of the i-th series of a comparison. */
 export function seriesStyle(i: number): { color: string; dash: string; width: number } {
   return { color: PALETTE[i % PALETTE.length]!, dash: DASHES[i % DASHES.length]!, width: WIDTHS[i % WIDTHS.length]! };
 }
 
-const THEMES: Record<Theme, { bg: string; text: string; dim: string; grid: string; axis: string; mark: string }> = {
+export const THEMES: Record<Theme, { bg: string; text: string; dim: string; grid: string; axis: string; mark: string }> = {
   light: { bg: '#ffffff', text: '#111111', dim: '#444444', grid: '#e5e5e5', axis: '#333333', mark: '#888888' },
   dark: { bg: '#161b22', text: '#c9d1d9', dim: '#8b949e', grid: '#2a313a', axis: '#8b949e', mark: '#6e7681' },
 };
@@ -85,7 +83,7 @@ const THEMES: Record<Theme, { bg: string; text: string; dim: string; grid: strin
 const FONT = 12;
 const TITLE_FONT = 14;
 /** Generous width of a character (system-ui at 12 px averages about 6.2 px; digits 6.7). */
-export const charWidth = (font = FONT) => font * 0.62;
+const charWidth = (font = FONT) => font * 0.62;
 export const textWidth = (s: string, font = FONT) => s.length * charWidth(font);
 
 export function escapeXml(s: string): string {
@@ -114,7 +112,7 @@ export function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
-export const fmtTick = (v: number) => {
+const fmtTick = (v: number) => {
   const a = Math.abs(v);
   if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
   if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
@@ -178,13 +176,14 @@ function yLabelRoom(labels: string[]): number {
   return Math.max(...labels.map((l) => textWidth(l)), 10) + 8;
 }
 
-function svgOpen(W: number, H: number, title: string, th: (typeof THEMES)[Theme], extra = ''): string {
+/** The <svg> element and its background: every chart's (the page's pass timeline too). */
+export function svgOpen(W: number, H: number, title: string, th: (typeof THEMES)[Theme], extra = ''): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="${FONT}" role="img" aria-label="${escapeXml(title)}"${extra}>
 <rect width="${W}" height="${H}" fill="${th.bg}"/>\n`;
 }
 
 /** Geometry of a plot, written on the <svg> as data attributes so the page can read values under the mouse. */
-function plotAttrs(x0: number, x1: number, y0: number, y1: number, xLo: number, xHi: number, yLo: number, yHi: number, log = false): string {
+export function plotAttrs(x0: number, x1: number, y0: number, y1: number, xLo: number, xHi: number, yLo: number, yHi: number, log = false): string {
   return ` data-plot="${r2(x0)} ${r2(y1)} ${r2(x1)} ${r2(y0)}" data-domain="${xLo} ${xHi} ${yLo} ${yHi}"${log ? ' data-log="1"' : ''}`;
 }
 
@@ -215,7 +214,7 @@ export function lineChart(o: LineChartOptions): string {
   const yTickText = yTicks.map(fmtTick);
   const left = 22 + yLabelRoom(yTickText);
   const right = 12;
-  const items = o.series.map((s) => ({ name: s.name, color: s.color, dash: s.dash ?? (s.dashed ? DASHES[1] : ''), width: s.width ?? 2 }));
+  const items = o.series.map((s) => ({ name: s.name, color: s.color, dash: s.dash ?? '', width: s.width ?? 2 }));
   const head = header(o.title, items, W, left, th);
   // Marks: labels in lanes above the plot.
   const pw0 = W - left - right;
@@ -261,8 +260,7 @@ export function lineChart(o: LineChartOptions): string {
       else if (o.step) d += `H${r2(sx(x))}V${r2(sy(y))}`;
       else d += `L${r2(sx(x))} ${r2(sy(y))}`;
     });
-    const dash = s.dash ?? (s.dashed ? DASHES[1] : '');
-    body += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-linejoin="round"${dash ? ` stroke-dasharray="${dash}"` : ''} data-series="${escapeXml(s.name)}"/>\n`;
+    body += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-linejoin="round"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} data-series="${escapeXml(s.name)}"/>\n`;
   }
   if (o.now !== undefined && o.now > xLo && o.now < xHi) {
     body += `<line x1="${r2(sx(o.now))}" x2="${r2(sx(o.now))}" y1="${top}" y2="${bottom}" stroke="${th.text}" stroke-opacity="0.35"/>\n`;

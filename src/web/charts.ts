@@ -1,6 +1,7 @@
 // The page's charts: SVG from the same chart code as the HTML report (src/report/svg.ts), sized to their box and
 // redrawn as data arrives, with a readout of the values under the mouse. Each chart can be saved as SVG or PNG.
-import { escapeXml, seriesStyle, textWidth } from '../report/svg.js';
+import { escapeXml, plotAttrs, seriesStyle, svgOpen, textWidth, THEMES } from '../report/svg.js';
+import { NR_ORDERS } from '../core/types.js';
 import type { CallInfo, PassInfo } from './protocol.js';
 
 /** A chart on the page: a figure whose .plot holds the SVG; hover shows `readout(x)` at that x. */
@@ -96,7 +97,11 @@ export interface TimelinePass { pass: number; start: number; end?: number; calls
 /** Passes of a guest from its ended passes and its report() calls (a running pass has calls but no record yet). */
 export function timelinePasses(passes: readonly PassInfo[], calls: readonly CallInfo[]): TimelinePass[] {
   const byPass = new Map<number, CallInfo[]>();
-  for (const c of calls) byPass.set(c.pass, [...(byPass.get(c.pass) ?? []), c]);
+  for (const c of calls) {
+    const list = byPass.get(c.pass);
+    if (list) list.push(c);
+    else byPass.set(c.pass, [c]);
+  }
   const out: TimelinePass[] = passes.map((p) => ({ pass: p.pass, start: p.start, end: p.end, calls: byPass.get(p.pass) ?? [], pages: p.pages, blocks: p.blocks }));
   const last = passes[passes.length - 1]?.pass ?? -1;
   for (const [pass, cs] of byPass) {
@@ -110,7 +115,7 @@ export function timelinePasses(passes: readonly PassInfo[], calls: readonly Call
 
 /** "order 10 × 64, order 9 × 2" for blocks by order. */
 export function ordersText(calls: readonly CallInfo[]): string {
-  const by = new Array<number>(11).fill(0);
+  const by = new Array<number>(NR_ORDERS).fill(0);
   for (const c of calls) if (c.status === 0) c.byOrder.forEach((n, o) => (by[o]! += n));
   const parts = by.map((n, o) => [o, n] as const).filter(([, n]) => n > 0).reverse().map(([o, n]) => `order ${o} × ${n}`);
   return parts.join(', ') || 'no blocks';
@@ -130,23 +135,24 @@ export function timelineSvg(
   width: number, durationS: number, lanes: Array<{ name: string; passes: TimelinePass[]; note?: string }>, nowS: number,
 ): string {
   const W = width, laneH = 26;
-  const left = 12 + Math.max(...lanes.map((l) => textWidth('A')), 10);
+  const th = THEMES.dark;
+  // The lane's letter (A, B) sits in the left margin.
+  const left = 22;
   const right = 12;
   const top = 26;
   const H = top + lanes.length * laneH + 40;
   const pw = W - left - right;
   const sx = (t: number) => left + (t / durationS) * pw;
-  let body = `<text x="${left}" y="18" font-size="14" font-weight="600" fill="#c9d1d9">Reporting passes (bar: a pass; tick: a report() call)</text>\n`;
-  if (textWidth('Reporting passes (bar: a pass; tick: a report() call)', 14) > W - left - 8) {
-    body = `<text x="${left}" y="18" font-size="14" font-weight="600" fill="#c9d1d9">Reporting passes</text>\n`;
-  }
+  const longTitle = 'Reporting passes (bar: a pass; tick: a report() call)';
+  const title = textWidth(longTitle, 14) > W - left - 8 ? 'Reporting passes' : longTitle;
+  let body = `<text x="${left}" y="18" font-size="14" font-weight="600" fill="${th.text}">${title}</text>\n`;
   lanes.forEach((lane, i) => {
     const y = top + i * laneH;
     const st = seriesStyle(i);
-    body += `<text x="4" y="${y + laneH / 2 + 4}" fill="#c9d1d9">${'AB'[i] ?? i}</text>\n`;
-    body += `<line x1="${left}" x2="${W - right}" y1="${y + laneH / 2}" y2="${y + laneH / 2}" stroke="#2a313a"/>\n`;
+    body += `<text x="4" y="${y + laneH / 2 + 4}" fill="${th.text}">${'AB'[i] ?? i}</text>\n`;
+    body += `<line x1="${left}" x2="${W - right}" y1="${y + laneH / 2}" y2="${y + laneH / 2}" stroke="${th.grid}"/>\n`;
     if (!lane.passes.length && lane.note) {
-      body += `<text x="${left + 6}" y="${y + laneH / 2 - 3}" font-size="11" fill="#8b949e">${escapeXml(lane.note)}</text>\n`;
+      body += `<text x="${left + 6}" y="${y + laneH / 2 - 3}" font-size="11" fill="${th.dim}">${escapeXml(lane.note)}</text>\n`;
     }
     for (const p of lane.passes) {
       const x0 = sx(p.start / 1000);
@@ -161,12 +167,11 @@ export function timelineSvg(
   const bottom = top + lanes.length * laneH;
   const step = pw / durationS * 5 >= 34 ? 5 : pw / durationS * 10 >= 34 ? 10 : 20;
   for (let t = 0; t <= durationS + 1e-9; t += step) {
-    body += `<line x1="${sx(t).toFixed(2)}" x2="${sx(t).toFixed(2)}" y1="${bottom}" y2="${bottom + 5}" stroke="#8b949e"/><text x="${sx(t).toFixed(2)}" y="${bottom + 17}" text-anchor="middle" fill="#8b949e">${t}</text>\n`;
+    body += `<line x1="${sx(t).toFixed(2)}" x2="${sx(t).toFixed(2)}" y1="${bottom}" y2="${bottom + 5}" stroke="${th.axis}"/><text x="${sx(t).toFixed(2)}" y="${bottom + 17}" text-anchor="middle" fill="${th.dim}">${t}</text>\n`;
   }
-  body += `<text x="${(left + pw / 2).toFixed(2)}" y="${H - 6}" text-anchor="middle" fill="#c9d1d9">simulated time (s)</text>\n`;
-  if (nowS > 0 && nowS < durationS) body += `<line x1="${sx(nowS).toFixed(2)}" x2="${sx(nowS).toFixed(2)}" y1="${top}" y2="${bottom}" stroke="#c9d1d9" stroke-opacity="0.35"/>\n`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12" role="img" aria-label="reporting passes" data-plot="${left} ${top} ${W - right} ${bottom}" data-domain="0 ${durationS} 0 ${lanes.length}">
-<rect width="${W}" height="${H}" fill="#161b22"/>\n${body}</svg>`;
+  body += `<text x="${(left + pw / 2).toFixed(2)}" y="${H - 6}" text-anchor="middle" fill="${th.text}">simulated time (s)</text>\n`;
+  if (nowS > 0 && nowS < durationS) body += `<line x1="${sx(nowS).toFixed(2)}" x2="${sx(nowS).toFixed(2)}" y1="${top}" y2="${bottom}" stroke="${th.text}" stroke-opacity="0.35"/>\n`;
+  return svgOpen(W, H, 'reporting passes', th, plotAttrs(left, W - right, bottom, top, 0, durationS, 0, lanes.length)) + body + '</svg>';
 }
 
 /** An SVG string as a PNG (drawn at 2x on a canvas). */

@@ -258,7 +258,6 @@ function render(): void {
   legend();
   for (const c of charts) c.draw();
   lastPass();
-  $('map-scale').textContent = zoom.describe();
   const time = $('time');
   time.dataset.t = String(tMs);
   time.textContent = `t = ${(tMs / 1000).toFixed(tMs % 100 ? 3 : 1)} s / ${durationS} s`;
@@ -625,8 +624,11 @@ params.delete('speed');
 params.delete('autoplay');
 loadCatalogue().then((c) => {
   catalogue = c;
-  for (const e of c) scenarioSel.add(new Option(e.error ? `${e.id} (invalid)` : e.id, e.id, false, false));
-  for (const e of c) if (e.error) scenarioSel.querySelector<HTMLOptionElement>(`option[value="${e.id}"]`)!.disabled = true;
+  for (const e of c) {
+    const option = new Option(e.error ? `${e.id} (invalid)` : e.id, e.id, false, false);
+    option.disabled = Boolean(e.error);
+    scenarioSel.add(option);
+  }
   if (!params.get('a') && !params.get('b') && !params.get('scenario')) {
     params.set('a', DEFAULT_POLICIES[0]);
     params.set('b', DEFAULT_POLICIES[1]);

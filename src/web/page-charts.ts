@@ -2,6 +2,7 @@
 // reported since boot, free memory per order split by Reported, the pass timeline — and its hover readout.
 import { barChart, escapeXml, lineChart, seriesStyle, type Series } from '../report/svg.js';
 import { LiveChart, indexAt, passText, timelinePasses, timelineSvg } from './charts.js';
+import { NR_ORDERS } from '../core/types.js';
 import type { CallInfo, GuestFrame, GuestInfo, PassInfo } from './protocol.js';
 
 const MiB_PAGES = 256;
@@ -79,7 +80,7 @@ export function pageCharts(src: ChartSource, fig: (id: string) => HTMLElement): 
     new LiveChart(fig('fig-orders'), (w) => barChart({
       title: 'Free memory per order now: Reported (solid) and not (hatched)',
       xLabel: 'order (a block is 2^order pages)', yLabel: 'MiB (log)', log: true,
-      categories: Array.from({ length: 11 }, (_, o) => String(o)),
+      categories: Array.from({ length: NR_ORDERS }, (_, o) => String(o)),
       series: src.tracks().flatMap((tr, i) => [
         { name: `${'AB'[i]} Reported`, color: seriesStyle(i).color, values: (tr.frame?.freeReported ?? []).map((p) => p / MiB_PAGES) },
         { name: `${'AB'[i]} not reported`, color: seriesStyle(i).color, fill: 'hatched' as const, values: (tr.frame?.freeUnreported ?? []).map((p) => p / MiB_PAGES) },
@@ -87,7 +88,7 @@ export function pageCharts(src: ChartSource, fig: (id: string) => HTMLElement): 
       width: w, height: 270, theme: 'dark', id: 'orders',
     }), (x) => {
       const o = Math.floor(x);
-      if (o < 0 || o > 10) return null;
+      if (o < 0 || o >= NR_ORDERS) return null;
       return `order ${o} (${(2 ** o * 4).toLocaleString('en-US')} KiB blocks)<br>` + src.tracks().map((tr, i) => {
         const rep = (tr.frame?.freeReported[o] ?? 0) / MiB_PAGES, un = (tr.frame?.freeUnreported[o] ?? 0) / MiB_PAGES;
         return `${escapeXml(label(i))}: Reported <b>${rep.toFixed(2)}</b> MiB, not <b>${un.toFixed(2)}</b> MiB`;

@@ -1,9 +1,8 @@
 // Messages between the page (main.ts) and the simulation worker (worker.ts).
 import type { MapView } from './memmap.js';
-import type { GuestStartState } from '../core/types.js';
+import { NR_ORDERS, type GuestStartState, type PfnState } from '../core/types.js';
 import type { GuestMetrics, SimulationResult } from '../sim/engine.js';
 import type { GuestSummary } from '../report/summary.js';
-import type { PfnState } from '../core/types.js';
 import type { DroppedFile, Imported } from './import.js';
 
 /** Speeds offered: simulated seconds per wall second, or 'max' (as fast as the worker runs). */
@@ -29,9 +28,8 @@ export function holdMsOf(speed: Speed): number {
 
 /** The numbers of one sample, packed into a Float64Array (SAMPLE_STRIDE numbers a sample). */
 export const SAMPLE_FIELDS = ['t', 'rssKib', 'freePages', 'pagesReported', 'reportCalls', 'inflightPages', 'allocatedPages', 'refaults', 'reportedNow'] as const;
-export const NR_ORDERS_PACKED = 11;
 /** freeByOrder[0..10] follow the named fields. */
-export const SAMPLE_STRIDE = SAMPLE_FIELDS.length + NR_ORDERS_PACKED;
+export const SAMPLE_STRIDE = SAMPLE_FIELDS.length + NR_ORDERS;
 export const S = Object.fromEntries(SAMPLE_FIELDS.map((f, i) => [f, i])) as Record<(typeof SAMPLE_FIELDS)[number], number>;
 export const S_FREE_BY_ORDER = SAMPLE_FIELDS.length;
 

@@ -180,12 +180,11 @@ function frame(r: Run, reason: FrameMessage['reason']): void {
     const map = new Uint8Array(r.view.cols * r.view.rows);
     renderView(r.perPage[i]!, g.guest.config.maxPfn, r.view, map);
     transfer.push(samples.buffer, map.buffer);
-    const res = sim.result().guests[0]!;
     return {
       samples, map,
       pages: Array.from(stats.pages), freeReported: Array.from(stats.freeReported), freeUnreported: Array.from(stats.freeUnreported),
-      metrics: res.metrics,
-      markers: res.markers,
+      metrics: g.metrics(),
+      markers: g.markers(),
       state: g.reporting?.state ?? '',
       order: g.reporting ? g.reporting.order : -1,
       passes, calls,
@@ -232,6 +231,14 @@ function advance(r: Run, target: number, stopAtChange: boolean): FrameMessage['r
   return 'slice';
 }
 
+/** Run the rest of the slice (or a new one) up to the next thing worth seeing, and post that frame. */
+function runOn(r: Run): FrameMessage['reason'] {
+  if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
+  const reason = advance(r, r.target, speed !== 'max');
+  frame(r, reason);
+  return reason;
+}
+
 function clearTimer(): void {
   if (timer !== null) clearTimeout(timer);
   timer = null;
@@ -255,9 +262,7 @@ function tick(): void {
   // Wait for the page to draw: an ack restarts the loop.
   if (seq - acked >= MAX_AHEAD) return;
   const t0 = performance.now();
-  if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
-  const reason = advance(r, r.target, speed !== 'max');
-  frame(r, reason);
+  const reason = runOn(r);
   if (!playing) return;
   if (reason !== 'slice') schedule(holdMsOf(speed));
   else schedule(speed === 'max' ? 0 : Math.max(0, SLICE_MS - (performance.now() - t0)));
@@ -322,8 +327,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => guarded(() => {
       if (!r || r.tMs >= r.durationMs) return;
       playing = false;
       clearTimer();
-      if (r.tMs >= r.target) r.target = Math.min(r.durationMs, r.tMs + sliceMsOf(speed));
-      frame(r, advance(r, r.target, speed !== 'max'));
+      runOn(r);
       post({ type: 'status', gen, playing, speed });
       break;
     }

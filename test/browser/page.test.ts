@@ -2,7 +2,7 @@
 // (and the page's CSV export is `prsim run --csv`'s); a pass can be watched at ×1; equal lines both stay visible;
 // a bad URL value is named; the experiment set in the page is the scenario JSON it copies; exports.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,6 +38,16 @@ async function hoverPixel(page: Page, id: string, x: number, y: number): Promise
     const r = c.getBoundingClientRect();
     c.dispatchEvent(new PointerEvent('mousemove', { clientX: r.left + ((x + 0.5) * r.width) / c.width, clientY: r.top + ((y + 0.5) * r.height) / c.height, bubbles: true }));
   }, { id, x, y });
+}
+
+/** Move the mouse onto `target`, (dx, dy) from its box's top left, and read chart `fig`'s hover readout. */
+async function readoutAt(page: Page, fig: string, target: Locator, at: (box: { width: number; height: number }) => [number, number]): Promise<string | null> {
+  await target.scrollIntoViewIfNeeded();
+  const box = (await target.boundingBox())!;
+  const [dx, dy] = at(box);
+  await page.mouse.move(box.x + dx, box.y + dy);
+  await page.waitForSelector(`${fig} .readout`, { state: 'visible' });
+  return page.textContent(`${fig} .readout`);
 }
 
 /** The scenario JSON the page copies. */
@@ -184,11 +194,7 @@ describe('watching a pass', () => {
     // The timeline shows the pass, and its hover readout names blocks by order.
     expect(await page.locator('#fig-passes svg rect[data-guest="1"]').count()).toBeGreaterThan(0);
     const bar = page.locator('#fig-passes svg rect[data-guest="1"]').first();
-    await bar.scrollIntoViewIfNeeded();
-    const box = (await bar.boundingBox())!;
-    await page.mouse.move(box.x + 1, box.y + box.height / 2);
-    await page.waitForSelector('#fig-passes .readout', { state: 'visible' });
-    expect(await page.textContent('#fig-passes .readout')).toMatch(/pass 1: starts 2\.\d+ s .*report\(\) calls?; \d+ blocks \(order 10 × \d+/);
+    expect(await readoutAt(page, '#fig-passes', bar, (b) => [1, b.height / 2])).toMatch(/pass 1: starts 2\.\d+ s .*report\(\) calls?; \d+ blocks \(order 10 × \d+/);
     await page.close();
     expect(s.errors).toEqual([]);
   });
@@ -229,12 +235,7 @@ describe('charts', () => {
     expect(seen[0]).toBeGreaterThan(10);
     expect(seen[1]).toBeGreaterThan(10);
     // Hover readout on a chart: both policies' values at that time.
-    const box = page.locator('#fig-rss svg');
-    await box.scrollIntoViewIfNeeded();
-    const b = (await box.boundingBox())!;
-    await page.mouse.move(b.x + b.width * 0.6, b.y + b.height / 2);
-    await page.waitForSelector('#fig-rss .readout', { state: 'visible' });
-    expect(await page.textContent('#fig-rss .readout')).toMatch(/^t = \d+\.\d+ s.*A linux-5\.7: [\d.]+ MiB.*B linux-6\.1: [\d.]+ MiB/);
+    expect(await readoutAt(page, '#fig-rss', page.locator('#fig-rss svg'), (b) => [b.width * 0.6, b.height / 2])).toMatch(/^t = \d+\.\d+ s.*A linux-5\.7: [\d.]+ MiB.*B linux-6\.1: [\d.]+ MiB/);
     // Each chart saves as SVG and PNG.
     const svgFile = await downloadText(page, '#fig-now button[data-save="svg"]');
     expect(svgFile.text).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
