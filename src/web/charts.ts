@@ -113,6 +113,24 @@ export function timelinePasses(passes: readonly PassInfo[], calls: readonly Call
   return out;
 }
 
+/**
+ * The pass whose span [start, end] is nearest `xS` (seconds), within `tolS`: a pass under the mouse (distance 0)
+ * always wins over a neighbour whose start is nearer.
+ */
+export function passNear(passes: readonly TimelinePass[], xS: number, tolS: number): TimelinePass | null {
+  let best: TimelinePass | null = null;
+  let bestD = Infinity;
+  for (const p of passes) {
+    const s = p.start / 1000, e = (p.end ?? p.start) / 1000;
+    const d = xS < s ? s - xS : xS > e ? xS - e : 0;
+    if (d <= tolS && d < bestD) {
+      best = p;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
 /** "order 10 × 64, order 9 × 2" for blocks by order. */
 export function ordersText(calls: readonly CallInfo[]): string {
   const by = new Array<number>(NR_ORDERS).fill(0);

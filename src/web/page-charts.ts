@@ -1,7 +1,7 @@
 // The page's charts: what each one shows, from the run so far (a Track per guest) — host RSS, Reported now,
 // reported since boot, free memory per order split by Reported, the pass timeline — and its hover readout.
 import { barChart, escapeXml, lineChart, seriesStyle, type Series } from '../report/svg.js';
-import { LiveChart, indexAt, passText, timelinePasses, timelineSvg } from './charts.js';
+import { LiveChart, indexAt, passNear, passText, timelinePasses, timelineSvg } from './charts.js';
 import { NR_ORDERS } from '../core/types.js';
 import type { CallInfo, GuestFrame, GuestInfo, PassInfo } from './protocol.js';
 
@@ -102,15 +102,10 @@ export function pageCharts(src: ChartSource, fig: (id: string) => HTMLElement): 
         note: kind === 'reporting' ? 'no pass yet' : kind === 'hinting' ? 'hinting: walks, not passes' : 'no reporting',
       };
     }), src.nowS()), (x) => {
-      // The pass nearest the mouse, within a few pixels' worth of time.
+      // The pass under the mouse, else the nearest within a few pixels' worth of time.
       const tol = src.durationS() / 150;
       const out = src.tracks().map((tr, i) => {
-        let best: ReturnType<typeof timelinePasses>[number] | null = null;
-        for (const p of timelinePasses(tr.passes, tr.calls)) {
-          const s = p.start / 1000, e = (p.end ?? p.start) / 1000;
-          const d = x < s ? s - x : x > e ? x - e : 0;
-          if (d <= tol && (!best || d < Math.abs(x - best.start / 1000))) best = p;
-        }
+        const best = passNear(timelinePasses(tr.passes, tr.calls), x, tol);
         return best ? passText(label(i), best) : '';
       }).filter(Boolean);
       return out.length ? out.join('<br>') : null;
