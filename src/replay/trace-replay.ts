@@ -32,6 +32,7 @@ import type { FreeBlock } from '../importers/kpageflags.js';
 import type { FtraceEvent, KmemEvent, PrnotifyEvent } from '../importers/ftrace.js';
 import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import { runModelled } from './modelled.js';
+import { TIMER_DELAY_MS } from './run-replay.js';
 import type { ModelledStats, ReplayDivergence, TraceData, TraceReplayOptions, TraceReplayResult } from './types.js';
 
 export type {
@@ -157,7 +158,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   const realBootStarts = (run.passes ?? []).filter((p) => bootPasses.includes(p.pass)).map((p) => p.tStartGuest);
   const firstBoot = realBootStarts[0];
   const delayOpt = opts.delayMs ?? 'trace';
-  const fixedDelay = typeof delayOpt === 'number' ? delayOpt : 2016;
+  const fixedDelay = typeof delayOpt === 'number' ? delayOpt : TIMER_DELAY_MS;
   const realStarts = [...trace.passStarts].sort((a, b) => a - b);
   const traceDelay = (nowMs: number): number => {
     if (delayOpt !== 'trace') return fixedDelay;
@@ -166,7 +167,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
     return next !== undefined && next <= now + 2.2 ? (next - now) * 1000 : fixedDelay;
   };
   if (firstBoot !== undefined) {
-    clock.runUntil(Math.max(0, firstBoot * 1000 - 2016));
+    clock.runUntil(Math.max(0, firstBoot * 1000 - TIMER_DELAY_MS));
     reporting.delayMs = traceDelay(clock.now());
     reporting.register(device);
     for (;;) {
