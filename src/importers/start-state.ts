@@ -102,14 +102,13 @@ export function startStateFromProc(input: StartStateInput, cfg: GuestConfig = co
     if (!row) throw new SimError('BAD_CONFIG', `buddyinfo has no zone ${z.name}`, { zone: z.name });
     // Counts no zone of this size could hold are refused before anything is laid out (a count of 2^53 would
     // never finish).
-    const pages = row.counts.reduce((a, n, o) => a + n * 2 ** o, 0);
+    const pages = pagesOf(row.counts);
     if (row.counts.length > NR_ORDERS || pages > z.managed) {
       throw new SimError('BAD_CONFIG', `zone ${z.name}: buddyinfo counts ${row.counts.join(' ')} add up to ${pages} free pages; the zone manages ${z.managed}`, { zone: z.name, field: 'counts', value: pages });
     }
     const byMt = input.pagetypeinfo ? pagetypeCounts(input.pagetypeinfo, z.name) : null;
-    const zoneFree = pagesOf(row.counts);
     const gatePassed = input.reportedFromOrder !== undefined
-      && zoneFree > z.watermarks.low + ((input.capacity ?? 32) << input.reportedFromOrder);
+      && pages > z.watermarks.low + ((input.capacity ?? 32) << input.reportedFromOrder);
     const placed = layout.placeZone(zi, row.counts, byMt, input.reported ?? [], input.reported ? undefined : gatePassed ? input.reportedFromOrder : undefined);
     free.push(...placed);
     const blockRow = input.pagetypeinfo?.blocks.find((r) => r.zone === z.name);

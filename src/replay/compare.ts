@@ -6,7 +6,7 @@ import type { FreeBlock } from '../importers/kpageflags.js';
 import type { BuddyinfoRow } from '../importers/buddyinfo.js';
 import { groupCalls, type ReplayPass, type ReplayReport, type TraceReplayResult } from './trace-replay.js';
 import type { RunModel } from './run-model.js';
-import { type RunComparison, type RssSample, type Side, type SidePass, type SideReport, sideFromCsv, windowOf } from './format.js';
+import { type RunComparison, type RssSample, type Side, type SidePass, type SideReport, realSide, windowOf } from './format.js';
 
 // --- free blocks ---
 
@@ -165,11 +165,10 @@ export { staircase, type Staircase };
  */
 export function traceRunComparison(run: Run, r: TraceReplayResult, model: RunModel): RunComparison {
   const detail = compareTrace(run, r);
-  const real: Side = { ...sideFromCsv(run.passes ?? [], run.reports ?? []), afterFree: null, boot: null };
+  const { side: real, rss: realRss } = realSide(run, model.clockOffset);
   const reports: SideReport[] = r.reports.flatMap((c) => c.entries.map(([pfn, order], slot) => ({ pass: c.pass, batch: c.batch, slot, pfn, order, t: c.t })));
   const passes: SidePass[] = r.passes.map((p) => ({ pass: p.pass, t: p.t, calls: p.batches, blocks: p.blocks, bytes: p.bytes }));
   const sim: Side = { passes, reports, afterFree: null, boot: null };
-  const realRss: RssSample[] = (run.rss ?? []).map((x) => ({ t: x.tHost - model.clockOffset, kib: x.vmRssKib }));
   // An RSS curve from the calls: a step down at each one, by its bytes.
   let kib = 0;
   const simRss: RssSample[] = [{ t: r.start, kib: 0 }];

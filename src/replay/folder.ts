@@ -10,7 +10,7 @@ import { traceRunComparison } from './compare.js';
 import { type FidelityRow, type RunComparison, withinTolerance } from './format.js';
 import { describeRun } from './run-model.js';
 import { replayRun } from './run-replay.js';
-import { replayTrace, type ReplayMode } from './trace-replay.js';
+import { loadTrace, replayTrace, type ReplayMode } from './trace-replay.js';
 
 export interface ReplayFolderOptions {
   /** The run folder. */
@@ -51,7 +51,8 @@ export function replay(o: ReplayFolderOptions): RunComparison {
     c.warnings.unshift(`${run.name}: not replayed from its trace (${e.message}); replayed as a workload`);
     return c;
   }
-  return traceRunComparison(run, result, describeRun(run));
+  // The trace is read once: replayTrace's read (cached) holds the prnotify hits describeRun needs.
+  return traceRunComparison(run, result, describeRun(run, loadTrace(run).notifies));
 }
 
 /** Replay every run folder (a folder holding serial.log or passes.csv) of `root` and hold each to tolerance. */

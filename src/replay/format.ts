@@ -12,6 +12,7 @@
 import { NR_ORDERS } from '../core/types.js';
 import { staircase } from '../sim/staircase.js';
 import type { ReportRow, PassRow } from '../importers/csv.js';
+import type { Run } from '../importers/run.js';
 
 export interface SidePass { pass: number; t: number; calls: number; blocks: number; bytes: number }
 export interface SideReport { pass: number; batch: number; slot: number; pfn: number; order: number; t: number }
@@ -61,13 +62,21 @@ export interface RunComparison {
 export interface RssSample { t: number; kib: number }
 
 /** A side's passes and reports as the real run's derived files hold them. */
-export function sideFromCsv(passes: readonly PassRow[], reports: readonly ReportRow[]): Pick<Side, 'passes' | 'reports'> {
+function sideFromCsv(passes: readonly PassRow[], reports: readonly ReportRow[]): Pick<Side, 'passes' | 'reports'> {
   const calls = new Map<number, Set<number>>();
   for (const r of reports) (calls.get(r.pass) ?? calls.set(r.pass, new Set()).get(r.pass)!).add(r.batch);
   return {
     passes: passes.map((p) => ({ pass: p.pass, t: p.tStartGuest, calls: calls.get(p.pass)?.size ?? p.batches, blocks: p.blocks, bytes: p.bytes })),
     reports: [...reports].sort((a, b) => a.pass - b.pass || a.batch - b.batch || a.idx - b.idx)
       .map((r) => ({ pass: r.pass, batch: r.batch, slot: r.idx, pfn: r.pfn, order: r.order, t: r.tGuest })),
+  };
+}
+
+/** The real run's side (no windows yet) and its host RSS on the guest clock, from its derived files. */
+export function realSide(run: Pick<Run, 'passes' | 'reports' | 'rss'>, clockOffset: number): { side: Side; rss: RssSample[] } {
+  return {
+    side: { ...sideFromCsv(run.passes ?? [], run.reports ?? []), afterFree: null, boot: null },
+    rss: (run.rss ?? []).map((r) => ({ t: r.tHost - clockOffset, kib: r.vmRssKib })),
   };
 }
 

@@ -138,7 +138,11 @@ function kindOf(exp: string, cycles: RunCycle[]): RunKind {
   return cycles.length ? 'memhog' : 'idle';
 }
 
-export function describeRun(run: Run): RunModel {
+/**
+ * The run as its recording describes it. `traceEvents`: the trace's events (its prnotify hits suffice) where the
+ * caller has read them already; else the trace, when there is one, is read here.
+ */
+export function describeRun(run: Run, traceEvents?: Iterable<FtraceEvent>): RunModel {
   const warnings: string[] = [];
   const ms = markers(run);
   const info = infoLines(run);
@@ -247,7 +251,8 @@ export function describeRun(run: Run): RunModel {
     idleEnd: first('idle_end')?.t, cycles, every: num(params['every']) ?? num(cmd('EVERY')) ?? 2,
     clockOffset: offset ?? 0, warnings,
   };
-  if (run.trace) cpusFromNotifies(model, run.trace.events());
+  const events = traceEvents ?? run.trace?.events();
+  if (events) cpusFromNotifies(model, events);
   const fallback = cpuFromCounts(run);
   for (const c of model.cycles) {
     if (c.cpu !== undefined || fallback === undefined) continue;
@@ -297,7 +302,7 @@ function recorderWrites(run: Run, ms: Marker[], preTime: number | undefined, mem
  * The cpu each cycle freed on, and whether another task flushed that cpu's per-cpu lists right after: from
  * the prnotify kprobe, which fires in the freeing task on its cpu whenever a free reaches the reporting order.
  */
-export function cpusFromNotifies(model: RunModel, events: Iterable<FtraceEvent>): void {
+function cpusFromNotifies(model: RunModel, events: Iterable<FtraceEvent>): void {
   const notifies: Array<{ t: number; cpu: number; task: string }> = [];
   for (const e of events) if (e.event === 'prnotify') notifies.push({ t: e.ts, cpu: e.cpu, task: e.task });
   for (const c of model.cycles) {

@@ -21,7 +21,7 @@ import { SimError } from '../core/errors.js';
 import { Simulation, type GuestMetrics, type SimulationSpec } from '../sim/engine.js';
 import type { WorkloadSpec } from '../workloads/index.js';
 import { describeRun, type RunModel } from './run-model.js';
-import { type RunComparison, type Side, type SidePass, type SideReport, type RssSample, sideFromCsv, windowOf } from './format.js';
+import { type RunComparison, type Side, type SidePass, type SideReport, type RssSample, realSide, windowOf } from './format.js';
 
 /** The kernel's 2*HZ delay on its timer wheel: 500 jiffies rounded up to 8-jiffy slots, 2.000 to 2.032 s. */
 export const TIMER_DELAY_MS = 2016;
@@ -202,9 +202,8 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
 
-  const real: Side = { ...sideFromCsv(run.passes ?? [], run.reports ?? []), afterFree: null, boot: null };
+  const { side: real, rss: realRss } = realSide(run, model.clockOffset);
   if (!run.passes || !run.reports) warnings.push(`${run.name}: no passes.csv/reports.csv: the real passes are unknown`);
-  const realRss: RssSample[] = (run.rss ?? []).map((r) => ({ t: r.tHost - model.clockOffset, kib: r.vmRssKib }));
   const sim: Side = { passes: [], reports: [], afterFree: null, boot: null };
 
   let bootOut: SimOut | undefined;

@@ -29,9 +29,10 @@ import { PageReporting, type PassRecord, type ReportRecord } from '../reporting/
 import type { ReportBatch, ReportingDevice } from '../reporting/device.js';
 import type { Run } from '../importers/run.js';
 import type { FreeBlock } from '../importers/kpageflags.js';
-import type { FtraceEvent, KmemEvent } from '../importers/ftrace.js';
+import type { FtraceEvent, KmemEvent, PrnotifyEvent } from '../importers/ftrace.js';
 import { cpusFromZoneinfo, zoneSpecsFromZoneinfo } from '../importers/zoneinfo.js';
 import { runModelled } from './modelled.js';
+import { TIMER_DELAY_MS } from './run-replay.js';
 import type { ModelledStats, ReplayDivergence, TraceData, TraceReplayOptions, TraceReplayResult } from './types.js';
 
 export type {
@@ -59,9 +60,11 @@ export function loadTrace(run: Run): TraceData {
   if (!run.trace) throw new Error(`${run.name}: no guest/trace.txt[.gz]`);
   const kmem: KmemEvent[] = [];
   const passStarts: number[] = [];
+  const notifies: PrnotifyEvent[] = [];
   let started = false, start = NaN, end = NaN;
   for (const e of run.trace.events() as Generator<FtraceEvent>) {
     if (e.event === 'prproc') passStarts.push(e.ts);
+    else if (e.event === 'prnotify') notifies.push(e);
     else if (e.event === 'tracing_mark_write') {
       if (!started && / kpf_end/.test(e.message)) {
         started = true;
@@ -74,7 +77,7 @@ export function loadTrace(run: Run): TraceData {
     throw new SimError('PARSE', `${run.trace.path}: no kpf_end marker (tracing_mark_write '@T <t> kpf_end' after the kpageflags.pre dump): the trace window cannot be placed`, { file: run.trace.path, field: 'kpf_end', value: null });
   }
   if (!Number.isFinite(end)) end = kmem.length ? kmem[kmem.length - 1]!.ts : start;
-  const data = { kmem, passStarts, start, end };
+  const data = { kmem, passStarts, notifies, start, end };
   traceCache.set(run.dir, data);
   return data;
 }
@@ -155,7 +158,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
   const realBootStarts = (run.passes ?? []).filter((p) => bootPasses.includes(p.pass)).map((p) => p.tStartGuest);
   const firstBoot = realBootStarts[0];
   const delayOpt = opts.delayMs ?? 'trace';
-  const fixedDelay = typeof delayOpt === 'number' ? delayOpt : 2016;
+  const fixedDelay = typeof delayOpt === 'number' ? delayOpt : TIMER_DELAY_MS;
   const realStarts = [...trace.passStarts].sort((a, b) => a - b);
   const traceDelay = (nowMs: number): number => {
     if (delayOpt !== 'trace') return fixedDelay;
@@ -164,7 +167,7 @@ export function replayTrace(run: Run, opts: TraceReplayOptions = {}): TraceRepla
     return next !== undefined && next <= now + 2.2 ? (next - now) * 1000 : fixedDelay;
   };
   if (firstBoot !== undefined) {
-    clock.runUntil(Math.max(0, firstBoot * 1000 - 2016));
+    clock.runUntil(Math.max(0, firstBoot * 1000 - TIMER_DELAY_MS));
     reporting.delayMs = traceDelay(clock.now());
     reporting.register(device);
     for (;;) {

@@ -2,7 +2,7 @@
 // readers (compare.ts, cli.ts).
 import type { GuestConfig } from '../core/types.js';
 import type { FreeBlock } from '../importers/kpageflags.js';
-import type { KmemEvent } from '../importers/ftrace.js';
+import type { KmemEvent, PrnotifyEvent } from '../importers/ftrace.js';
 
 /** What showed a per-cpu list's start pages used up (src/replay/pcp-start.ts). */
 export type ClosedBy = 'refill' | 'skipped' | 'emptied' | 'old page drained' | 'drained all';
@@ -154,6 +154,8 @@ export interface TraceData {
   kmem: KmemEvent[];
   /** prproc times (guest seconds) of every pass in the trace. */
   passStarts: number[];
+  /** Every prnotify hit in the trace (describeRun's freeing cpus), so the trace is read once. */
+  notifies: PrnotifyEvent[];
   start: number;
   end: number;
 }
