@@ -1,7 +1,7 @@
 // The /proc records a recording guest prints on its console (serial.log): `@B t zone c0..c10` (a
 // /proc/buddyinfo row) and `@P t zone migratetype c0..c10` (pagetypeinfo's free counts), every half second; the
 // rows of one moment share its time. Browser-safe: it takes lines already read (run.ts reads the file).
-import { MIGRATE_NAMES } from '../core/types.js';
+import { MIGRATE_NAMES, NR_ORDERS, PAGEBLOCK_ORDER, PAGEBLOCK_PAGES } from '../core/types.js';
 import type { BuddyinfoRow } from './buddyinfo.js';
 import type { Pagetypeinfo } from './pagetypeinfo.js';
 
@@ -20,7 +20,7 @@ export function serialProcSnapshots(lines: readonly SerialLine[]): SerialProcSna
   const at = new Map<number, { buddyinfo: BuddyinfoRow[]; pagetypeinfo: Pagetypeinfo }>();
   const get = (t: number) => {
     let s = at.get(t);
-    if (!s) at.set(t, (s = { buddyinfo: [], pagetypeinfo: { pageblockOrder: 9, pagesPerBlock: 512, orders: 11, free: [], blockTypes: [], blocks: [] } }));
+    if (!s) at.set(t, (s = { buddyinfo: [], pagetypeinfo: { pageblockOrder: PAGEBLOCK_ORDER, pagesPerBlock: PAGEBLOCK_PAGES, orders: NR_ORDERS, free: [], blockTypes: [], blocks: [] } }));
     return s;
   };
   for (const l of lines) {
@@ -33,6 +33,6 @@ export function serialProcSnapshots(lines: readonly SerialLine[]): SerialProcSna
     }
   }
   // A moment cut short (a row with a missing count) is no snapshot.
-  return [...at.entries()].filter(([, s]) => s.buddyinfo.length && s.buddyinfo.every((b) => b.counts.length === 11 && b.counts.every(Number.isFinite)))
+  return [...at.entries()].filter(([, s]) => s.buddyinfo.length && s.buddyinfo.every((b) => b.counts.length === NR_ORDERS && b.counts.every(Number.isFinite)))
     .map(([t, s]) => ({ t, ...s })).sort((a, b) => a.t - b.t);
 }

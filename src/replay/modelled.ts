@@ -195,7 +195,7 @@ function ensureAllocatedHead(g: WasmGuest, pfn: number, order: number): boolean 
  * start dump shows free is left out (counted); unnamed blocks are allocated blocks no event touches, from a
  * pageblock of the list's type where there is one.
  */
-export function placeStartLists(g: WasmGuest, inferred: PcpStartInference, note: (s: string) => void): StartLists {
+function placeStartLists(g: WasmGuest, inferred: PcpStartInference, note: (s: string) => void): StartLists {
   const out: StartLists = { initial: [], skipped: 0, startEvents: new Set(), contradictions: 0 };
   const finder = new UnnamedBlocks(g, inferred.touched);
   for (const pcp of inferred.pcps) {
@@ -435,7 +435,7 @@ function replayEvents(ctx: ModelledContext, listFree: Uint8Array, startEvents: R
 // --- phase 5 ---
 
 /** The trace's events against the simulator's, by position, one by one and per anchoring event. */
-export function compareSeq(trace: Seq, sim: Seq, startEvents: ReadonlySet<number>): EventSeqComparison {
+function compareSeq(trace: Seq, sim: Seq, startEvents: ReadonlySet<number>): EventSeqComparison {
   let same = 0, sameFromStartLists = 0;
   for (const [k, v] of trace) {
     const s = sim.get(k);
