@@ -628,9 +628,7 @@ export class WasmGuest implements Allocator {
   /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
   pcpCount(cpu: number, zone: number): number {
     this.checkZone(zone);
-    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.config.cpus)) {
-      throw new SimError('BAD_CPU', `pcpCount: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
-    }
+    this.checkCpu('pcpCount', cpu);
     return this.mem.pcpCount(cpu, zone);
   }
 
