@@ -14,8 +14,8 @@ import {
   ALL_MIGRATE_TYPES,
 } from './types.js';
 import {
-  CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_KIND_WORD, OP_WORDS, decodeFreeResult, errorFor,
-  flagsOf, invariantMessage, isReported, kindOf, mtOf, orderOf, zoneOf, type DescriptorLayout, type GuestSample,
+  CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_WORDS, decodeFreeResult, errorFor, flagsOf,
+  invariantMessage, isReported, kindOf, mtOf, opKind, orderOf, zoneOf, type DescriptorLayout, type GuestSample,
   type PageViews,
 } from './decode.js';
 import {
@@ -429,7 +429,7 @@ export class WasmGuest implements Allocator {
     // Every kind of op is validated in wasm except a touch, whose range wasm takes on trust: check those here.
     const ops = this.opsView();
     for (let i = 0; i < n; i++) {
-      if (ops[OP_WORDS * i + OP_KIND_WORD] !== OP_TOUCH) continue;
+      if (opKind(ops, i) !== OP_TOUCH) continue;
       const pfn = ops[OP_WORDS * i + OP_A_WORD]!, pages = ops[OP_WORDS * i + OP_B_WORD]!;
       if (pages === 0 || pfn >= this.config.maxPfn || pages > this.config.maxPfn - pfn) {
         throw new SimError('PFN_OUT_OF_RANGE', `applyOps: op ${i} touches [${pfn}, ${pfn + pages}), not a non-empty range inside the guest (maxPfn ${this.config.maxPfn}); nothing was applied`, { index: i, pfn, pages });
