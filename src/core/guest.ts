@@ -646,18 +646,18 @@ export class WasmGuest implements Allocator {
     this.checkPfn(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) throw new SimError('PFN_IN_HOLE', `recordedMt(pfn ${pfn}): pfn is in a hole`, { pfn });
-    return mtOf(this.word(head));
+    return mtOf(this.mem.word(head));
   }
 
   pfnState(pfn: number): PfnState {
     this.checkPfn(pfn);
-    const pbMt = this.getPageblockMt(pfn);
-    const w0 = this.word(pfn);
+    // pfn is checked once, here; head (from headOf) lies inside the guest.
+    const pbMt = this.mem.pageblockMt(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) {
-      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: zoneOf(w0), pageblockMt: pbMt, mt: -1, cpu: -1 };
+      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: zoneOf(this.mem.word(pfn)), pageblockMt: pbMt, mt: -1, cpu: -1 };
     }
-    const w = this.word(head);
+    const w = this.mem.word(head);
     const flags = flagsOf(w);
     const kind = kindOf(flags);
     return {
