@@ -23,7 +23,7 @@ import {
   OPS_CAPACITY, MAX_CAPACITY,
 } from './layout.generated.js';
 
-export { errorFor, type DescriptorLayout, type GuestSample, type PageViews };
+export type { DescriptorLayout, GuestSample, PageViews };
 /** Writing ops into opsView() and reading their results (the op record of assembly/layout.ts). */
 export { writeOp, opKind, opResult, opAllocArg, opFreeArg } from './decode.js';
 export { FREE_TO_TAIL, FREE_SKIP_NOTIFY, FREE_DIRECT, OP_ALLOC, OP_FREE, OP_TOUCH, OP_FREE_RANGE } from './layout.generated.js';
