@@ -117,12 +117,8 @@ function mergeAndPlace(pfn: u32, order: u32, mt: u32, zone: u32, toTail: bool, n
  * the block it gets (see takeFirstFromFreeList).
  */
 @inline export function rmqueueSmallest(zone: u32, order: u32, mt: u32): u32 {
-  return rmqueueSmallestAt(freeListAddr(zone, order, mt), zone, order, mt);
-}
-
-/** rmqueueSmallest with free_list[order][mt] (`list`) worked out by the caller. */
-@inline export function rmqueueSmallestAt(list: usize, zone: u32, order: u32, mt: u32): u32 {
   // The requested order's own list first, inline: it is the common case and needs no split.
+  const list = freeListAddr(zone, order, mt);
   const pfn = listHead(list);
   if (pfn == NIL) return rmqueueSplit(zone, order, mt);
   takeFirstFromFreeList(list, pfn, zone, order);
@@ -286,15 +282,10 @@ export function rmqueueFallback(zone: u32, order: u32, mt: u32, noFragment: bool
  * block it gets.
  */
 @inline export function rmqueue(zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
-  const pfn = rmqueueUncounted(freeListAddr(zone, order, mt), zone, order, mt, noFragment);
+  let pfn = rmqueueSmallest(zone, order, mt);
+  if (pfn == NIL) pfn = rmqueueWithFallback(zone, order, mt, noFragment);
   if (pfn != NIL) zoneAddFreePages(zone, -(1 << order));
   return pfn;
-}
-
-/** __rmqueue from free_list[order][mt] (`list`), leaving NR_FREE_PAGES to the caller (a batch counts once). */
-@inline export function rmqueueUncounted(list: usize, zone: u32, order: u32, mt: u32, noFragment: bool): u32 {
-  const pfn = rmqueueSmallestAt(list, zone, order, mt);
-  return pfn != NIL ? pfn : rmqueueWithFallback(zone, order, mt, noFragment);
 }
 
 /** __rmqueue once mt's own lists are empty: steal from a fallback type and retry, until a block comes or none. */

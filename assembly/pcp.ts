@@ -315,12 +315,6 @@ export function drainPagesZone(cpu: u32, zone: u32): void {
 }
 
 /**
- * Trace replay: put an allocated head on a cpu's per-cpu list exactly where a recorded state says it was, at the
- * list head or tail, as a pcp page recording its pageblock's migratetype (list: the free rule's). count grows by
- * 2^order; no bulk free however large count gets, free_factor untouched. Validates before changing anything:
- * 0, or an error code.
- */
-/**
  * Set a cpu's free_factor for a zone (a recorded state caught in the middle of a run of bulk frees): 0, or an
  * error code.
  */
@@ -333,6 +327,12 @@ export function pcpSetFreeFactor(cpu: u32, zone: u32, factor: u32): i32 {
   return 0;
 }
 
+/**
+ * Trace replay: put an allocated head on a cpu's per-cpu list exactly where a recorded state says it was, at the
+ * list head or tail, as a pcp page recording its pageblock's migratetype (list: the free rule's). count grows by
+ * 2^order; no bulk free however large count gets, free_factor untouched. Validates before changing anything:
+ * 0, or an error code.
+ */
 export function pcpPlace(pfn: u32, order: u32, cpu: u32, tail: bool): i32 {
   if (!pcpEnabled) return E_BAD_STATE;
   if (order > MAX_ORDER || ((pcpOrderMask >> order) & 1) == 0) return E_BAD_ORDER;

@@ -8,7 +8,8 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest, OP_ALLOC, OP_FREE } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type MigrateType, type ProfileName, ALL_MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
+import { comparableState } from './helpers/factories.js';
+import { type Allocator, type GuestConfig, type MigrateType, type ProfileName } from '../src/core/types.js';
 
 /** Two zones; big per-cpu batches make a refill split blocks of several orders and hand out many pieces. */
 function guestConfig(profile: ProfileName, pcp: boolean, bigBatch = false): GuestConfig {
@@ -19,27 +20,6 @@ function guestConfig(profile: ProfileName, pcp: boolean, bigBatch = false): Gues
       { name: 'Normal', startPfn: 2048, endPfn: 6144, managed: 4000, watermarks: { min: 32, low: 48, high: 64 }, pcpHigh: bigBatch ? 150 : 12, pcpBatch: bigBatch ? 63 : 3 },
     ],
   });
-}
-
-function snapshot(a: Allocator): unknown {
-  const cfg = a.config;
-  const lists: number[][] = [];
-  cfg.zones.forEach((_, z) => {
-    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
-  });
-  const pcp: number[][] = [];
-  for (let c = 0; c < cfg.cpus; c++) cfg.zones.forEach((_, z) => { for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, z, p)); });
-  const states: string[] = [];
-  for (let pfn = 0; pfn < cfg.maxPfn; pfn++) {
-    const s = a.pfnState(pfn);
-    states.push(s.kind === 'hole' ? 'h' : `${s.kind}:${s.head}:${s.order}:${s.reported ? 1 : 0}:${s.kind === 'allocated' || s.kind === 'free' ? s.mt : ''}:${s.cpu}`);
-  }
-  const c = a.counters();
-  return {
-    buddyinfo: a.buddyinfo(), lists, pcp, states,
-    freePages: cfg.zones.map((_, z) => a.freePages(z)), pcpPages: cfg.zones.map((_, z) => a.pcpPages(z)),
-    counters: { allocFailures: c.allocFailures, pcpDrains: c.pcpDrains },
-  };
 }
 
 type Batch =
@@ -158,9 +138,9 @@ describe('batched operations = the same operations one at a time', () => {
               expect(notes[0]).toBe(notes[2]);
               expect(notes[1]).toBe(notes[2]);
               batched.check();
-              const want = snapshot(ref);
-              expect(snapshot(batched)).toEqual(want);
-              expect(snapshot(single)).toEqual(want);
+              const want = comparableState(ref);
+              expect(comparableState(batched)).toEqual(want);
+              expect(comparableState(single)).toEqual(want);
             }
           }),
           { numRuns: 30, seed: 20261123 },
@@ -199,6 +179,6 @@ describe('batched operations = the same operations one at a time', () => {
     expect(got).toEqual(want);
     expect(new Int32Array(view.buffer, view.byteOffset, 4 * 201)[4 * 200 + 3]).toBe(-5);
     batched.check();
-    expect(snapshot(batched)).toEqual(snapshot(single));
+    expect(comparableState(batched)).toEqual(comparableState(single));
   });
 });

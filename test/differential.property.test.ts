@@ -7,7 +7,8 @@ import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
 import { SimError } from '../src/core/errors.js';
-import { type Allocator, type GuestConfig, type ProfileName, NR_ORDERS, CycleResult, ALL_MIGRATE_TYPES, type MigrateType } from '../src/core/types.js';
+import { comparableState } from './helpers/factories.js';
+import { type Allocator, type GuestConfig, type ProfileName, NR_ORDERS, CycleResult, type MigrateType } from '../src/core/types.js';
 
 function guestConfig(profile: ProfileName, pcp: boolean, twoZones: boolean): GuestConfig {
   const zones = twoZones
@@ -17,28 +18,6 @@ function guestConfig(profile: ProfileName, pcp: boolean, twoZones: boolean): Gue
     ]
     : [{ name: 'Normal' as const, startPfn: 0, endPfn: 4096, managed: 4096, watermarks: { min: 8, low: 16, high: 24 } }];
   return resolveGuest({ profile, zones, cpus: 2, pcp, thp: false });
-}
-
-function snapshot(a: Allocator): unknown {
-  const cfg = a.config;
-  const lists: number[][] = [];
-  cfg.zones.forEach((_, z) => {
-    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
-  });
-  const pcp: number[][] = [];
-  for (let c = 0; c < cfg.cpus; c++) cfg.zones.forEach((_, z) => { for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, z, p)); });
-  const states: string[] = [];
-  for (let pfn = 0; pfn < cfg.maxPfn; pfn++) {
-    const s = a.pfnState(pfn);
-    if (s.kind === 'hole') { states.push('h'); continue; }
-    states.push(`${s.kind}:${s.head}:${s.order}:${s.reported ? 1 : 0}:${s.pageblockMt}:${s.kind === 'allocated' || s.kind === 'free' ? s.mt : ''}`);
-  }
-  const c = a.counters();
-  return {
-    buddyinfo: a.buddyinfo(), lists, pcp, states,
-    freePages: cfg.zones.map((_, z) => a.freePages(z)), pcpPages: cfg.zones.map((_, z) => a.pcpPages(z)),
-    counters: { allocFailures: c.allocFailures, inflight: c.inflightPages, isolateFailures: c.isolateFailures, pcpDrains: c.pcpDrains },
-  };
 }
 
 type Op =
@@ -154,7 +133,7 @@ describe('wasm core = reference model', () => {
             w.setReportingOrder(3);
             r.setReportingOrder(3);
             if (boot) { w.boot(); r.boot(); }
-            expect(snapshot(w)).toEqual(snapshot(r));
+            expect(comparableState(w)).toEqual(comparableState(r));
             const lw: Array<[number, number]> = [], lr: Array<[number, number]> = [];
             const iw: Array<[number, number]> = [], ir: Array<[number, number]> = [];
             for (const op of ops) {
@@ -164,7 +143,7 @@ describe('wasm core = reference model', () => {
               expect(w.takeNotifications()).toBe(r.takeNotifications());
               w.check();
               r.check();
-              expect(snapshot(w)).toEqual(snapshot(r));
+              expect(comparableState(w)).toEqual(comparableState(r));
             }
           }),
           { numRuns: 40, seed: 20261122 },
@@ -199,7 +178,7 @@ describe('wasm core = reference model: per-cpu traffic mixed with direct frees',
               }
               a.drainPcp();
               a.check();
-              return { log, snap: snapshot(a) };
+              return { log, snap: comparableState(a) };
             });
             expect(outcomes[0]).toEqual(outcomes[1]);
           },

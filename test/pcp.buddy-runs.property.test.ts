@@ -8,20 +8,8 @@ import fc from 'fast-check';
 import { resolveGuest } from '../src/core/config.js';
 import { WasmGuest } from '../src/core/guest.js';
 import { ReferenceAllocator } from '../src/model/reference.js';
-import { type Allocator, type MigrateType, ALL_MIGRATE_TYPES, NR_ORDERS } from '../src/core/types.js';
-
-function snapshot(a: Allocator): unknown {
-  const lists: number[][] = [];
-  for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(0, o, mt));
-  const pcp: number[][] = [];
-  for (let c = 0; c < a.config.cpus; c++) for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, 0, p));
-  const states: string[] = [];
-  for (let pfn = 0; pfn < a.config.maxPfn; pfn++) {
-    const s = a.pfnState(pfn);
-    states.push(`${s.kind}:${s.head}:${s.order}:${s.cpu}`);
-  }
-  return { buddyinfo: a.buddyinfo(), lists, pcp, states, free: a.freePages(0), pcpPages: a.pcpPages(0) };
-}
+import { type Allocator, type MigrateType } from '../src/core/types.js';
+import { comparableState } from './helpers/factories.js';
 
 interface Round { order: number; n: number; mt: number; freeOrder: 'same' | 'reverse' | 'pairs'; drain: boolean; retype: number }
 
@@ -76,7 +64,7 @@ describe('per-cpu bulk frees of buddy runs = one block at a time (wasm and refer
               });
               expect(outcomes[0]).toEqual(outcomes[1]);
               impls[0]!.check();
-              expect(snapshot(impls[0]!)).toEqual(snapshot(impls[1]!));
+              expect(comparableState(impls[0]!)).toEqual(comparableState(impls[1]!));
             }
           },
         ),
@@ -103,7 +91,7 @@ describe('a run whose blocks sit on one per-cpu list with different recorded typ
       expect(a.pcpList(0, 0, 1)).toHaveLength(64);
       a.drainPcp();
       a.check();
-      return snapshot(a);
+      return comparableState(a);
     });
     expect(states[0]).toEqual(states[1]);
   });

@@ -14,8 +14,8 @@ import {
   ALL_MIGRATE_TYPES,
 } from './types.js';
 import {
-  CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_KIND_WORD, OP_WORDS, decodeFreeResult, errorFor,
-  flagsOf, invariantMessage, isReported, kindOf, mtOf, orderOf, zoneOf, type DescriptorLayout, type GuestSample,
+  CoreMemory, DESCRIPTOR_LAYOUT, OP_A_WORD, OP_B_WORD, OP_WORDS, decodeFreeResult, errorFor, flagsOf,
+  invariantMessage, isReported, kindOf, mtOf, opKind, orderOf, zoneOf, type DescriptorLayout, type GuestSample,
   type PageViews,
 } from './decode.js';
 import {
@@ -23,7 +23,7 @@ import {
   OPS_CAPACITY, MAX_CAPACITY,
 } from './layout.generated.js';
 
-export { errorFor, type DescriptorLayout, type GuestSample, type PageViews };
+export type { DescriptorLayout, GuestSample, PageViews };
 /** Writing ops into opsView() and reading their results (the op record of assembly/layout.ts). */
 export { writeOp, opKind, opResult, opAllocArg, opFreeArg } from './decode.js';
 export { FREE_TO_TAIL, FREE_SKIP_NOTIFY, FREE_DIRECT, OP_ALLOC, OP_FREE, OP_TOUCH, OP_FREE_RANGE } from './layout.generated.js';
@@ -429,7 +429,7 @@ export class WasmGuest implements Allocator {
     // Every kind of op is validated in wasm except a touch, whose range wasm takes on trust: check those here.
     const ops = this.opsView();
     for (let i = 0; i < n; i++) {
-      if (ops[OP_WORDS * i + OP_KIND_WORD] !== OP_TOUCH) continue;
+      if (opKind(ops, i) !== OP_TOUCH) continue;
       const pfn = ops[OP_WORDS * i + OP_A_WORD]!, pages = ops[OP_WORDS * i + OP_B_WORD]!;
       if (pages === 0 || pfn >= this.config.maxPfn || pages > this.config.maxPfn - pfn) {
         throw new SimError('PFN_OUT_OF_RANGE', `applyOps: op ${i} touches [${pfn}, ${pfn + pages}), not a non-empty range inside the guest (maxPfn ${this.config.maxPfn}); nothing was applied`, { index: i, pfn, pages });
@@ -628,9 +628,7 @@ export class WasmGuest implements Allocator {
   /** Pages on one cpu's per-cpu lists of a zone (zoneinfo's `count`). */
   pcpCount(cpu: number, zone: number): number {
     this.checkZone(zone);
-    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < this.config.cpus)) {
-      throw new SimError('BAD_CPU', `pcpCount: cpu ${cpu} does not exist (guest has ${this.config.cpus})`, { cpu });
-    }
+    this.checkCpu('pcpCount', cpu);
     return this.mem.pcpCount(cpu, zone);
   }
 
@@ -648,18 +646,18 @@ export class WasmGuest implements Allocator {
     this.checkPfn(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) throw new SimError('PFN_IN_HOLE', `recordedMt(pfn ${pfn}): pfn is in a hole`, { pfn });
-    return mtOf(this.word(head));
+    return mtOf(this.mem.word(head));
   }
 
   pfnState(pfn: number): PfnState {
     this.checkPfn(pfn);
-    const pbMt = this.getPageblockMt(pfn);
-    const w0 = this.word(pfn);
+    // pfn is checked once, here; head (from headOf) lies inside the guest.
+    const pbMt = this.mem.pageblockMt(pfn);
     const head = this.x.headOf(pfn) >>> 0;
     if (head === NIL) {
-      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: zoneOf(w0), pageblockMt: pbMt, mt: -1, cpu: -1 };
+      return { pfn, kind: 'hole', head: -1, order: 0, isHead: false, reported: false, zone: zoneOf(this.mem.word(pfn)), pageblockMt: pbMt, mt: -1, cpu: -1 };
     }
-    const w = this.word(head);
+    const w = this.mem.word(head);
     const flags = flagsOf(w);
     const kind = kindOf(flags);
     return {

@@ -118,6 +118,33 @@ export function snapshot(a: Allocator): unknown {
   };
 }
 
+/**
+ * Everything two implementations (or a batch path and single calls) must agree on after the same operations:
+ * buddyinfo, every free list and per-cpu list in order, the state of every pfn, NR_FREE_PAGES and per-cpu pages
+ * by zone, and the counters both keep alike.
+ */
+export function comparableState(a: Allocator): unknown {
+  const cfg = a.config;
+  const lists: number[][] = [];
+  cfg.zones.forEach((_, z) => {
+    for (let o = 0; o < NR_ORDERS; o++) for (const mt of ALL_MIGRATE_TYPES) lists.push(a.freeList(z, o, mt));
+  });
+  const pcp: number[][] = [];
+  for (let c = 0; c < cfg.cpus; c++) cfg.zones.forEach((_, z) => { for (let p = 0; p < 13; p++) pcp.push(a.pcpList(c, z, p)); });
+  const states: string[] = [];
+  for (let pfn = 0; pfn < cfg.maxPfn; pfn++) {
+    const s = a.pfnState(pfn);
+    if (s.kind === 'hole') { states.push('h'); continue; }
+    states.push(`${s.kind}:${s.head}:${s.order}:${s.reported ? 1 : 0}:${s.pageblockMt}:${s.kind === 'allocated' || s.kind === 'free' ? s.mt : ''}:${s.cpu}`);
+  }
+  const c = a.counters();
+  return {
+    buddyinfo: a.buddyinfo(), lists, pcp, states,
+    freePages: cfg.zones.map((_, z) => a.freePages(z)), pcpPages: cfg.zones.map((_, z) => a.pcpPages(z)),
+    counters: { allocFailures: c.allocFailures, inflight: c.inflightPages, isolateFailures: c.isolateFailures, pcpDrains: c.pcpDrains },
+  };
+}
+
 /** Expect fn to throw a SimError of `code` whose message names `value`. */
 export function expectSimError(fn: () => unknown, code: SimErrorCode, value?: string | number): SimError {
   let caught: unknown;
