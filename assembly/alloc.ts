@@ -7,7 +7,7 @@ import {
 import { setWord, makeWord, pageblockMt } from './page';
 import { freeListAddr, nrFree, listEmpty, listHead, takeFirstFromFreeList } from './freelist';
 import { rmqueue, freeOnePage } from './buddy';
-import { rmqueuePcplistAt, freeUnrefPage, freeHighOrder, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
+import { rmqueuePcplist, freeUnrefPage, freeHighOrder, pcpAddr, pcpListAddr, orderToPindex } from './pcp';
 import { zoneFreePages, zoneAddFreePages, wmarkLow, wmarkMin, lowmemReserve } from './zone';
 import {
   pcpUseMask, touchOnAlloc, addAllocated, countAllocFailure, setLastPfn, normalZone,
@@ -59,7 +59,7 @@ function freeAreaUsable(zone: u32, order: u32): bool {
   if (zoneFreePages(zone) - <i32>(pages - 1) <= mark) return NIL; // __zone_watermark_ok's free-page test
   if (viaPcp) {
     if (order != 0 && !freeAreaUsable(zone, order)) return NIL;
-    const pfn = rmqueuePcplistAt(pcp, list, zone, order, mt, cpu, noFragment);
+    const pfn = rmqueuePcplist(pcp, list, zone, order, mt, cpu, noFragment);
     if (pfn != NIL) allocatedAs(pfn, word, pages);
     return pfn;
   }

@@ -222,16 +222,11 @@ function freeIsolatedToBuddy(pfn: u32, order: u32, zone: u32): void {
 }
 
 /**
- * rmqueue_pcplist: the newest page of the list; an empty list is refilled from the buddy, oldest at the tail.
- * Inline: taking the head is the whole of most order-0 allocations; the refill is out of line.
+ * rmqueue_pcplist: the newest page of the cpu's list (pcp and list worked out by the caller, who has them); an
+ * empty list is refilled from the buddy, oldest at the tail. Inline: taking the head is the whole of most order-0
+ * allocations; the refill is out of line.
  */
-@inline export function rmqueuePcplist(zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool): u32 {
-  const pcp = pcpAddr(cpu, zone);
-  return rmqueuePcplistAt(pcp, pcpListAddr(pcp, orderToPindex(order, mt)), zone, order, mt, cpu, noFragment);
-}
-
-/** rmqueuePcplist with the cpu's pcp and the list worked out by the caller. */
-@inline export function rmqueuePcplistAt(
+@inline export function rmqueuePcplist(
   pcp: usize, list: usize, zone: u32, order: u32, mt: u32, cpu: u32, noFragment: bool,
 ): u32 {
   if (pcpFreeFactor) store<u32>(pcp, load<u32>(pcp, PCP_FREE_FACTOR) >> 1, PCP_FREE_FACTOR);
