@@ -7,6 +7,15 @@ import { PROFILE_NAMES, getProfile, knobRefusal, orderRefusal } from '../core/pr
 import { MAX_CPUS, MAX_ORDER_INCLUSIVE, ZONE_NAMES } from '../core/types.js';
 import { expandPolicyShorthand, POLICY_SHORTHANDS } from './policies.js';
 
+/** A workload's cpu must be one the guest has (2 cpus when the guest does not say). */
+export function refineWorkloadCpus(workloads: ReadonlyArray<{ cpu?: number | undefined }> | undefined, cpus: number, ctx: z.RefinementCtx): void {
+  (workloads ?? []).forEach((w, i) => {
+    if (w.cpu !== undefined && w.cpu >= cpus) {
+      ctx.addIssue({ code: 'custom', path: ['workloads', i, 'cpu'], message: `expected a cpu of this ${cpus}-cpu guest (0..${cpus - 1})` });
+    }
+  });
+}
+
 // --- value helpers: each carries one message for every way the value can be wrong ---
 
 export const intIn = (min: number, max: number) => {
@@ -261,11 +270,8 @@ export const GuestSchema = z.strictObject({
     if (capacity !== undefined) refuse(['capacity'], knobRefusal(profile, 'capacity'));
     if (delayMs !== undefined) refuse(['delayMs'], knobRefusal(profile, 'delayMs'));
   }
-  const cpus = g.cpus ?? 2;
+  refineWorkloadCpus(g.workloads, g.cpus ?? 2, ctx);
   (g.workloads ?? []).forEach((w, i) => {
-    if (w.cpu !== undefined && w.cpu >= cpus) {
-      ctx.addIssue({ code: 'custom', path: ['workloads', i, 'cpu'], message: `expected a cpu of this ${cpus}-cpu guest (0..${cpus - 1})` });
-    }
     // A folio needs THP in the guest (transparent_hugepage is never, or THP not built: guest.thp false).
     if ('thp' in w && w.thp !== undefined && w.thp !== 'never' && g.thp === false) {
       ctx.addIssue({ code: 'custom', path: ['workloads', i, 'thp'], message: `expected "never": this guest has THP off ("thp": false)` });

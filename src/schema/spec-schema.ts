@@ -7,7 +7,7 @@ import { MAX_CPUS } from '../core/types.js';
 import { ScenarioError, issuesFromZod } from './errors.js';
 import {
   DeviceSchema, HintingPolicySchema, HostSchema, NonePolicySchema, ProfileSchema, ReportingPolicySchema,
-  WorkloadSchema, ZoneSchema, bool, intIn, nonNegative, positive, text,
+  WorkloadSchema, ZoneSchema, bool, intIn, nonNegative, positive, refineWorkloadCpus, text,
 } from './schema.js';
 
 const MiB = 2 ** 20;
@@ -60,14 +60,7 @@ export const GuestRunSpecSchema = z.strictObject({
   initOnAlloc: bool().optional(),
   workloads: z.array(WorkloadSchema, { error: 'expected an array of workloads' }).optional(),
   startState: GuestStartStateSchema.optional(),
-}, { error: 'expected a guest run: {"guest": {...}, "policy": {...}, ...}' }).superRefine((g, ctx) => {
-  const cpus = g.guest.cpus ?? 2;
-  (g.workloads ?? []).forEach((w, i) => {
-    if (w.cpu !== undefined && w.cpu >= cpus) {
-      ctx.addIssue({ code: 'custom', path: ['workloads', i, 'cpu'], message: `expected a cpu of this ${cpus}-cpu guest (0..${cpus - 1})` });
-    }
-  });
-});
+}, { error: 'expected a guest run: {"guest": {...}, "policy": {...}, ...}' }).superRefine((g, ctx) => refineWorkloadCpus(g.workloads, g.guest.cpus ?? 2, ctx));
 
 export const SimulationSpecSchema = z.strictObject({
   guests: z.array(GuestRunSpecSchema, { error: 'expected an array of guests' }).min(1, { error: 'expected at least one guest' }),
