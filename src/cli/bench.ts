@@ -90,7 +90,10 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     if (base) w1Wasm(2 ** 14, 1, 200_000, 1, base);
     const pairedBase: number[] = [];
     const baseNs: number[] = [];
-    for (const seed of [1, 2, 3]) {
+    const seeds = [1, 2, 3];
+    let identicalSeeds = 0;
+    for (const seed of seeds) {
+      let baseSame = true;
       // Interleaved (wasm, native, reference, then again), wasm and native back to back: a slow phase of a shared
       // machine hits a pair alike, so the ratio is taken per pair (the median of the paired ratios). A previous
       // build's wasm runs right after the native one, so it forms a pair with it too.
@@ -103,6 +106,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
           if (b.line.join(' ') !== w[w.length - 1]!.line.join(' ')) {
             log(`  previous build's line differs: ${b.line.join(' ')}`);
             status = 1;
+            baseSame = false;
           }
           baseNs.push(b.medianNs);
           if (native) pairedBase.push(b.medianNs / n[n.length - 1]!.medianNs);
@@ -131,6 +135,7 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
         nativeNs: nat?.medianNs ?? null, refOverWasm: refRatio, wasmOverNative: nativeRatio, bytesPerPage: wasm.bytesPerPage,
       });
       if (!same) status = 1;
+      if (same && baseSame) identicalSeeds++;
     }
     out.w1 = rows;
     out.w1Native = native ? { cc: native.cc, flags: native.flags } : null;
@@ -144,6 +149,8 @@ export async function benchCommand(args: string[], io: Io): Promise<number> {
     }
     figure('W1 wasm, ns per step (median of the seeds\' medians)', 'ns', null, wasmNs, baseNs.length ? median(baseNs) : null);
     figure('W1 reference model / wasm', 'x', TARGETS.referenceOverWasm, median(rows.map((r) => r.refOverWasm)), null);
+    figure(`W1 seeds whose result lines are identical: wasm = reference${native ? ' = native C' : ''}${base ? ' = previous build' : ''}`,
+      `of ${seeds.length} seeds`, { op: '>=', value: seeds.length }, identicalSeeds, null, 0);
     const big = w1Wasm(2 ** 24, 1, ops, 1);
     log(`  64 GiB guest (N = 2^24): ${big.line.join(' ')}  ${fmt(big.medianNs)} ns/step, ${fmt(big.bytesPerPage)} bytes/page`);
     const maxPages = now.lib.maxGuestPages();
