@@ -114,6 +114,13 @@ describe('bad flags', () => {
     [['--shards', '4'], 'prsim: --shards is for --emit slurm|k8s\n'],
     [['--shard', '2/2', '--out', 'x'], "prsim: --shard: expected K/N with 0 <= K < N, got '2/2'\n"],
     [['--emit', 'pbs', '--out', 'x'], "prsim: --emit: expected one of slurm, k8s, got 'pbs'\n"],
+    // With --emit, a flag for running or printing would be dropped without a word: refused instead.
+    [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--resume'], 'prsim: sweep --emit slurm: --resume does not apply (the launcher runs every shard with --resume and merges into merged.json and merged.csv)\n'],
+    [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--shard', '0/2'], 'prsim: sweep --emit slurm: --shard does not apply (the launcher runs every shard with --resume and merges into merged.json and merged.csv)\n'],
+    [['--emit', 'k8s', '--shards', '2', '--out', 'x', '--json'], 'prsim: sweep --emit k8s: --json does not apply (the launcher runs every shard with --resume and merges into merged.json and merged.csv)\n'],
+    [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--threads', '4'], 'prsim: sweep --emit slurm: --threads does not apply (each shard runs --cpus-per-task worker threads)\n'],
+    [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--image', 'r/p:1'], 'prsim: sweep --emit slurm: --image does not apply (that flag is for --emit k8s)\n'],
+    [['--emit', 'k8s', '--shards', '2', '--out', 'x', '--image', 'r/p:1', '--pvc', 'c', '--sbatch=--partition=b'], 'prsim: sweep --emit k8s: --sbatch does not apply (that flag is for --emit slurm)\n'],
   ];
   for (const [args, message] of cases) {
     it(`prsim sweep <file> ${args.join(' ')}`, async () => {
@@ -131,8 +138,24 @@ describe('bad flags', () => {
     expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: ${csv}: cannot write (no such folder)\n` });
   });
 
+  it('--out naming a file is refused, and nothing is written', async () => {
+    const before = readFileSync(scenario, 'utf8');
+    expect(await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', scenario)).toEqual({ code: 2, stdout: '', stderr: `prsim: --out ${scenario}: not a folder\n` });
+    expect(readFileSync(scenario, 'utf8')).toBe(before);
+  });
+
   it('--merge takes no scenario, and a folder that is not a sweep is named', async () => {
     expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--merge', tmp)).stderr).toBe(`prsim: sweep --merge ${tmp}: takes no scenario (the folder holds its own)\n`);
     expect((await prsim(memoryIo(tmp), 'sweep', '--merge', 'nowhere')).stderr).toBe(`prsim: --merge ${join(tmp, 'nowhere')}: no such folder\n`);
+    expect((await prsim(memoryIo(tmp), 'sweep', '--merge', scenario)).stderr).toBe(`prsim: --merge ${scenario}: not a folder (the --out folder of a sweep)\n`);
+  });
+
+  it('--merge refuses the flags of a run (they would be dropped without a word), before reading the folder', async () => {
+    const why = 'merge prints the rows the folder holds; run or resume a shard with prsim sweep <scenario> --out DIR';
+    for (const args of [['--seed', '3'], ['--duration', '5'], ['--resume'], ['--shard', '0/2'], ['--out', 'x'], ['--threads', '2'], ['--emit', 'slurm'], ['--shards', '2']]) {
+      const r = await prsim(memoryIo(tmp), 'sweep', '--merge', 'nowhere', ...args);
+      expect(r, args.join(' ')).toEqual({ code: 2, stdout: '', stderr: `prsim: sweep --merge: ${args[0]} does not apply (${why})\n` });
+    }
+    expect(existsSync(join(tmp, 'x'))).toBe(false);
   });
 });

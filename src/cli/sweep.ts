@@ -183,6 +183,15 @@ function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Reco
   return 0;
 }
 
+/** The launcher's own flags. */
+const EMIT_FLAGS = ['shards', 'image', 'pvc', 'namespace', 'prsim', 'sbatch', 'parallelism', 'cpus-per-task'] as const;
+
+/** Refuse the first of `flags` given with `mode`, saying why it does not apply. */
+function refuse(v: Record<string, unknown>, mode: string, flags: readonly string[], why: string): void {
+  const given = flags.find((k) => v[k] !== undefined);
+  if (given !== undefined) throw new UsageError(`${mode}: --${given} does not apply (${why})`);
+}
+
 export async function sweepCommand(args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parse('sweep', args, {
     format: { type: 'string' },
@@ -216,6 +225,10 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
 
   if (v.merge !== undefined) {
     if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
+    // A flag that means nothing to a merge is refused, not dropped: --seed or --resume would otherwise seem to
+    // have been applied.
+    refuse(v, 'sweep --merge', ['out', 'resume', 'shard', 'emit', ...EMIT_FLAGS, 'seed', 'duration', 'threads'],
+      'merge prints the rows the folder holds; run or resume a shard with prsim sweep <scenario> --out DIR');
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
     const { rows, def } = await writeOutput(dir, io, format, outputs);
@@ -232,10 +245,14 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
 
   if (v.emit !== undefined) {
     const kind = choiceOption('emit', v.emit, ['slurm', 'k8s'] as const)!;
+    refuse(v, `sweep --emit ${kind}`, ['resume', 'shard', 'format', 'json', 'csv', 'output', 'per-guest'],
+      'the launcher runs every shard with --resume and merges into merged.json and merged.csv');
+    refuse(v, `sweep --emit ${kind}`, ['threads'], 'each shard runs --cpus-per-task worker threads');
+    refuse(v, `sweep --emit ${kind}`, kind === 'slurm' ? ['image', 'pvc', 'namespace'] : ['sbatch'], `that flag is for --emit ${kind === 'slurm' ? 'k8s' : 'slurm'}`);
     if (!v.out) throw new UsageError(`sweep --emit ${kind}: which folder? (--out DIR: the launcher, the scenario and later the rows go there)`);
     return emit(kind, def, resolve(io.cwd, v.out), io, v);
   }
-  for (const k of ['shards', 'image', 'pvc', 'namespace', 'prsim', 'sbatch', 'parallelism', 'cpus-per-task'] as const) {
+  for (const k of EMIT_FLAGS) {
     if (v[k] !== undefined) throw new UsageError(`--${k} is for --emit slurm|k8s`);
   }
 

@@ -86,7 +86,8 @@ export function prepareFolder(dir: string, def: SweepDef): void {
 /** The sweep a folder holds (for merge): its scenario.json, checked against sweep.json. */
 export function readFolder(dir: string): SweepDef {
   const metaPath = join(dir, 'sweep.json');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SimError('BAD_CONFIG', `--merge ${dir}: no such folder`, { dir });
+  if (!existsSync(dir)) throw new SimError('BAD_CONFIG', `--merge ${dir}: no such folder`, { dir });
+  if (!statSync(dir).isDirectory()) throw new SimError('BAD_CONFIG', `--merge ${dir}: not a folder (the --out folder of a sweep)`, { dir });
   if (!existsSync(metaPath)) throw new SimError('BAD_CONFIG', `--merge ${dir}: no sweep.json (not the --out folder of a sweep)`, { dir });
   const meta = readJson(metaPath) as Partial<Meta>;
   const scenarioPath = join(dir, 'scenario.json');
