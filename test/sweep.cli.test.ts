@@ -93,6 +93,24 @@ describe('kill and resume', () => {
   });
 });
 
+describe('a resumed sweep whose last row was cut short', () => {
+  it('says so before it runs anything (not only at the end of a run that may take hours), and redoes that point', async () => {
+    const dir = join(tmp, 'cut');
+    expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', dir, '--json')).code).toBe(0);
+    const rows = join(dir, 'rows-0-of-1.jsonl');
+    const whole = readFileSync(rows, 'utf8');
+    const lines = whole.split('\n').length - 1;
+    writeFileSync(rows, whole.slice(0, whole.length - 40)); // the last row's write stopped 40 bytes short
+    const tty = memoryIo(tmp);
+    tty.errIsTTY = true;
+    const r = await prsim(tty, 'sweep', scenario, '--threads', '0', '--out', dir, '--resume');
+    expect(r.code).toBe(0);
+    expect(r.stderr.startsWith(`prsim: ${rows}: line ${lines} was cut short (a crash while it was written): dropped, its point runs again\n\r`)).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`prsim: 1 points \\(1 runs\\) in [\\d.]+ s wall, [\\d.]+ points/s, ${lines - 1} already done\\n$`));
+    expect(readFileSync(rows, 'utf8').split('\n').length - 1).toBe(lines);
+  });
+});
+
 describe('the terminal', () => {
   it('draws a progress bar with points done, rate and time left on a terminal, and erases it', async () => {
     const tty = memoryIo(ROOT);

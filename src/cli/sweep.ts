@@ -270,10 +270,12 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     const bar = new ProgressBar(io, label);
     const r = await runSweepToFolder(def, {
       out: dir, resume: v.resume ?? false, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}),
+      onOpen: (f) => {
+        if (f.truncatedLine !== null) io.err(`prsim: ${f.rowsFile}: line ${f.truncatedLine} was cut short (a crash while it was written): dropped, its point runs again\n`);
+      },
       onProgress: (p) => bar.update(p.fraction, progressNote(p, started)),
     });
     bar.done();
-    if (r.truncatedLine !== null) io.err(`prsim: ${r.rowsFile}: line ${r.truncatedLine} was cut short (a crash while it was written): dropped, its point ran again\n`);
     const rate = r.ran / Math.max(r.wallMs / 1000, 1e-3);
     const resumed = r.resumed ? `, ${r.resumed.toLocaleString('en-US')} already done` : '';
     const summary = `${r.ran.toLocaleString('en-US')} points (${r.runs.toLocaleString('en-US')} runs) in ${(r.wallMs / 1000).toFixed(2)} s wall, ${rate.toFixed(2)} points/s${resumed}`;
