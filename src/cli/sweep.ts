@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
-import { slurmFiles } from '../sweep/emit-slurm.js';
+import { SLURM_DEFAULT_MAX_ARRAY_SIZE, slurmFiles } from '../sweep/emit-slurm.js';
 import { AtomicFile, writeFileAtomic } from '../sweep/files.js';
 import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
 import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
@@ -172,6 +172,9 @@ function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Reco
       `  kubectl${ns} apply -f ${join(dir, 'k8s-merge.yaml')}\n` +
       `  kubectl${ns} wait --for=condition=complete --timeout=1h job/${m.name}-merge\n` +
       `the merged rows land in ${m.folder}/merged.json and merged.csv on the volume ${claim}\n`;
+  }
+  if (kind === 'slurm' && shards > SLURM_DEFAULT_MAX_ARRAY_SIZE) {
+    io.err(`prsim: --shards ${shards}: an array of indexes 0-${shards - 1} passes Slurm's default MaxArraySize (${SLURM_DEFAULT_MAX_ARRAY_SIZE}), and sbatch refuses it unless the cluster raised it (scontrol show config | grep MaxArraySize); at most ${SLURM_DEFAULT_MAX_ARRAY_SIZE} shards fit the default\n`);
   }
   if (shards > def.points) io.err(`prsim: ${shards} shards for ${def.points} grid points: ${shards - def.points} shards will have nothing to run\n`);
   prepareFolder(dir, def);
