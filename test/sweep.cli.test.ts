@@ -108,6 +108,12 @@ describe('a resumed sweep whose last row was cut short', () => {
     expect(r.stderr.startsWith(`prsim: ${rows}: line ${lines} was cut short (a crash while it was written): dropped, its point runs again\n\r`)).toBe(true);
     expect(r.stderr).toMatch(new RegExp(`prsim: 1 points \\(1 runs\\) in [\\d.]+ s wall, [\\d.]+ points/s, ${lines - 1} already done\\n$`));
     expect(readFileSync(rows, 'utf8').split('\n').length - 1).toBe(lines);
+    // A merge that finds every point but a rows file ending mid-row says so, and still merges.
+    writeFileSync(join(dir, 'rows-0-of-2.jsonl'), '{"index":0,"par');
+    const merged = await prsim(memoryIo(tmp), 'sweep', '--merge', dir, '--json');
+    expect(merged.code).toBe(0);
+    expect(merged.stderr).toContain(`prsim: ${dir}: rows-0-of-2.jsonl:1 ends in a line cut short (a shard stopped while writing it; ignored, as every point has a row)\n`);
+    expect(JSON.parse(merged.stdout).rows).toHaveLength(lines);
   });
 });
 

@@ -101,6 +101,8 @@ async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: 
   const idx = indexFolder(dir);
   const note = duplicateNote(idx);
   if (note) io.err(`prsim: ${dir}: ${note}\n`);
+  // Every point has its row, but a copy of some shard stopped mid-row: worth knowing, not worth refusing.
+  if (idx.cutShort.length) io.err(`prsim: ${dir}: ${idx.cutShort.join(', ')} ${idx.cutShort.length === 1 ? 'ends' : 'end'} in a line cut short (a shard stopped while writing it; ignored, as every point has a row)\n`);
   const files: AtomicFile[] = [];
   const stdout = stdoutSink(io);
   try {
