@@ -114,6 +114,13 @@ describe('a resumed sweep whose last row was cut short', () => {
     expect(merged.code).toBe(0);
     expect(merged.stderr).toContain(`prsim: ${dir}: rows-0-of-2.jsonl:1 ends in a line cut short (a shard stopped while writing it; ignored, as every point has a row)\n`);
     expect(JSON.parse(merged.stdout).rows).toHaveLength(lines);
+    // The folder's scenario.json edited after the sweep: the merge names that file, not another --out folder.
+    const copy = join(dir, 'scenario.json');
+    const raw = JSON.parse(readFileSync(copy, 'utf8'));
+    writeFileSync(copy, JSON.stringify({ ...raw, seed: raw.seed + 1 }));
+    const edited = await prsim(memoryIo(tmp), 'sweep', '--merge', dir);
+    expect(edited.code).toBe(2);
+    expect(edited.stderr).toMatch(new RegExp(`^prsim: ${copy}: scenarioHash: sha256:\\w+, but ${join(dir, 'sweep.json')} says the rows are of "sha256:\\w+" \\(scenario.json was changed after the sweep began: put back the scenario the rows were run from\\)\\n$`));
   });
 });
 

@@ -93,7 +93,10 @@ export function readFolder(dir: string): SweepDef {
   const scenarioPath = join(dir, 'scenario.json');
   if (!existsSync(scenarioPath)) throw new SimError('BAD_CONFIG', `${scenarioPath}: missing (every sweep folder holds the scenario it ran)`, { dir });
   const def = sweepDef(typeof meta.file === 'string' ? meta.file : scenarioPath, readJson(scenarioPath));
-  checkSame(dir, 'scenarioHash', def.hash, meta.scenarioHash);
+  if (def.hash !== meta.scenarioHash) {
+    // The folder's own two files disagree: scenario.json was edited (or copied in) after the sweep began.
+    throw new SimError('BAD_CONFIG', `${scenarioPath}: scenarioHash: ${def.hash}, but ${metaPath} says the rows are of ${JSON.stringify(meta.scenarioHash)} (scenario.json was changed after the sweep began: put back the scenario the rows were run from)`, { dir, field: 'scenarioHash' });
+  }
   return { ...def, version: typeof meta.version === 'string' ? meta.version : def.version };
 }
 
