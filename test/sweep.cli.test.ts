@@ -145,6 +145,12 @@ describe('bad flags', () => {
     [['--shards', '4'], 'prsim: --shards is for --emit slurm|k8s\n'],
     [['--shard', '2/2', '--out', 'x'], "prsim: --shard: expected K/N with 0 <= K < N, got '2/2'\n"],
     [['--emit', 'pbs', '--out', 'x'], "prsim: --emit: expected one of slurm, k8s, got 'pbs'\n"],
+    // An empty path (a shell variable that was not set) is not taken for no flag.
+    [['--out', ''], "prsim: --out: expected a folder, got ''\n"],
+    [['--out', '', '--resume'], "prsim: --out: expected a folder, got ''\n"],
+    [['--csv', ''], "prsim: --csv: expected a file name, got ''\n"],
+    [['--output', ''], "prsim: --output: expected a file name, got ''\n"],
+    [['--merge', ''], "prsim: --merge: expected a folder, got ''\n"],
     // With --emit, a flag for running or printing would be dropped without a word: refused instead.
     [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--resume'], 'prsim: sweep --emit slurm: --resume does not apply (the launcher runs every shard with --resume and merges into merged.json and merged.csv)\n'],
     [['--emit', 'slurm', '--shards', '2', '--out', 'x', '--shard', '0/2'], 'prsim: sweep --emit slurm: --shard does not apply (the launcher runs every shard with --resume and merges into merged.json and merged.csv)\n'],

@@ -225,6 +225,10 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     io.out(SWEEP_USAGE);
     return 0;
   }
+  // An empty path (`--out "$DIR"` with DIR unset) would read as no flag: rows in a folder removed at the end.
+  for (const [k, what] of [['out', 'folder'], ['merge', 'folder'], ['csv', 'file name'], ['output', 'file name']] as const) {
+    if (v[k] === '') throw new UsageError(`--${k}: expected a ${what}, got ''`);
+  }
   const format = v.json ? 'json' : choiceOption('format', v.format, ['table', 'json', 'csv'] as const) ?? 'table';
   const outputs = { csv: v.csv, output: v.output, perGuest: v['per-guest'] ?? false };
 
