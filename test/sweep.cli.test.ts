@@ -2,7 +2,7 @@
 // print exactly what the unsharded sweep prints; a sweep killed with SIGKILL resumes to the same output; the
 // progress bar on a terminal; bad flags are exit 2 with one line, and leave no file behind.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../src/cli/io.js';
@@ -172,7 +172,34 @@ describe('bad flags', () => {
     expect(await prsim(memoryIo(tmp), 'sweep', scenario, '--out', under)).toEqual({ code: 2, stdout: '', stderr: `prsim: ${under}: cannot write (a part of the path is not a folder)\n` });
     const csv = join(tmp, 'no', 'such', 'a.csv');
     const r = await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--csv', csv);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: ${csv}: cannot write (no such folder)\n` });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: --csv ${csv}: cannot write in ${join(tmp, 'no', 'such')}: no such directory\n` });
+  });
+
+  it('--csv and --output are checked before the sweep runs, as prsim run checks its outputs: a folder, an input, one file twice', async () => {
+    const dir = join(tmp, 'outputs');
+    const rows = join(dir, 'rows-0-of-1.jsonl');
+    const refused = async (args: string[], message: string) => {
+      const r = await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', dir, ...args);
+      expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: ${message}\n` });
+      expect(existsSync(rows)).toBe(false); // nothing ran
+    };
+    await refused(['--csv', tmp], `--csv ${tmp}: is a directory, expected a file name`);
+    await refused(['--json', '--output', tmp], `--output ${tmp}: is a directory, expected a file name`);
+    await refused(['--csv', scenario], `--csv ${scenario}: is an input of this run (${scenario}); writing it would destroy it`);
+    await refused(['--csv', 'same', '--output', 'same'], '--csv same: the same file as --output; give each output its own file');
+    expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    // The folder's own files are inputs of a merge; a link is written through, not replaced.
+    expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', dir)).code).toBe(0);
+    const into = await prsim(memoryIo(tmp), 'sweep', '--merge', dir, '--csv', rows);
+    expect(into).toEqual({ code: 2, stdout: '', stderr: `prsim: --csv ${rows}: is an input of this run (${rows}); writing it would destroy it\n` });
+    const target = join(tmp, 'target.csv');
+    writeFileSync(target, 'old\n');
+    const link = join(tmp, 'link.csv');
+    symlinkSync(target, link);
+    expect((await prsim(memoryIo(tmp), 'sweep', '--merge', dir, '--csv', link)).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toMatch(/^point,/);
   });
 
   it('--out naming a file is refused, and nothing is written', async () => {
