@@ -74,6 +74,17 @@ describe('--emit slurm', () => {
     expect(readFileSync(join(dir, 'merged.csv'), 'utf8')).toBe(readFileSync(localCsv, 'utf8'));
   });
 
+  it('warns when the array passes Slurm\'s default MaxArraySize (1001), which sbatch would refuse on such a cluster', async () => {
+    const fits = await prsim('sweep', scenario, '--emit', 'slurm', '--shards', '1001', '--out', join(tmp, 'slurm-1001'));
+    expect(fits.code).toBe(0);
+    expect(fits.stderr).not.toContain('MaxArraySize');
+    const dir = join(tmp, 'slurm-1002');
+    const over = await prsim('sweep', scenario, '--emit', 'slurm', '--shards', '1002', '--out', dir);
+    expect(over.code).toBe(0);
+    expect(over.stderr).toContain("prsim: --shards 1002: an array of indexes 0-1001 passes Slurm's default MaxArraySize (1001), and sbatch refuses it unless the cluster raised it (scontrol show config | grep MaxArraySize); at most 1001 shards fit the default\n");
+    expect(readFileSync(join(dir, 'sweep.sbatch'), 'utf8')).toContain('\n#SBATCH --array=0-1001\n');
+  });
+
   it('refuses a folder that #SBATCH lines cannot hold', () => {
     const def = sweepDef('g.json', sweepScenario());
     expect(() => slurmFiles(def, { dir: '/tmp/a b', shards: 2, cpusPerTask: 1, prsim: ['prsim'] })).toThrow(/--out \/tmp\/a b: a Slurm array needs an absolute folder without blanks/);

@@ -180,6 +180,29 @@ export function commitOutput(out: Output, content: string): void {
   }
 }
 
+/**
+ * An output written in pieces (a sweep streams its rows, too many to hold): `write` appends to the reserved
+ * temporary file (a device or a pipe is written in place), `commit` renames it over the target as commitOutput
+ * does, so a stop before commit leaves the old file as it was.
+ */
+export function streamOutput(out: Output): { write(text: string): void; commit(): void } {
+  if (out.temp === null && out.fd < 0) {
+    try {
+      out.fd = openSync(out.path, 'w');
+    } catch (e) {
+      throw new UsageError(`${out.flag} ${out.given}: ${fsMessage(e)}`);
+    }
+  }
+  return {
+    write: (text) => writeAll(out.fd, text),
+    commit: () => {
+      if (out.temp !== null) return commitOutput(out, '');
+      closeSync(out.fd);
+      out.fd = -1;
+    },
+  };
+}
+
 /** Remove the temporary files of outputs not (or no longer) to be written. */
 export function discardOutputs(outs: Output[]): void {
   for (const o of outs) {

@@ -1,19 +1,20 @@
 // prsim sweep: run a scenario's `sweep` grid (streamed into a folder of rows, resumable, one shard of it if
 // asked), merge a folder of shards, or write the launcher of a sharded sweep for Slurm or Kubernetes.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
-import { slurmFiles } from '../sweep/emit-slurm.js';
-import { AtomicFile, writeFileAtomic } from '../sweep/files.js';
-import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
+import { SLURM_DEFAULT_MAX_ARRAY_SIZE, slurmFiles } from '../sweep/emit-slurm.js';
+import { writeFileAtomic } from '../sweep/files.js';
+import { prepareFolder, rowsFiles, sweepDef, type SweepDef } from '../sweep/folder.js';
 import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
 import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
 import { runSweepToFolder, type SweepProgress } from '../sweep/run.js';
 import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
 import { processIo, type Io } from './io.js';
+import { discardOutputs, prepareOutputs, streamOutput, type Output } from './output.js';
 import { applyOverrides } from './overrides.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
@@ -96,41 +97,46 @@ function stdoutSink(io: Io): Sink & { wait(): Promise<void> | null; closed: bool
   return sink;
 }
 
+/** The files a sweep reads (its scenario, and what its folder holds), which no output may be. */
+function sweepInputs(dir: string | undefined, scenario?: string): string[] {
+  const inFolder = dir && existsSync(dir) && statSync(dir).isDirectory() ? [join(dir, 'scenario.json'), join(dir, 'sweep.json'), ...rowsFiles(dir)] : [];
+  return [...(scenario ? [scenario] : []), ...inFolder];
+}
+
+/**
+ * --output and --csv, checked and their temporary files reserved before any work (as for prsim run): a sweep
+ * may run for hours, and a folder, an input or an unwritable place given for an output is found now, not after.
+ */
+function prepareSweepOutputs(o: { csv?: string | undefined; output?: string | undefined }, inputs: string[], cwd: string): { csv?: Output; output?: Output; all: Output[] } {
+  const all = prepareOutputs([{ flag: '--output', given: o.output }, { flag: '--csv', given: o.csv }], inputs, cwd);
+  const csv = all.find((x) => x.flag === '--csv');
+  const output = all.find((x) => x.flag === '--output');
+  return { ...(csv ? { csv } : {}), ...(output ? { output } : {}), all };
+}
+
 /** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv. */
-async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string | undefined; output?: string | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
+async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: Output | undefined; output?: Output | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
   const idx = indexFolder(dir);
   const note = duplicateNote(idx);
   if (note) io.err(`prsim: ${dir}: ${note}\n`);
-  const files: AtomicFile[] = [];
+  // Every point has its row, but a copy of some shard stopped mid-row: worth knowing, not worth refusing.
+  if (idx.cutShort.length) io.err(`prsim: ${dir}: ${idx.cutShort.join(', ')} ${idx.cutShort.length === 1 ? 'ends' : 'end'} in a line cut short (a shard stopped while writing it; ignored, as every point has a row)\n`);
   const stdout = stdoutSink(io);
-  try {
-    let out: Sink = stdout;
-    if (o.output) {
-      const f = new AtomicFile(resolve(io.cwd, o.output));
-      files.push(f);
-      out = f;
-    }
-    let csv: Sink | undefined;
-    if (o.csv) {
-      const f = new AtomicFile(resolve(io.cwd, o.csv));
-      files.push(f);
-      csv = f;
-    }
-    const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
-    for (const { text, row } of rowsInOrder(idx)) {
-      output.add(text, row);
-      const drained = stdout.wait();
-      if (drained) await drained;
-      if (stdout.closed && !csv) break;
-    }
-    output.end();
-    for (const f of files) f.commit();
-  } catch (e) {
-    for (const f of files) f.abort();
-    throw e;
+  const outputFile = o.output ? streamOutput(o.output) : undefined;
+  const csv = o.csv ? streamOutput(o.csv) : undefined;
+  const out: Sink = outputFile ?? stdout;
+  const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
+  for (const { text, row } of rowsInOrder(idx)) {
+    output.add(text, row);
+    const drained = stdout.wait();
+    if (drained) await drained;
+    if (stdout.closed && !csv) break;
   }
-  if (o.output) io.err(`prsim: wrote ${o.output}\n`);
-  if (o.csv) io.err(`prsim: wrote ${o.csv}\n`);
+  output.end();
+  outputFile?.commit();
+  csv?.commit();
+  if (o.output) io.err(`prsim: wrote ${o.output.given}\n`);
+  if (o.csv) io.err(`prsim: wrote ${o.csv.given}\n`);
   return { rows: idx.rows, def: idx.def };
 }
 
@@ -173,6 +179,9 @@ function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Reco
       `  kubectl${ns} wait --for=condition=complete --timeout=1h job/${m.name}-merge\n` +
       `the merged rows land in ${m.folder}/merged.json and merged.csv on the volume ${claim}\n`;
   }
+  if (kind === 'slurm' && shards > SLURM_DEFAULT_MAX_ARRAY_SIZE) {
+    io.err(`prsim: --shards ${shards}: an array of indexes 0-${shards - 1} passes Slurm's default MaxArraySize (${SLURM_DEFAULT_MAX_ARRAY_SIZE}), and sbatch refuses it unless the cluster raised it (scontrol show config | grep MaxArraySize); at most ${SLURM_DEFAULT_MAX_ARRAY_SIZE} shards fit the default\n`);
+  }
   if (shards > def.points) io.err(`prsim: ${shards} shards for ${def.points} grid points: ${shards - def.points} shards will have nothing to run\n`);
   prepareFolder(dir, def);
   for (const [name, text, exec] of files) {
@@ -181,6 +190,15 @@ function emit(kind: 'slurm' | 'k8s', def: SweepDef, dir: string, io: Io, v: Reco
   }
   io.out(`wrote ${files.map(([name]) => join(dir, name)).join(', ')}\n\n${next}`);
   return 0;
+}
+
+/** The launcher's own flags. */
+const EMIT_FLAGS = ['shards', 'image', 'pvc', 'namespace', 'prsim', 'sbatch', 'parallelism', 'cpus-per-task'] as const;
+
+/** Refuse the first of `flags` given with `mode`, saying why it does not apply. */
+function refuse(v: Record<string, unknown>, mode: string, flags: readonly string[], why: string): void {
+  const given = flags.find((k) => v[k] !== undefined);
+  if (given !== undefined) throw new UsageError(`${mode}: --${given} does not apply (${why})`);
 }
 
 export async function sweepCommand(args: string[], io: Io): Promise<number> {
@@ -211,14 +229,29 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     io.out(SWEEP_USAGE);
     return 0;
   }
+  // An empty path (`--out "$DIR"` with DIR unset) would read as no flag: rows in a folder removed at the end.
+  for (const [k, what] of [['out', 'folder'], ['merge', 'folder'], ['csv', 'file name'], ['output', 'file name']] as const) {
+    if (v[k] === '') throw new UsageError(`--${k}: expected a ${what}, got ''`);
+  }
   const format = v.json ? 'json' : choiceOption('format', v.format, ['table', 'json', 'csv'] as const) ?? 'table';
   const outputs = { csv: v.csv, output: v.output, perGuest: v['per-guest'] ?? false };
 
   if (v.merge !== undefined) {
     if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
+    // A flag that means nothing to a merge is refused, not dropped: --seed or --resume would otherwise seem to
+    // have been applied.
+    refuse(v, 'sweep --merge', ['out', 'resume', 'shard', 'emit', ...EMIT_FLAGS, 'seed', 'duration', 'threads'],
+      'merge prints the rows the folder holds; run or resume a shard with prsim sweep <scenario> --out DIR');
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
-    const { rows, def } = await writeOutput(dir, io, format, outputs);
+    const files = prepareSweepOutputs(outputs, sweepInputs(dir), io.cwd);
+    let merged;
+    try {
+      merged = await writeOutput(dir, io, format, { ...files, perGuest: outputs.perGuest });
+    } finally {
+      discardOutputs(files.all);
+    }
+    const { rows, def } = merged;
     io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
     return 0;
   }
@@ -232,10 +265,14 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
 
   if (v.emit !== undefined) {
     const kind = choiceOption('emit', v.emit, ['slurm', 'k8s'] as const)!;
+    refuse(v, `sweep --emit ${kind}`, ['resume', 'shard', 'format', 'json', 'csv', 'output', 'per-guest'],
+      'the launcher runs every shard with --resume and merges into merged.json and merged.csv');
+    refuse(v, `sweep --emit ${kind}`, ['threads'], 'each shard runs --cpus-per-task worker threads');
+    refuse(v, `sweep --emit ${kind}`, kind === 'slurm' ? ['image', 'pvc', 'namespace'] : ['sbatch'], `that flag is for --emit ${kind === 'slurm' ? 'k8s' : 'slurm'}`);
     if (!v.out) throw new UsageError(`sweep --emit ${kind}: which folder? (--out DIR: the launcher, the scenario and later the rows go there)`);
     return emit(kind, def, resolve(io.cwd, v.out), io, v);
   }
-  for (const k of ['shards', 'image', 'pvc', 'namespace', 'prsim', 'sbatch', 'parallelism', 'cpus-per-task'] as const) {
+  for (const k of EMIT_FLAGS) {
     if (v[k] !== undefined) throw new UsageError(`--${k} is for --emit slurm|k8s`);
   }
 
@@ -246,6 +283,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   }
   if (v.resume && !v.out) throw new UsageError('--resume: which folder? (--out DIR of the sweep to continue)');
 
+  const files = prepareSweepOutputs(outputs, sweepInputs(v.out ? resolve(io.cwd, v.out) : undefined, path), io.cwd);
   const dir = v.out ? resolve(io.cwd, v.out) : mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
   try {
     const started = performance.now();
@@ -253,10 +291,12 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     const bar = new ProgressBar(io, label);
     const r = await runSweepToFolder(def, {
       out: dir, resume: v.resume ?? false, ...(shard ? { shard } : {}), ...(threads !== undefined ? { threads } : {}),
+      onOpen: (f) => {
+        if (f.truncatedLine !== null) io.err(`prsim: ${f.rowsFile}: line ${f.truncatedLine} was cut short (a crash while it was written): dropped, its point runs again\n`);
+      },
       onProgress: (p) => bar.update(p.fraction, progressNote(p, started)),
     });
     bar.done();
-    if (r.truncatedLine !== null) io.err(`prsim: ${r.rowsFile}: line ${r.truncatedLine} was cut short (a crash while it was written): dropped, its point ran again\n`);
     const rate = r.ran / Math.max(r.wallMs / 1000, 1e-3);
     const resumed = r.resumed ? `, ${r.resumed.toLocaleString('en-US')} already done` : '';
     const summary = `${r.ran.toLocaleString('en-US')} points (${r.runs.toLocaleString('en-US')} runs) in ${(r.wallMs / 1000).toFixed(2)} s wall, ${rate.toFixed(2)} points/s${resumed}`;
@@ -264,10 +304,12 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       io.err(`prsim: shard ${shard.k}/${shard.n}: ${summary}; rows in ${join(dir, shardFileName(shard))} (prsim sweep --merge ${dir} once every shard is done)\n`);
       return 0;
     }
-    await writeOutput(dir, io, format, outputs);
+    await writeOutput(dir, io, format, { ...files, perGuest: outputs.perGuest });
     io.err(`prsim: ${summary}\n`);
     return 0;
   } finally {
+    // Whatever was not written (an error, a shard, which prints nothing): its temporary file goes.
+    discardOutputs(files.all);
     if (!v.out) rmSync(dir, { recursive: true, force: true });
   }
 }

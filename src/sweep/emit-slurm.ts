@@ -29,6 +29,12 @@ function checkDir(dir: string): void {
   }
 }
 
+/**
+ * Slurm's default MaxArraySize (slurm.conf): array indexes must stay below it, so a larger array is refused by
+ * sbatch on a cluster that kept the default. Sites raise it; the launcher warns and writes the array anyway.
+ */
+export const SLURM_DEFAULT_MAX_ARRAY_SIZE = 1001;
+
 export function slurmJobName(def: SweepDef): string {
   return `prsim-${(def.name ?? 'sweep').replace(/[^\w.-]+/g, '-').slice(0, 40)}`;
 }

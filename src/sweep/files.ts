@@ -42,7 +42,13 @@ export class AtomicFile {
     if (this.fd === null) return;
     closeSync(this.fd);
     this.fd = null;
-    renameSync(this.tmp, this.path);
+    try {
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      // (a folder where the file should go): the temporary file must not stay behind
+      rmSync(this.tmp, { force: true });
+      throw pathError(this.path, e);
+    }
   }
 
   abort(): void {

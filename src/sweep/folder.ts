@@ -86,13 +86,17 @@ export function prepareFolder(dir: string, def: SweepDef): void {
 /** The sweep a folder holds (for merge): its scenario.json, checked against sweep.json. */
 export function readFolder(dir: string): SweepDef {
   const metaPath = join(dir, 'sweep.json');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SimError('BAD_CONFIG', `--merge ${dir}: no such folder`, { dir });
+  if (!existsSync(dir)) throw new SimError('BAD_CONFIG', `--merge ${dir}: no such folder`, { dir });
+  if (!statSync(dir).isDirectory()) throw new SimError('BAD_CONFIG', `--merge ${dir}: not a folder (the --out folder of a sweep)`, { dir });
   if (!existsSync(metaPath)) throw new SimError('BAD_CONFIG', `--merge ${dir}: no sweep.json (not the --out folder of a sweep)`, { dir });
   const meta = readJson(metaPath) as Partial<Meta>;
   const scenarioPath = join(dir, 'scenario.json');
   if (!existsSync(scenarioPath)) throw new SimError('BAD_CONFIG', `${scenarioPath}: missing (every sweep folder holds the scenario it ran)`, { dir });
   const def = sweepDef(typeof meta.file === 'string' ? meta.file : scenarioPath, readJson(scenarioPath));
-  checkSame(dir, 'scenarioHash', def.hash, meta.scenarioHash);
+  if (def.hash !== meta.scenarioHash) {
+    // The folder's own two files disagree: scenario.json was edited (or copied in) after the sweep began.
+    throw new SimError('BAD_CONFIG', `${scenarioPath}: scenarioHash: ${def.hash}, but ${metaPath} says the rows are of ${JSON.stringify(meta.scenarioHash)} (scenario.json was changed after the sweep began: put back the scenario the rows were run from)`, { dir, field: 'scenarioHash' });
+  }
   return { ...def, version: typeof meta.version === 'string' ? meta.version : def.version };
 }
 

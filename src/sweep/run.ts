@@ -33,6 +33,11 @@ export interface SweepRunOptions extends PoolOptions {
   resume?: boolean;
   /** Called after every finished point, and as jobs progress. */
   onProgress?: (p: SweepProgress) => void;
+  /**
+   * Called once the rows file is open, before any point runs: what --resume found (so a cut-short line is
+   * told when found, not only after a run that may take hours or crash again).
+   */
+  onOpen?: (f: { rowsFile: string; total: number; resumed: number; truncatedLine: number | null }) => void;
   /** Jobs queued beyond the running ones (default: one per thread). */
   queued?: number;
 }
@@ -97,6 +102,12 @@ export async function runSweepToFolder(def: SweepDef, opts: SweepRunOptions): Pr
   prepareFolder(opts.out, def);
   const file = openShardFile(opts.out, def, shard, opts.resume ?? false);
   const total = shardSize(def.points, shard);
+  try {
+    opts.onOpen?.({ rowsFile: file.path, total, resumed: file.doneCount, truncatedLine: file.truncatedLine });
+  } catch (e) {
+    closeSync(file.fd);
+    throw e;
+  }
   const todo = total - file.doneCount;
   const threads = Math.min(opts.threads ?? availableParallelism(), Math.max(todo, 0));
   const pool = new JobPool({ ...opts, threads, samples: false });
