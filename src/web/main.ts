@@ -76,8 +76,10 @@ const parseSpeed = (v: string | null): Speed | null => {
 
 // --- problems: every refused setting, visibly ---
 let extraProblems: Array<{ key: string; value: string; message: string }> = [];
+/** Bad view settings of the URL the page was opened with (speed, autoplay): shown until a setting is changed. */
+let viewProblems: typeof extraProblems = [];
 function showProblems(): void {
-  const list = [...extraProblems, ...(built?.problems ?? [])];
+  const list = [...viewProblems, ...extraProblems, ...(built?.problems ?? [])];
   const el = $('problems');
   el.style.display = list.length ? 'block' : 'none';
   el.innerHTML = list.length
@@ -564,6 +566,7 @@ speedSel.addEventListener('change', () => {
  * in force before stays (a typed -5 does not reset the seed to the scenario's).
  */
 function setParam(key: string, value: string): void {
+  viewProblems = [];
   const prev = params.get(key);
   if (value === '') params.delete(key);
   else params.set(key, value);
@@ -620,6 +623,12 @@ async function loadCatalogue(): Promise<CatalogueEntry[]> {
 }
 
 speed = parseSpeed(params.get('speed')) ?? 5;
+if (params.get('speed') !== null && parseSpeed(params.get('speed')) === null) {
+  viewProblems.push({ key: 'speed', value: params.get('speed')!, message: `expected one of ${SPEEDS.join(', ')}; runs at ${speed}` });
+}
+if (!['0', '1', null].includes(params.get('autoplay'))) {
+  viewProblems.push({ key: 'autoplay', value: params.get('autoplay')!, message: 'expected 0 or 1; plays' });
+}
 params.delete('speed');
 params.delete('autoplay');
 loadCatalogue().then((c) => {
