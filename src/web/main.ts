@@ -403,9 +403,18 @@ $('zoom-fit').addEventListener('click', () => {
 });
 
 // --- your own data ---
-async function importDropped(files: Array<{ path: string; bytes: Uint8Array }>): Promise<void> {
+/** Read what was dropped or picked and build the guest from it; a file that cannot be read (a corrupt zip) is said. */
+async function importDropped(read: () => Promise<Array<{ path: string; bytes: Uint8Array }>>): Promise<void> {
   const status = $('import-status');
   status.classList.remove('bad');
+  status.textContent = 'reading…';
+  let files: Array<{ path: string; bytes: Uint8Array }>;
+  try {
+    files = await read();
+  } catch (e) {
+    onImported({ type: 'imported', id: 0, ok: false, message: (e as Error).message });
+    return;
+  }
   status.textContent = `reading ${files.length} file${files.length === 1 ? '' : 's'}…`;
   onImported(await request<Extract<FromWorker, { type: 'imported' }>>({ type: 'import', id: nextId++, files }));
 }
@@ -446,12 +455,14 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', async (ev) => {
   ev.preventDefault();
   drop.classList.remove('over');
-  if (ev.dataTransfer) await importDropped(await filesFromDrop(ev.dataTransfer));
+  const dt = ev.dataTransfer;
+  if (dt) await importDropped(() => filesFromDrop(dt));
 });
 for (const id of ['pick-files', 'pick-folder']) {
   const el = $<HTMLInputElement>(id);
   el.addEventListener('change', async () => {
-    if (el.files?.length) await importDropped(await filesFromInput(el.files));
+    const list = el.files;
+    if (list?.length) await importDropped(() => filesFromInput(list));
     el.value = '';
   });
 }
