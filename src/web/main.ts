@@ -282,7 +282,8 @@ function compare(g: GuestFrame[]): void {
 function setFigure(id: string, value: number, text: string, unit = '', sub = ''): void {
   const el = $(id);
   el.dataset.value = String(value);
-  el.innerHTML = text + (unit ? `<small>${unit}</small>` : '') + (sub ? `<small class="sub">${sub}</small>` : '');
+  // A space before the unit: on a narrow card the unit wraps under the number instead of running out of the card.
+  el.innerHTML = text + (unit ? ` <small>${unit}</small>` : '') + (sub ? `<small class="sub">${sub}</small>` : '');
 }
 
 function pagesText(pages: number): string {
