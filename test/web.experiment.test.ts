@@ -81,6 +81,16 @@ describe('the experiment from URL settings', () => {
     expect(b.params.toString()).toBe('cpus=3');
   });
 
+  it('names a key given twice and runs the first value', () => {
+    const b = buildExperiment(entry('memhog'), new URLSearchParams('seed=4&cpus=3&seed=9'));
+    expect(b.problems).toEqual([{ key: 'seed', value: '9', message: 'seed is given more than once; the first value (4) is used' }]);
+    expect(b.params.toString()).toBe('seed=4&cpus=3');
+    expect(b.doc['seed']).toBe(4);
+    expect(buildExperiment(entry('memhog'), new URLSearchParams('scenario=memhog&scenario=churn')).problems).toEqual([
+      { key: 'scenario', value: 'churn', message: 'scenario is given more than once; the first value (memhog) is used' },
+    ]);
+  });
+
   it('reads URL values as the JSON values they stand for', () => {
     expect(jsonValue('12')).toBe(12);
     expect(jsonValue('-0.5')).toBe(-0.5);

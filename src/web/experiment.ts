@@ -188,8 +188,14 @@ function issueText(i: ScenarioIssue): string {
 export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): Built {
   const params = new URLSearchParams(input);
   for (const k of VIEW_KEYS) params.delete(k);
-  params.delete('scenario');
   const problems: Built['problems'] = [];
+  // A key given twice: the first value runs (URLSearchParams.get), and the others are said to be left out.
+  for (const k of new Set(params.keys())) {
+    const [first, ...rest] = params.getAll(k);
+    for (const v of rest) problems.push({ key: k, value: v, message: `${k} is given more than once; the first value (${first}) is used` });
+    if (rest.length) params.set(k, first!);
+  }
+  params.delete('scenario');
   for (const k of ['a', 'b']) {
     const v = params.get(k);
     if (v !== null && !POLICY_SHORTHANDS.includes(v)) {
