@@ -81,6 +81,16 @@ describe('the experiment from URL settings', () => {
     expect(b.params.toString()).toBe('cpus=3');
   });
 
+  it('names a policy knob no policy has and a device parameter of another kind, which would otherwise do nothing', () => {
+    const b = buildExperiment(entry('memhog'), new URLSearchParams('a.zzz=1&device=slow&device.every=3&device.latencyMs=2'));
+    expect(b.problems).toEqual([
+      { key: 'a.zzz', value: '1', message: expect.stringMatching(/^unknown policy knob \(reporting: order, capacity, .*; hinting: use, /) },
+      { key: 'device.every', value: '3', message: 'applies with device=failing only' },
+    ]);
+    expect(b.params.toString()).toBe('device=slow&device.latencyMs=2');
+    expect(buildExperiment(entry('memhog'), new URLSearchParams('device.latencyMs=3')).problems.map((p) => p.message)).toEqual(['applies with device=slow only']);
+  });
+
   it('names a key given twice and runs the first value', () => {
     const b = buildExperiment(entry('memhog'), new URLSearchParams('seed=4&cpus=3&seed=9'));
     expect(b.problems).toEqual([{ key: 'seed', value: '9', message: 'seed is given more than once; the first value (4) is used' }]);

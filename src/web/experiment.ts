@@ -205,10 +205,14 @@ export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): 
   }
   const workloads = workloadsOf(entry.raw);
   for (const k of [...params.keys()]) {
+    const knob = /^[ab]\.(\w+)$/.exec(k)?.[1];
     const known = ['seed', 'duration', 'mem', 'cpus', 'thp', 'backing', 'device', 'device.latencyMs', 'device.every', 'a', 'b'].includes(k)
-      || /^[ab]\.\w+$/.test(k) || /^w\d+\.\w+$/.test(k);
+      || (knob !== undefined && (REPORTING_KNOBS as readonly string[]).concat(HINTING_KNOBS).includes(knob)) || /^w\d+\.\w+$/.test(k);
     const w = /^w(\d+)\.(\w+)$/.exec(k);
-    const message = !known ? 'unknown setting'
+    // A device parameter belongs to its kind: without that kind in the URL it would be dropped unseen.
+    const deviceKind = k === 'device.latencyMs' ? 'slow' : k === 'device.every' ? 'failing' : null;
+    const message = !known ? knob !== undefined ? `unknown policy knob (reporting: ${REPORTING_KNOBS.join(', ')}; hinting: ${HINTING_KNOBS.join(', ')})` : 'unknown setting'
+      : deviceKind && params.get('device') !== deviceKind ? `applies with device=${deviceKind} only`
       // A workload's kind is the scenario's (its other fields are the kind's): choosing one is choosing a scenario.
       : w && Number(w[1]) >= workloads.length ? `${entry.id} has ${workloads.length === 1 ? 'one workload, w0' : `${workloads.length} workloads, w0..w${workloads.length - 1}`}`
       : w && w[2] === 'kind' ? `the workload kind is the scenario's (${String(workloads[Number(w[1])]?.['kind'])}): choose a scenario with that workload`

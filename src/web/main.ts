@@ -607,6 +607,8 @@ seedInput.addEventListener('change', () => setParam('seed', seedInput.value.trim
 $('form').addEventListener('change', (ev) => {
   const el = ev.target as HTMLInputElement | HTMLSelectElement;
   const key = el.dataset['key'];
+  // Another device kind: the old kind's parameter no longer applies.
+  if (key === 'device') for (const k of ['device.latencyMs', 'device.every']) params.delete(k);
   if (key) setParam(key, el.value.trim());
 });
 document.addEventListener('keydown', (ev) => {
