@@ -14,7 +14,7 @@ describe('the experiment form', () => {
     const b = buildExperiment({ id: 'memhog', file: 'scenarios/memhog.json', raw }, new URLSearchParams('a=linux-6.1&b=hinting&device=slow&w0.mib=300'));
     const html = formHtml(b.doc, b.params, ['linux-6.1', 'hinting'], false);
     expect(keys(html)).toEqual([
-      'duration', 'seed', 'mem', 'cpus', 'backing',
+      'duration', 'seed', 'mem', 'cpus', 'thp', 'backing',
       // linux-6.1 has the order knob, not capacity or delay (linux-next's): the form offers only what it has.
       'a.order', 'a.budgetDivisor', 'a.registerAtS',
       'b.use', 'b.minOrder', 'b.intervalMs', 'b.hostDelayMs',
@@ -24,6 +24,8 @@ describe('the experiment form', () => {
     // THP is a list of the schema's values.
     expect(html).toMatch(/data-key="w0\.thp"[^>]*>[\s\S]*?never[\s\S]*?always[\s\S]*?madvise/);
     expect(html).toMatch(/data-key="w0\.mib" value="300"/);
+    // The guest's own THP (watermarks; a workload's thp needs it): true or false, the scenario's value by default.
+    expect(html).toMatch(/data-key="thp"><option value="">true<\/option><option>true<\/option><option>false<\/option>/);
     expect(html).toMatch(/data-key="w0\.holdS" value="" placeholder="3"/);
   });
 

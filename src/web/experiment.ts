@@ -97,6 +97,7 @@ export function applyParams(base: Record<string, unknown>, params: URLSearchPara
     set(g, 'memMiB', 'guests[0].memMiB', 'mem');
   }
   set(g, 'cpus', 'guests[0].cpus', 'cpus');
+  set(g, 'thp', 'guests[0].thp', 'thp');
   if (params.get('backing') !== null) {
     const host = (g['host'] = { ...((g['host'] as object) ?? {}) }) as Record<string, unknown>;
     set(host, 'backing', 'guests[0].host.backing', 'backing');
@@ -105,7 +106,8 @@ export function applyParams(base: Record<string, unknown>, params: URLSearchPara
   // Device: a kind and its one parameter.
   const kind = params.get('device');
   if (kind !== null) {
-    const dev: Record<string, unknown> = { kind: jsonValue(kind) };
+    // The kind is a name, always a string ('null' is the null device, not JSON null).
+    const dev: Record<string, unknown> = { kind };
     keyOf.set('guests[0].device', 'device');
     keyOf.set('guests[0].device.kind', 'device');
     if (kind === 'slow') dev['latencyMs'] = jsonValue(params.get('device.latencyMs') ?? '5');
@@ -149,6 +151,22 @@ export function applyParams(base: Record<string, unknown>, params: URLSearchPara
   return { doc, keyOf };
 }
 
+function workloadsOf(raw: Record<string, unknown>): Array<Record<string, unknown>> {
+  const g = (Array.isArray(raw['guests']) ? raw['guests'][0] : undefined) as Record<string, unknown> | undefined;
+  return Array.isArray(g?.['workloads']) ? (g['workloads'] as Array<Record<string, unknown>>) : [];
+}
+
+/** How many issues the schema finds in a document (0: it validates). */
+function issueCount(doc: Record<string, unknown>, id: string): number {
+  try {
+    parseScenario(doc, `${id}.json`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ScenarioError) return e.issues.length;
+    throw e;
+  }
+}
+
 /** The URL key a refused field path belongs to: the path itself or its nearest parent that a key set. */
 function keyFor(path: string, keyOf: Map<string, string>): string | undefined {
   for (let p = path; p; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, '')) {
@@ -170,8 +188,14 @@ function issueText(i: ScenarioIssue): string {
 export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): Built {
   const params = new URLSearchParams(input);
   for (const k of VIEW_KEYS) params.delete(k);
-  params.delete('scenario');
   const problems: Built['problems'] = [];
+  // A key given twice: the first value runs (URLSearchParams.get), and the others are said to be left out.
+  for (const k of new Set(params.keys())) {
+    const [first, ...rest] = params.getAll(k);
+    for (const v of rest) problems.push({ key: k, value: v, message: `${k} is given more than once; the first value (${first}) is used` });
+    if (rest.length) params.set(k, first!);
+  }
+  params.delete('scenario');
   for (const k of ['a', 'b']) {
     const v = params.get(k);
     if (v !== null && !POLICY_SHORTHANDS.includes(v)) {
@@ -179,11 +203,22 @@ export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): 
       params.delete(k);
     }
   }
+  const workloads = workloadsOf(entry.raw);
   for (const k of [...params.keys()]) {
-    const known = ['seed', 'duration', 'mem', 'cpus', 'backing', 'device', 'device.latencyMs', 'device.every', 'a', 'b'].includes(k)
-      || /^[ab]\.\w+$/.test(k) || /^w\d+\.\w+$/.test(k);
-    if (!known) {
-      problems.push({ key: k, value: params.get(k) ?? '', message: 'unknown setting' });
+    const knob = /^[ab]\.(\w+)$/.exec(k)?.[1];
+    const known = ['seed', 'duration', 'mem', 'cpus', 'thp', 'backing', 'device', 'device.latencyMs', 'device.every', 'a', 'b'].includes(k)
+      || (knob !== undefined && (REPORTING_KNOBS as readonly string[]).concat(HINTING_KNOBS).includes(knob)) || /^w\d+\.\w+$/.test(k);
+    const w = /^w(\d+)\.(\w+)$/.exec(k);
+    // A device parameter belongs to its kind: without that kind in the URL it would be dropped unseen.
+    const deviceKind = k === 'device.latencyMs' ? 'slow' : k === 'device.every' ? 'failing' : null;
+    const message = !known ? knob !== undefined ? `unknown policy knob (reporting: ${REPORTING_KNOBS.join(', ')}; hinting: ${HINTING_KNOBS.join(', ')})` : 'unknown setting'
+      : deviceKind && params.get('device') !== deviceKind ? `applies with device=${deviceKind} only`
+      // A workload's kind is the scenario's (its other fields are the kind's): choosing one is choosing a scenario.
+      : w && Number(w[1]) >= workloads.length ? `${entry.id} has ${workloads.length === 1 ? 'one workload, w0' : `${workloads.length} workloads, w0..w${workloads.length - 1}`}`
+      : w && w[2] === 'kind' ? `the workload kind is the scenario's (${String(workloads[Number(w[1])]?.['kind'])}): choose a scenario with that workload`
+      : null;
+    if (message) {
+      problems.push({ key: k, value: params.get(k) ?? '', message });
       params.delete(k);
     }
   }
@@ -202,7 +237,21 @@ export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): 
         params.delete(key);
         dropped = true;
       }
-      if (!dropped) throw e;
+      if (!dropped) {
+        // No issue is at a field a key set (a rule across fields, say): the key whose removal leaves the fewest
+        // issues is the one refused, so the rest still runs; a file that fails on its own is the file's problem.
+        let key: string | undefined;
+        let fewest = e.issues.length;
+        for (const k of params.keys()) {
+          const without = new URLSearchParams(params);
+          without.delete(k);
+          const n = issueCount(applyParams(entry.raw, without).doc, entry.id);
+          if (n < fewest) [key, fewest] = [k, n];
+        }
+        if (key === undefined) throw e;
+        problems.push({ key, value: params.get(key) ?? '', message: e.issues.map((i) => `${issueText(i)} (scenario field ${i.path})`).join('; ') });
+        params.delete(key);
+      }
     }
   }
   throw new Error('experiment: too many refused values');

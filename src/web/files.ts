@@ -7,7 +7,12 @@ import type { DroppedFile } from './import.js';
 export function expandZips(files: DroppedFile[]): DroppedFile[] {
   return files.flatMap((f) => {
     if (!/\.zip$/i.test(f.path)) return [f];
-    const entries = unzipSync(f.bytes);
+    let entries: Record<string, Uint8Array>;
+    try {
+      entries = unzipSync(f.bytes);
+    } catch (e) {
+      throw new Error(`${f.path}: not a zip archive fflate can read (${(e as Error).message})`);
+    }
     return Object.entries(entries)
       .filter(([path, bytes]) => !path.endsWith('/') && !path.startsWith('__MACOSX/') && bytes.length > 0)
       .map(([path, bytes]) => ({ path, bytes }));

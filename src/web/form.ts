@@ -24,7 +24,7 @@ const WORKLOAD_FIELDS: Record<string, Array<{ name: string; choices: string[] | 
 
 const HELP: Record<string, string> = {
   duration: 'simulated seconds', seed: 'workload random stream', mem: 'guest RAM, MiB (replaces the exact zone table)',
-  cpus: 'guest CPUs', backing: 'host page backing guest RAM', device: 'the reporting device',
+  cpus: 'guest CPUs', thp: 'transparent hugepages in the guest (false: a workload\'s thp must be never)', backing: 'host page backing guest RAM', device: 'the reporting device',
   'device.latencyMs': 'extra ms per report()', 'device.every': 'every k-th report() fails',
   order: 'page_reporting_order set before register (6.1\'s register() overwrites it with the device\'s order or 9)', capacity: 'blocks per report()', delayMs: 'delay before a pass', budgetDivisor: 'budget = nr_free / (capacity × this)',
   registerAtS: 'balloon registers at', use: 'discard or migration', minOrder: 'smallest order hinted', intervalMs: 'between hint walks',
@@ -57,6 +57,7 @@ ${input('seed', 'seed', v('seed'), String(doc['seed'] ?? 1))}</fieldset>
 <fieldset><legend>Guest</legend>
 ${input('mem', 'memory (MiB)', imported ? null : v('mem'), guestSize)}
 ${input('cpus', 'CPUs', v('cpus'), String(g['cpus'] ?? 2))}
+${input('thp', 'THP', v('thp'), String(g['thp'] ?? true), ['true', 'false'])}
 ${input('backing', 'host backing', v('backing'), DEFAULTS['backing']!, ['thp', '4k'])}</fieldset>`;
   policies.forEach((p, i) => {
     const key = i ? 'b' : 'a';

@@ -50,7 +50,8 @@ function tagOf(name: string, kind: string): string | null {
 
 export function importFiles(files: DroppedFile[]): Imported {
   if (!files.length) throw new Error('nothing to import');
-  const byTag = new Map<string, { buddyinfo?: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo?: Zoneinfo }>();
+  // Each snapshot's parsed files, and the names they came under (for saying what was used).
+  const byTag = new Map<string, { buddyinfo?: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo?: Zoneinfo; names: Record<string, string> }>();
   const dumps = new Map<string, DroppedFile>();
   let dmesg: string | undefined, ram: DroppedFile | undefined, rss: DroppedFile | undefined, summary: DroppedFile | undefined;
   const runDirs = new Set<string>();
@@ -63,15 +64,17 @@ export function importFiles(files: DroppedFile[]): Imported {
     for (const kind of ['buddyinfo', 'pagetypeinfo', 'zoneinfo'] as const) {
       const tag = tagOf(name, kind);
       if (tag === null) continue;
-      const snap = byTag.get(tag) ?? {};
+      const snap = byTag.get(tag) ?? { names: {} };
       byTag.set(tag, snap);
+      snap.names[kind] = name;
       if (kind === 'buddyinfo') snap.buddyinfo = parseBuddyinfo(text(f.bytes), f.path);
       else if (kind === 'pagetypeinfo') snap.pagetypeinfo = parsePagetypeinfo(text(f.bytes), f.path);
       else snap.zoneinfo = parseZoneinfo(text(f.bytes), f.path);
       matched = true;
     }
     if (matched) continue;
-    const dump = /^kpageflags(?:\.(\w+))?(?:\.bin)?(?:\.gz)?$/.exec(name);
+    // kpageflags[.<tag>][.bin][.gz]: `kpageflags.bin.gz` is an untagged dump, not the snapshot 'bin'.
+    const dump = /^kpageflags(?:\.(?!(?:bin|gz)(?:\.|$))(\w+))?(?:\.bin)?(?:\.gz)?$/.exec(name);
     if (dump && !name.endsWith('.csv')) dumps.set(dump[1] ?? '', f);
     else if (name === 'dmesg.txt') dmesg = text(f.bytes);
     else if (name === 'ram.csv') ram = f;
@@ -80,11 +83,14 @@ export function importFiles(files: DroppedFile[]): Imported {
   }
   const isRun = summary !== undefined || byTag.has('pre');
   // The snapshot: `pre` for a run folder (as prsim import --format state), else the one there is.
+  // Only a tag with a buddyinfo or a dump is a snapshot (`guest.buddyinfo` + a bare `zoneinfo` is one, tagged guest).
   const tags = [...new Set([...byTag.keys(), ...dumps.keys()])];
-  const tag = isRun && (byTag.has('pre') || dumps.has('pre')) ? 'pre' : byTag.has('') || dumps.has('') ? '' : tags[0];
+  const usable = tags.filter((t) => byTag.get(t)?.buddyinfo || dumps.has(t));
+  const tag = isRun && usable.includes('pre') ? 'pre' : usable.includes('') ? '' : usable[0] ?? tags[0];
   if (tag === undefined) throw new Error('found no buddyinfo, pagetypeinfo, zoneinfo or kpageflags file among what was dropped');
-  const snap = byTag.get(tag) ?? {};
-  const zoneinfo = snap.zoneinfo ?? byTag.get('pre')?.zoneinfo ?? [...byTag.values()].find((s) => s.zoneinfo)?.zoneinfo;
+  const snap = byTag.get(tag) ?? { names: {} };
+  const zoneSnap = snap.zoneinfo ? snap : byTag.get('pre')?.zoneinfo ? byTag.get('pre')! : [...byTag.values()].find((s) => s.zoneinfo);
+  const zoneinfo = zoneSnap?.zoneinfo;
   if (!zoneinfo) throw new Error(`no zoneinfo: a snapshot needs /proc/zoneinfo of the same guest (drop it with the ${snap.buddyinfo ? 'buddyinfo' : 'dump'})`);
   const dumpFile = dumps.get(tag);
   if (!dumpFile && !snap.buddyinfo) throw new Error(`snapshot '${tag || 'dropped'}' has neither a kpageflags dump nor a buddyinfo`);
@@ -98,9 +104,9 @@ export function importFiles(files: DroppedFile[]): Imported {
   });
   guest.check();
   const zones = zoneSpecsFromZoneinfo(zoneinfo, memoryRanges.length ? { memoryRanges } : {});
-  const used = dumpFile ? [dumpFile.path] : [`${tag ? `${tag}.` : ''}buddyinfo`, ...(snap.pagetypeinfo ? [`${tag ? `${tag}.` : ''}pagetypeinfo`] : [])];
+  const used = dumpFile ? [dumpFile.path] : [snap.names['buddyinfo']!, ...(snap.pagetypeinfo ? [snap.names['pagetypeinfo']!] : [])];
   const out: Imported = {
-    description: `${used.join(' + ')} with ${tag ? `${tag}.` : ''}zoneinfo${memoryRanges.length ? ' and dmesg.txt' : ''}`,
+    description: `${used.join(' + ')} with ${zoneSnap!.names['zoneinfo']}${memoryRanges.length ? ' and dmesg.txt' : ''}`,
     tag,
     source: dumpFile ? 'kpageflags' : 'buddyinfo',
     zones,

@@ -76,8 +76,10 @@ const parseSpeed = (v: string | null): Speed | null => {
 
 // --- problems: every refused setting, visibly ---
 let extraProblems: Array<{ key: string; value: string; message: string }> = [];
+/** Bad view settings of the URL the page was opened with (speed, autoplay): shown until a setting is changed. */
+let viewProblems: typeof extraProblems = [];
 function showProblems(): void {
-  const list = [...extraProblems, ...(built?.problems ?? [])];
+  const list = [...viewProblems, ...extraProblems, ...(built?.problems ?? [])];
   const el = $('problems');
   el.style.display = list.length ? 'block' : 'none';
   el.innerHTML = list.length
@@ -280,7 +282,8 @@ function compare(g: GuestFrame[]): void {
 function setFigure(id: string, value: number, text: string, unit = '', sub = ''): void {
   const el = $(id);
   el.dataset.value = String(value);
-  el.innerHTML = text + (unit ? `<small>${unit}</small>` : '') + (sub ? `<small class="sub">${sub}</small>` : '');
+  // A space before the unit: on a narrow card the unit wraps under the number instead of running out of the card.
+  el.innerHTML = text + (unit ? ` <small>${unit}</small>` : '') + (sub ? `<small class="sub">${sub}</small>` : '');
 }
 
 function pagesText(pages: number): string {
@@ -401,9 +404,18 @@ $('zoom-fit').addEventListener('click', () => {
 });
 
 // --- your own data ---
-async function importDropped(files: Array<{ path: string; bytes: Uint8Array }>): Promise<void> {
+/** Read what was dropped or picked and build the guest from it; a file that cannot be read (a corrupt zip) is said. */
+async function importDropped(read: () => Promise<Array<{ path: string; bytes: Uint8Array }>>): Promise<void> {
   const status = $('import-status');
   status.classList.remove('bad');
+  status.textContent = 'reading…';
+  let files: Array<{ path: string; bytes: Uint8Array }>;
+  try {
+    files = await read();
+  } catch (e) {
+    onImported({ type: 'imported', id: 0, ok: false, message: (e as Error).message });
+    return;
+  }
   status.textContent = `reading ${files.length} file${files.length === 1 ? '' : 's'}…`;
   onImported(await request<Extract<FromWorker, { type: 'imported' }>>({ type: 'import', id: nextId++, files }));
 }
@@ -444,12 +456,14 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', async (ev) => {
   ev.preventDefault();
   drop.classList.remove('over');
-  if (ev.dataTransfer) await importDropped(await filesFromDrop(ev.dataTransfer));
+  const dt = ev.dataTransfer;
+  if (dt) await importDropped(() => filesFromDrop(dt));
 });
 for (const id of ['pick-files', 'pick-folder']) {
   const el = $<HTMLInputElement>(id);
   el.addEventListener('change', async () => {
-    if (el.files?.length) await importDropped(await filesFromInput(el.files));
+    const list = el.files;
+    if (list?.length) await importDropped(() => filesFromInput(list));
     el.value = '';
   });
 }
@@ -564,6 +578,7 @@ speedSel.addEventListener('change', () => {
  * in force before stays (a typed -5 does not reset the seed to the scenario's).
  */
 function setParam(key: string, value: string): void {
+  viewProblems = [];
   const prev = params.get(key);
   if (value === '') params.delete(key);
   else params.set(key, value);
@@ -592,6 +607,8 @@ seedInput.addEventListener('change', () => setParam('seed', seedInput.value.trim
 $('form').addEventListener('change', (ev) => {
   const el = ev.target as HTMLInputElement | HTMLSelectElement;
   const key = el.dataset['key'];
+  // Another device kind: the old kind's parameter no longer applies.
+  if (key === 'device') for (const k of ['device.latencyMs', 'device.every']) params.delete(k);
   if (key) setParam(key, el.value.trim());
 });
 document.addEventListener('keydown', (ev) => {
@@ -620,6 +637,12 @@ async function loadCatalogue(): Promise<CatalogueEntry[]> {
 }
 
 speed = parseSpeed(params.get('speed')) ?? 5;
+if (params.get('speed') !== null && parseSpeed(params.get('speed')) === null) {
+  viewProblems.push({ key: 'speed', value: params.get('speed')!, message: `expected one of ${SPEEDS.join(', ')}; runs at ${speed}` });
+}
+if (!['0', '1', null].includes(params.get('autoplay'))) {
+  viewProblems.push({ key: 'autoplay', value: params.get('autoplay')!, message: 'expected 0 or 1; plays' });
+}
 params.delete('speed');
 params.delete('autoplay');
 loadCatalogue().then((c) => {

@@ -40,6 +40,21 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+describe('data that cannot be read', () => {
+  it('a corrupt zip is named in the status, with no page error, and the guest stays as it was', async () => {
+    const page = await openPage(s, 'scenario=memhog&a=none&b=linux-6.1&speed=max&autoplay=0');
+    await page.click('#data > summary');
+    const bad = join(tmp, 'run.zip');
+    writeFileSync(bad, Buffer.from('PK\u0003\u0004 this is not a zip archive at all, only its first bytes are'));
+    await page.setInputFiles('#pick-files', bad);
+    await page.waitForFunction(() => /^Could not build a guest from that: run\.zip: not a zip archive/.test(document.getElementById('import-status')!.textContent!));
+    expect(await page.getAttribute('#import-status', 'class')).toBe('bad');
+    expect(await page.getAttribute('#imported-buddyinfo', 'hidden')).not.toBeNull();
+    await page.close();
+    expect(s.errors).toEqual([]);
+  });
+});
+
 describe.skipIf(!have)(`your own data (needs ${SHARED})`, () => {
   it('an E2 snapshot (buddyinfo + pagetypeinfo + zoneinfo) gives the buddyinfo prsim import --format state gives', async () => {
     const cli = prsim('import', E2, '--format', 'state');

@@ -1,6 +1,6 @@
 // No text on the page overlaps other text, at 360, 800 and 1440 px wide: every text node's boxes (HTML) and every
 // SVG <text> of the charts, measured from the DOM after a whole run, with the experiment and data panels open.
-// Also no sideways scrolling. Takes the narrow screenshot for the README.
+// Also no text outside the card or button that holds it, and no sideways scrolling. Takes the narrow screenshot for the README.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { openPage, ROOT, startSession, waitState, type Session } from './browser.js';
@@ -52,6 +52,35 @@ describe('layout', () => {
         }
         return out;
       };
+      // Text that runs out of its box (a figure's unit past the edge of its card, under the next card) is a
+      // collision too: every text box lies inside the nearest enclosing box that is drawn (a background or a
+      // border), unless a scrolling container holds it.
+      const outside = await page.evaluate(() => {
+        const out: string[] = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const text = n.textContent ?? '';
+          const parent = n.parentElement;
+          if (!text.trim() || !parent || parent.closest('svg, option, textarea, script, style, select')) continue;
+          let box: HTMLElement | null = parent;
+          let scrolls = false;
+          for (; box && box !== document.body; box = box.parentElement) {
+            const cs = getComputedStyle(box);
+            if (cs.overflowX !== 'visible') { scrolls = true; break; }
+            if (cs.backgroundColor !== 'rgba(0, 0, 0, 0)' || parseFloat(cs.borderLeftWidth) > 0) break;
+          }
+          if (scrolls || !box || box === document.body || box.offsetParent === null) continue;
+          const b = box.getBoundingClientRect();
+          range.selectNodeContents(n);
+          for (const r of range.getClientRects()) {
+            if (r.width < 0.5 || r.height < 0.5) continue;
+            if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1) out.push(`"${text.trim().slice(0, 30)}" outside its ${box.tagName.toLowerCase()}.${box.className}`);
+          }
+        }
+        return out;
+      });
+      expect(outside).toEqual([]);
       const boxes: Box[] = await measure();
       expect(boxes.length).toBeGreaterThan(200);
       expect(boxes.filter((b) => b.text.startsWith('svg: ')).length).toBeGreaterThan(60);

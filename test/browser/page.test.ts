@@ -258,7 +258,7 @@ describe('charts', () => {
 
 describe('settings', () => {
   it('names every bad URL value and runs with the rest', async () => {
-    const page = await openPage(s, 'scenario=nope&a=bogus&b=linux-6.1&b.order=99&seed=-3&w0.mib=abc&cpus=2&speed=max&autoplay=0');
+    const page = await openPage(s, 'scenario=nope&a=bogus&b=linux-6.1&b.order=99&seed=-3&w0.mib=abc&w0.kind=churn&w1.mib=3&cpus=2&speed=7&autoplay=0');
     await page.waitForSelector('#problems', { state: 'visible' });
     const text = (await page.textContent('#problems'))!;
     expect(text).toMatch(/scenario=nope: expected one of .*memhog/);
@@ -266,8 +266,14 @@ describe('settings', () => {
     expect(text).toMatch(/b\.order=99: expected integer 0\.\.11/);
     expect(text).toMatch(/seed=-3: expected integer 0\.\.4294967295/);
     expect(text).toMatch(/w0\.mib=abc: expected a number > 0/);
+    expect(text).toMatch(/w0\.kind=churn: the workload kind is the scenario's \(memhog\)/);
+    expect(text).toMatch(/w1\.mib=3: memhog has one workload, w0/);
+    expect(text).toMatch(/speed=7: expected one of 1, 2, 5, 10, 25, max; runs at 5/);
     expect(text).not.toMatch(/cpus=2/);
+    // The rest runs: the first frame is drawn and the run waits for Play.
+    await waitState(page, 'paused');
     const url = new URL(page.url());
+    expect(url.searchParams.get('speed')).toBe('5');
     expect(url.searchParams.get('seed')).toBeNull();
     expect(url.searchParams.get('cpus')).toBe('2');
     // A typed bad seed is named too, and the seed in force stays.
