@@ -64,12 +64,20 @@ const README_EXAMPLE = (() => {
 
 // What the types promise beyond the README: metrics by group, migratetypes by name, and what they refuse.
 const TYPED = `
-import { WasmGuest, MigrateType, simulate, type GuestMetrics } from 'page-reporting-sim';
+import { WasmGuest, ReferenceAllocator, MigrateType, resolveGuest, simulate, type GuestMetrics } from 'page-reporting-sim';
 const g = WasmGuest.create({ profile: 'linux-6.1', memBytes: 2 ** 30 });
 g.boot();
 g.free(g.alloc(0, MigrateType.MOVABLE), 0);
 // @ts-expect-error: 7 is no migratetype
 g.alloc(0, 7);
+// The reference model takes the same types.
+const ref = new ReferenceAllocator(resolveGuest({ memBytes: 2 ** 28 }));
+ref.boot();
+ref.setPageblockMt(0, MigrateType.UNMOVABLE);
+// @ts-expect-error: 7 is no migratetype
+ref.alloc(0, 7);
+// @ts-expect-error: nor is 6
+ref.freeList(0, 0, 6);
 const r = await simulate({ durationS: 1, guests: [{ guest: { memBytes: 2 ** 28 }, policy: { kind: 'hinting' } }] });
 const m: GuestMetrics = r.guests[0]!.metrics;
 const hinted: number | undefined = m.hinting?.pagesHinted;
