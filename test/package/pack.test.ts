@@ -109,7 +109,7 @@ describe('npm pack', () => {
     expect(readFileSync(join(consumer, 'node_modules', 'page-reporting-sim', 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
-  it('the README\'s API example and the typed metrics compile under nodenext and bundler, exactOptionalPropertyTypes, no skipLibCheck', () => {
+  it('the README\'s API example and the typed metrics compile under nodenext and bundler, exactOptionalPropertyTypes, no skipLibCheck, with or without the DOM lib', () => {
     expect(README_EXAMPLE).toContain('reporting.register(new VirtioBalloonDevice(host))');
     writeFileSync(join(consumer, 'readme.ts'), README_EXAMPLE);
     writeFileSync(join(consumer, 'typed.ts'), TYPED);
@@ -117,9 +117,14 @@ describe('npm pack', () => {
       expect(typecheck(file, { module: 'nodenext', moduleResolution: 'nodenext' }), `${file} nodenext`).toBe('');
       expect(typecheck(file, { module: 'esnext', moduleResolution: 'bundler' }), `${file} bundler`).toBe('');
     }
+    // A Node program: Node's types and no DOM lib (so no WebAssembly namespace); every shipped declaration checks.
+    for (const file of ['readme.ts', 'typed.ts']) {
+      expect(typecheck(file, { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] }), `${file} node, no DOM`).toBe('');
+    }
     // "." needs no Node types (types: [] above); "./node" does.
     writeFileSync(join(consumer, 'node.ts'), NODE);
     expect(typecheck('node.ts', { module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] })).toBe('');
+    expect(typecheck('node.ts', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] }), 'node.ts, no DOM').toBe('');
   });
 
   it('a type error in a consumer is reported, so the checks above can fail', () => {
