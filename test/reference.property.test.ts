@@ -98,7 +98,7 @@ class Driver {
   smallOp(n: number): void {
     // Allocations and frees while a report is out (the zone lock is dropped); never touches in-flight pages.
     if (n % 2 === 0 || this.live.length === 0) {
-      const p = this.a.alloc(n % 3, n % 3, { cpu: n % 2 });
+      const p = this.a.alloc(n % 3, (n % 3) as MigrateType, { cpu: n % 2 });
       if (p >= 0) this.live.push([p, n % 3]);
     } else {
       const [p, o] = this.live.splice(n % this.live.length, 1)[0]!;
@@ -111,7 +111,7 @@ class Driver {
     const zones = a.config.zones.length;
     switch (op.k) {
       case 'alloc': {
-        const p = a.alloc(op.order, op.mt, { cpu: op.cpu, highestZone: op.zone % zones });
+        const p = a.alloc(op.order, op.mt as MigrateType, { cpu: op.cpu, highestZone: op.zone % zones });
         if (p >= 0) {
           expect(a.pfnState(p)).toMatchObject({ kind: 'allocated', head: p, order: op.order, mt: op.mt });
           this.live.push([p, op.order]);
@@ -145,7 +145,7 @@ class Driver {
         return;
       }
       case 'isolate': {
-        const list = a.freeList(op.zone % zones, op.order, op.mt);
+        const list = a.freeList(op.zone % zones, op.order, op.mt as MigrateType);
         if (!list.length) return;
         const p = list[op.i % list.length]!;
         if (a.isolate(p, op.order)) this.inflight.push([p, op.order]);
@@ -161,13 +161,13 @@ class Driver {
         a.drainPcp(op.cpu < 0 ? undefined : op.cpu);
         return;
       case 'pbmt':
-        if (op.mt >= MIGRATE_TYPES) this.refused(() => a.setPageblockMt(op.pfn, op.mt));
-        else a.setPageblockMt(op.pfn, op.mt);
+        if (op.mt >= MIGRATE_TYPES) this.refused(() => a.setPageblockMt(op.pfn, op.mt as MigrateType));
+        else a.setPageblockMt(op.pfn, op.mt as MigrateType);
         return;
       case 'move': {
         let moved: number;
         try {
-          moved = a.moveFreePagesBlock(op.pfn, op.mt);
+          moved = a.moveFreePagesBlock(op.pfn, op.mt as MigrateType);
         } catch (e) {
           if (!(e instanceof SimError)) throw e;
           return; // a pfn in no zone
@@ -196,7 +196,7 @@ class Driver {
     let failed = false;
     for (let o = op.order; o < NR_ORDERS && !failed; o++) {
       for (let mt = 0; mt < MIGRATE_TYPES && !failed; mt++) {
-        if (mt === ISOLATE || !a.reportCycleBegin(z, o, mt)) continue;
+        if (mt === ISOLATE || !a.reportCycleBegin(z, o, mt as MigrateType)) continue;
         for (;;) {
           const r = a.reportCycleStep();
           a.check();
@@ -235,7 +235,7 @@ class Driver {
       () => a.free(op.pfn, op.order),
       () => a.isolate(op.pfn, op.order),
       () => a.putback(op.pfn, op.order),
-      () => a.alloc(op.order, op.pfn, { cpu: 0 }),
+      () => a.alloc(op.order, op.pfn as MigrateType, { cpu: 0 }),
     ][op.what]!;
     const livePos = this.live.findIndex(([p, o]) => p === op.pfn && o === op.order);
     const flightPos = this.inflight.findIndex(([p, o]) => p === op.pfn && o === op.order);
@@ -260,7 +260,7 @@ function expectFullyMerged(a: ReferenceAllocator): void {
   a.config.zones.forEach((_, z) => {
     for (let o = 0; o < 10; o++) {
       const heads = new Set<number>();
-      for (let mt = 0; mt < MIGRATE_TYPES; mt++) for (const p of a.freeList(z, o, mt)) heads.add(p);
+      for (let mt = 0; mt < MIGRATE_TYPES; mt++) for (const p of a.freeList(z, o, mt as MigrateType)) heads.add(p);
       for (const p of heads) expect(heads.has(p ^ (1 << o)), `free buddies ${p} and ${p ^ (1 << o)} at order ${o}`).toBe(false);
     }
   });

@@ -28,7 +28,7 @@ function defaultFlavour(): WasmFlavour {
   return env === 'debug' ? 'debug' : 'release';
 }
 
-export function wasmModule(flavour: WasmFlavour = defaultFlavour()): WebAssembly.Module {
+function wasmModule(flavour: WasmFlavour = defaultFlavour()): WebAssembly.Module {
   let m = modules[flavour];
   if (!m) {
     m = new WebAssembly.Module(decodeBase64(flavour === 'debug' ? debugB64 : releaseB64) as BufferSource);
@@ -57,6 +57,16 @@ function takeMemory(bytes: number): WebAssembly.Memory | null {
 /** Memories waiting in the pool (for tests and memory accounting). */
 export function pooledMemories(): number {
   return memoryPool.length;
+}
+
+/**
+ * The linear memory as its readers see it. Written out rather than WebAssembly.Memory so the shipped declarations
+ * need no DOM lib: a Node program type-checked with lib es2022 and @types/node (which has no WebAssembly namespace)
+ * reads them without skipLibCheck.
+ */
+export interface LinearMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
 }
 
 const released: Raw = new Proxy({}, {
@@ -92,7 +102,7 @@ export class CoreInstance {
     return f;
   }
 
-  get memory(): WebAssembly.Memory {
+  get memory(): LinearMemory {
     if (!this.mem) throw new Error('wasm core: memory of a released guest');
     return this.mem;
   }

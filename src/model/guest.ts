@@ -121,7 +121,7 @@ export class ReferenceAllocator implements Allocator {
 
   // --- allocation and freeing ---
 
-  alloc(order: number, mt: number, opts: AllocOptions = {}): number {
+  alloc(order: number, mt: MigrateType, opts: AllocOptions = {}): number {
     this.checkOrder('alloc', order);
     if (!Number.isInteger(mt) || mt < 0 || mt > CMA) {
       throw new SimError('BAD_MIGRATETYPE', `alloc: migratetype ${mt} is not an allocation type (0..${CMA})`, { mt });
@@ -206,13 +206,13 @@ export class ReferenceAllocator implements Allocator {
     return this.s.pageblockMt[pfn >> PAGEBLOCK_ORDER]! as MigrateType;
   }
 
-  setPageblockMt(pfn: number, mt: number): void {
+  setPageblockMt(pfn: number, mt: MigrateType): void {
     this.checkPfn('setPageblockMt', pfn);
     this.checkMt('setPageblockMt', mt);
     this.s.pageblockMt[pfn >> PAGEBLOCK_ORDER] = mt;
   }
 
-  moveFreePagesBlock(pfn: number, mt: number): number {
+  moveFreePagesBlock(pfn: number, mt: MigrateType): number {
     this.checkPfn('moveFreePagesBlock', pfn);
     this.checkMt('moveFreePagesBlock', mt);
     const z = zoneOfPfn(this.s, pfn);
@@ -240,7 +240,7 @@ export class ReferenceAllocator implements Allocator {
     reportBatchReset(this.s, capacity, budgetDivisor);
   }
 
-  reportCycleBegin(zone: number, order: number, mt: number): boolean {
+  reportCycleBegin(zone: number, order: number, mt: MigrateType): boolean {
     this.checkZone('reportCycleBegin', zone);
     this.checkOrder('reportCycleBegin', order);
     this.checkMt('reportCycleBegin', mt);
@@ -314,7 +314,7 @@ export class ReferenceAllocator implements Allocator {
     };
   }
 
-  freeList(zone: number, order: number, mt: number): number[] {
+  freeList(zone: number, order: number, mt: MigrateType): number[] {
     this.checkZone('freeList', zone);
     this.checkOrder('freeList', order);
     this.checkMt('freeList', mt);

@@ -64,12 +64,20 @@ const README_EXAMPLE = (() => {
 
 // What the types promise beyond the README: metrics by group, migratetypes by name, and what they refuse.
 const TYPED = `
-import { WasmGuest, MigrateType, simulate, type GuestMetrics } from 'page-reporting-sim';
+import { WasmGuest, ReferenceAllocator, MigrateType, resolveGuest, simulate, type GuestMetrics } from 'page-reporting-sim';
 const g = WasmGuest.create({ profile: 'linux-6.1', memBytes: 2 ** 30 });
 g.boot();
 g.free(g.alloc(0, MigrateType.MOVABLE), 0);
 // @ts-expect-error: 7 is no migratetype
 g.alloc(0, 7);
+// The reference model takes the same types.
+const ref = new ReferenceAllocator(resolveGuest({ memBytes: 2 ** 28 }));
+ref.boot();
+ref.setPageblockMt(0, MigrateType.UNMOVABLE);
+// @ts-expect-error: 7 is no migratetype
+ref.alloc(0, 7);
+// @ts-expect-error: nor is 6
+ref.freeList(0, 0, 6);
 const r = await simulate({ durationS: 1, guests: [{ guest: { memBytes: 2 ** 28 }, policy: { kind: 'hinting' } }] });
 const m: GuestMetrics = r.guests[0]!.metrics;
 const hinted: number | undefined = m.hinting?.pagesHinted;
@@ -101,7 +109,7 @@ describe('npm pack', () => {
     expect(readFileSync(join(consumer, 'node_modules', 'page-reporting-sim', 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
-  it('the README\'s API example and the typed metrics compile under nodenext and bundler, exactOptionalPropertyTypes, no skipLibCheck', () => {
+  it('the README\'s API example and the typed metrics compile under nodenext and bundler, exactOptionalPropertyTypes, no skipLibCheck, with or without the DOM lib', () => {
     expect(README_EXAMPLE).toContain('reporting.register(new VirtioBalloonDevice(host))');
     writeFileSync(join(consumer, 'readme.ts'), README_EXAMPLE);
     writeFileSync(join(consumer, 'typed.ts'), TYPED);
@@ -109,9 +117,14 @@ describe('npm pack', () => {
       expect(typecheck(file, { module: 'nodenext', moduleResolution: 'nodenext' }), `${file} nodenext`).toBe('');
       expect(typecheck(file, { module: 'esnext', moduleResolution: 'bundler' }), `${file} bundler`).toBe('');
     }
+    // A Node program: Node's types and no DOM lib (so no WebAssembly namespace); every shipped declaration checks.
+    for (const file of ['readme.ts', 'typed.ts']) {
+      expect(typecheck(file, { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] }), `${file} node, no DOM`).toBe('');
+    }
     // "." needs no Node types (types: [] above); "./node" does.
     writeFileSync(join(consumer, 'node.ts'), NODE);
     expect(typecheck('node.ts', { module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] })).toBe('');
+    expect(typecheck('node.ts', { module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'] }), 'node.ts, no DOM').toBe('');
   });
 
   it('a type error in a consumer is reported, so the checks above can fail', () => {
