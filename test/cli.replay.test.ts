@@ -50,8 +50,11 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
     expect(rows.length).toBe(c.sim.reports.length);
     expect(rows.map((r) => [r.pass, r.batch, r.idx, r.pfn, r.order])).toEqual(c.sim.reports.map((r) => [r.pass, r.batch, r.slot, r.pfn, r.order]));
     expect(rows[0]!.tHost - rows[0]!.tGuest).toBeCloseTo(c.clockOffset, 5);
-    // The header is the real file's.
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(readFileSync(REAL + 'E2_memhog512_r1/reports.csv', 'utf8').split(/\r?\n/)[0]);
+    // The header and the line ends are the real file's (CRLF), so a plain diff compares rows.
+    const text = readFileSync(file, 'utf8'), realText = readFileSync(REAL + 'E2_memhog512_r1/reports.csv', 'utf8');
+    expect(text.slice(0, text.indexOf('\n') + 1)).toBe(realText.slice(0, realText.indexOf('\n') + 1));
+    expect(text.split('\n').slice(0, -1).every((l) => l.endsWith('\r'))).toBe(true);
+    expect(text.endsWith('\r\n')).toBe(true);
   });
 
   it('the text form names the run, the windows and every cycle', async () => {

@@ -2,9 +2,11 @@
 // did after the free: the same passes and report() calls, and the host RSS fall reaching 50% and 90% within
 // 0.15 s of the real times. An idle boot (no free) is held to its boot-time reporting: the same passes, calls,
 // blocks and bytes. The runs are examples of kinds of behaviour; nothing here names one run's numbers.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { replay } from '../src/replay/folder.js';
+import { fidelityRow, replay } from '../src/replay/folder.js';
 import { withinTolerance, type RunComparison } from '../src/replay/format.js';
+import { formatFidelity } from '../src/replay/text.js';
 import { REAL, REAL_RUNS, HAVE_REAL, MISSING_REAL } from './helpers/shared.js';
 
 const cache = new Map<string, RunComparison>();
@@ -37,5 +39,15 @@ describe.skipIf(!HAVE_REAL)(`fidelity on every run in ../shared/real-kernel (${H
       // Memory freed but not yet reported is taken again by the next cycle: the passes in between carry little.
       expect([s.passes, s.calls], `cycle ${i}`).toEqual([r.passes, r.calls]);
     });
+  });
+
+  // The README's fidelity section is `npm run fidelity`'s output for the shared runs (not a copy that can drift).
+  it.skipIf(process.env['PRSIM_REAL_KERNEL'] !== undefined)('the README\'s fidelity section is `prsim fidelity`\'s table of these runs', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /<!-- fidelity:begin -->\n```\n([\s\S]*?)\n```\n<!-- fidelity:end -->/.exec(readme);
+    expect(block, 'README has a fidelity:begin/end block').not.toBeNull();
+    const table = formatFidelity(REAL_RUNS.map((r) => fidelityRow(compared(r), 0.15)), 0.15);
+    expect(block![1]).toBe(table);
+    expect(table).toMatch(new RegExp(`${REAL_RUNS.length} of ${REAL_RUNS.length} runs within tolerance$`));
   });
 });

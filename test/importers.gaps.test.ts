@@ -19,6 +19,20 @@ describe('gaps in sampled series', () => {
     expect(w).toEqual(['rss.csv:3: empty sample skipped', 'rss.csv:5: empty sample skipped']);
   });
 
+  it('a partly empty sample is a gap too; the last sample before trailing empty ones may be cut short', () => {
+    const w: string[] = [];
+    const rows = parseRssCsv(`${RSS_HEADER}0.05,100,10,90\n0.10,120,,\n0.15,12\n0.20,,,\n0.25,,,`, 'rss.csv', { warnings: w });
+    expect(rows.map((r) => r.tHost)).toEqual([0.05]);
+    expect(w).toEqual([
+      'rss.csv:3: incomplete sample skipped', "rss.csv:4: truncated last line skipped (2 fields, header has 4)",
+      'rss.csv:5: empty sample skipped', 'rss.csv:6: empty sample skipped',
+    ]);
+    // Not at the end (a full sample follows), the same cut line is still an error, as in any other file.
+    expect(() => parseRssCsv(`${RSS_HEADER}0.05,12\n0.10,,,\n0.15,120,20,100\n`, 'rss.csv')).toThrow(/rss\.csv:2: 2 fields, header has 4/);
+    // A file that is not a sampled series takes no empty cells.
+    expect(() => parseReportsCsv('t_guest_s,t_host_s,pass,batch,nents,idx,pfn,order,bytes\n4.19,,0,0,32,0,41984,10,4194304\n4.2,6.7,0,0,32,1,40960,10,4194304\n', 'reports.csv')).toThrow(/reports\.csv:2: t_host_s: '' is not a number/);
+  });
+
   it('ram.csv too', () => {
     const w: string[] = [];
     const rows = parseRamCsv('t_host_s,ram_rss_kib,ram_anonhuge_kib,ram_size_kib\n0.5,1,1,4\n1.0,,,\n', 'ram.csv', { warnings: w });

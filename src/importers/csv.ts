@@ -3,9 +3,9 @@
 // break a reader) and every value is checked: a bad one is a ParseError naming file, line, column and value.
 // reports.csv and passes.csv are written with CRLF line ends; both line ends are accepted.
 //
-// Real recordings have gaps. A sampled series (rss.csv, ram.csv) may hold a row whose values are empty (`t,,,`:
-// QEMU exited while the sampler read it), and any file may end with a line cut short by the recorder's exit (no
-// line end after it).
+// Real recordings have gaps. A sampled series (rss.csv, ram.csv) may hold a row whose values are empty, all
+// (`t,,,`: QEMU exited while the sampler read it) or some, and any file may end with a line cut short by the
+// recorder's exit (no line end after it; in a sampled series, possibly followed by empty samples).
 // Such rows are skipped, and each skip is pushed to `warnings` as `file:line: what`, so a caller can show them;
 // a bad value anywhere else is still an error.
 import { ParseError } from '../core/errors.js';
@@ -26,7 +26,7 @@ function parseValue(file: string, line: number, column: string, kind: Kind, text
 }
 
 export interface CsvOptions {
-  /** A sampled series: a row whose cells after the first (the time) are all empty is a gap, skipped. */
+  /** A sampled series: a row with an empty cell after the first (the time) is a gap, skipped. */
   gaps?: boolean;
   /** Skipped rows are reported here as `file:line: what`. */
   warnings?: string[];
@@ -35,9 +35,18 @@ export interface CsvOptions {
 /** Generic typed CSV reader: `columns` maps a property name to [header name, kind]. */
 export function parseCsv<C extends Columns>(text: string, file: string, columns: C, opts: CsvOptions = {}): Array<RowOf<C>> {
   const lines = text.split('\n');
-  // A last line with no line end after it was cut short when the recorder stopped writing.
-  const cut = lines.length > 1 && lines[lines.length - 1] !== '' ? lines.length - 1 : -1;
   const header = (lines[0] ?? '').replace(/\r$/, '').split(',');
+  // A sample with no value after its time: QEMU had exited (or was exiting) when the sampler read it.
+  const emptySample = (cells: string[]) => cells.length === header.length && cells.slice(1).some((c) => c.trim() === '');
+  // A last line with no line end after it was cut short when the recorder stopped writing. In a sampled
+  // series the recorder's last sample may be followed by empty ones (the sampler outlived QEMU): the last line
+  // before those is the one that may have been cut.
+  let cut = lines.length > 1 && lines[lines.length - 1] !== '' ? lines.length - 1 : -1;
+  if (opts.gaps) {
+    let i = lines.length - 1;
+    while (i > 0 && (lines[i]!.replace(/\r$/, '') === '' || emptySample(lines[i]!.replace(/\r$/, '').split(',')))) i--;
+    if (i > 0 && i < lines.length - 1 && lines.slice(i + 1).some((l) => l.replace(/\r$/, '') !== '')) cut = i;
+  }
   const keys = Object.keys(columns) as Array<keyof C & string>;
   const index = keys.map((k) => {
     const [name] = columns[k]!;
@@ -50,8 +59,9 @@ export function parseCsv<C extends Columns>(text: string, file: string, columns:
     const line = lines[li]!.replace(/\r$/, '');
     if (line === '') continue;
     const cells = line.split(',');
-    if (opts.gaps && cells.length === header.length && cells.slice(1).every((c) => c.trim() === '')) {
-      opts.warnings?.push(`${file}:${li + 1}: empty sample skipped`);
+    if (opts.gaps && emptySample(cells)) {
+      const all = cells.slice(1).every((c) => c.trim() === '');
+      opts.warnings?.push(`${file}:${li + 1}: ${all ? 'empty' : 'incomplete'} sample skipped`);
       continue;
     }
     try {

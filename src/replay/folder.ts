@@ -59,18 +59,20 @@ export function replay(o: ReplayFolderOptions): RunComparison {
 export function fidelityRows(root: string, tolS = 0.15): FidelityRow[] {
   return readdirSync(root).sort()
     .filter((d) => statSync(join(root, d)).isDirectory() && ['serial.log', 'passes.csv'].some((f) => existsSync(join(root, d, f))))
-    .map((d) => {
-      const c = replay({ dir: join(root, d) });
-      const kind = c.kind === 'trace' ? `trace (${c.mode})` : c.kind;
-      const afterFree = c.real.afterFree !== null && c.sim.afterFree !== null;
-      const real = afterFree ? c.real.afterFree : c.real.boot, sim = afterFree ? c.sim.afterFree : c.sim.boot;
-      if (!real || !sim) {
-        // Nothing the recording lets us hold to tolerance: a row that says so and why, not a pass.
-        return { run: c.run, kind, window: 'none', real, sim, ok: false, why: [`nothing to compare (${c.warnings.at(-1) ?? 'no free and no boot window'})`] } as FidelityRow;
-      }
-      const t = afterFree ? withinTolerance(real, sim, tolS)
-        : { why: [real.passes !== sim.passes ? `passes ${real.passes} vs ${sim.passes}` : '', real.calls !== sim.calls ? `calls ${real.calls} vs ${sim.calls}` : '', real.blocks !== sim.blocks ? `blocks ${real.blocks} vs ${sim.blocks}` : ''].filter(Boolean) };
-      return { run: c.run, kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
-    });
+    .map((d) => fidelityRow(replay({ dir: join(root, d) }), tolS));
+}
+
+/** One replayed run held to tolerance: after its last free, else its boot reporting, else 'none' with the reason. */
+export function fidelityRow(c: RunComparison, tolS = 0.15): FidelityRow {
+  const kind = c.kind === 'trace' ? `trace (${c.mode})` : c.kind;
+  const afterFree = c.real.afterFree !== null && c.sim.afterFree !== null;
+  const real = afterFree ? c.real.afterFree : c.real.boot, sim = afterFree ? c.sim.afterFree : c.sim.boot;
+  if (!real || !sim) {
+    // Nothing the recording lets us hold to tolerance: a row that says so and why, not a pass.
+    return { run: c.run, kind, window: 'none', real, sim, ok: false, why: [`nothing to compare (${c.warnings.at(-1) ?? 'no free and no boot window'})`] } as FidelityRow;
+  }
+  const t = afterFree ? withinTolerance(real, sim, tolS)
+    : { why: [real.passes !== sim.passes ? `passes ${real.passes} vs ${sim.passes}` : '', real.calls !== sim.calls ? `calls ${real.calls} vs ${sim.calls}` : '', real.blocks !== sim.blocks ? `blocks ${real.blocks} vs ${sim.blocks}` : ''].filter(Boolean) };
+  return { run: c.run, kind, window: afterFree ? 'after free' : 'boot', real, sim, ok: t.why.length === 0, why: t.why } as FidelityRow;
 }
 

@@ -98,14 +98,17 @@ export function windowOf(side: Pick<Side, 'passes' | 'reports'>, rss: readonly R
   };
 }
 
-/** The simulator's reports in the real reports.csv format (t_host from the run's clock offset). */
+/**
+ * The simulator's reports in the real reports.csv format (t_host from the run's clock offset), CRLF line ends
+ * included as the recorder writes them, so `diff` against a recording compares rows, not line ends.
+ */
 export function reportsCsv(side: Side, clockOffset: number): string {
   const nents = new Map<string, number>();
   for (const r of side.reports) nents.set(`${r.pass}/${r.batch}`, (nents.get(`${r.pass}/${r.batch}`) ?? 0) + 1);
   const rows = side.reports.map((r) => [
     r.t.toFixed(6), (r.t + clockOffset).toFixed(6), r.pass, r.batch, nents.get(`${r.pass}/${r.batch}`), r.slot, r.pfn, r.order, 4096 * 2 ** r.order,
   ].join(','));
-  return ['t_guest_s,t_host_s,pass,batch,nents,idx,pfn,order,bytes', ...rows].join('\n') + '\n';
+  return ['t_guest_s,t_host_s,pass,batch,nents,idx,pfn,order,bytes', ...rows].join('\r\n') + '\r\n';
 }
 
 /** Whether a side's window meets another's within tolerance: same passes and calls, t50/t90 within tolS. */

@@ -33,7 +33,11 @@ export interface RunReplayOptions {
   flush?: 'trace' | boolean;
 }
 
-interface Snapshot { t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo: Zoneinfo; source: string }
+interface Snapshot {
+  t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo: Zoneinfo; source: string;
+  /** The zoneinfo is another moment's (no pre.zoneinfo): its zones and per-cpu high/batch hold, its counts do not. */
+  pcpUnknown?: boolean;
+}
 
 /**
  * The processes the recording describes, one per cycle, at its recorded times; and the files the recording
@@ -101,7 +105,7 @@ function simulateFrom(run: Run, model: RunModel, snap: Snapshot, endS: number, r
   const zones = zoneSpecsFromZoneinfo(snap.zoneinfo, memoryRanges ? { memoryRanges } : {});
   const order = model.orderWrites.filter((w) => w.t < snap.t).at(-1)?.order ?? 9;
   const startState = startStateFromProc({
-    ...cfgIn, buddyinfo: snap.buddyinfo, ...(snap.pagetypeinfo ? { pagetypeinfo: snap.pagetypeinfo } : {}),
+    ...cfgIn, buddyinfo: snap.buddyinfo, ...(snap.pcpUnknown ? { pcpFromZoneinfo: false } : {}), ...(snap.pagetypeinfo ? { pagetypeinfo: snap.pagetypeinfo } : {}),
     ...(reported === 'log' && run.reports ? { reported: reportedBefore(run, snap.t) } : {}),
     ...(reported === 'log' && !run.reports && model.register !== undefined && model.register + TIMER_DELAY_MS / 1000 < snap.t ? { reportedFromOrder: order } : {}),
   }, cfg);
@@ -176,8 +180,13 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   // The model's warnings grow while the simulation is set up; the run's are added at the end.
   const warnings = model.warnings;
   const pre = run.proc['pre'];
-  const zoneinfo = pre?.zoneinfo ?? Object.values(run.proc).find((s) => s.zoneinfo)?.zoneinfo;
+  const borrowed = pre?.zoneinfo ? undefined : Object.entries(run.proc).find(([, s]) => s.zoneinfo);
+  const zoneinfo = pre?.zoneinfo ?? borrowed?.[1].zoneinfo;
   if (!zoneinfo) throw new SimError('BAD_CONFIG', `${run.name}: no zoneinfo snapshot in guest/: the guest's zones are unknown`, { field: 'guest/*.zoneinfo' });
+  // Zones, watermarks and per-cpu high/batch do not change during a run; the per-cpu counts are one moment's
+  // (the end's can hold the workload's own pages), so another snapshot's are not taken as the start's.
+  const pcpUnknown = !pre?.zoneinfo;
+  if (pcpUnknown) warnings.push(`${run.name}: no guest/pre.zoneinfo; zones from ${borrowed![0]}.zoneinfo, per-cpu lists start empty (their counts at the start are not recorded)`);
   // A buddyinfo snapshot is a start state only with a full row for every populated zone: a file cut short by
   // the recorder (or a moment of serial.log with a lost line) lacks its last zone, and is passed over.
   const zoneNames = populatedZones(zoneinfo).map((z) => z.name);
@@ -195,10 +204,10 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
 
   // The boot simulation's start: a state after registration, before the first pass could start.
   const earliest = model.preTime !== undefined && preBuddyinfo && model.preTime < register + TIMER_DELAY_MS / 1000 && model.preTime >= register - 1
-    ? { t: model.preTime, buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
+    ? { t: model.preTime, buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre', pcpUnknown }
     : (() => {
       const s = serialSnaps.find((x) => x.t >= register && x.t < register + TIMER_DELAY_MS / 1000);
-      return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
+      return s ? { ...s, zoneinfo, source: 'serial.log @B/@P', pcpUnknown } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
 
@@ -215,11 +224,11 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   let work: SimOut | undefined;
   if (model.cycles.length) {
     const snap: Snapshot | undefined = preBuddyinfo && model.preTime !== undefined
-      ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
+      ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre', pcpUnknown }
       : (() => {
         const s = serialSnaps.filter((x) => x.t <= firstWork).at(-1);
         if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
-        return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
+        return s ? { ...s, zoneinfo, source: 'serial.log @B/@P', pcpUnknown } : undefined;
       })();
     if (!snap) throw new SimError('BAD_CONFIG', `${run.name}: no recorded free lists before the workload (guest/pre.buddyinfo or serial.log @B records)`, { field: 'guest/pre.buddyinfo' });
     work = simulateFrom(run, model, snap, endS, 'log', opts, true);
