@@ -222,14 +222,26 @@ export function resolveGuest(spec: GuestSpec): GuestConfig {
   return { profile: profileName, zones, maxPfn, cpus, pcp: spec.pcp ?? true };
 }
 
+type PfnRange = { zone: number; start: number; end: number };
+
 /**
  * The pfn ranges of managed pages: present, not reserved. Reserved pages (present - managed of each zone) are the
  * zone's highest present pfns, where memblock's top-down boot allocations sit. Boot frees these ranges.
  */
-export function managedRanges(config: GuestConfig): Array<{ zone: number; start: number; end: number }> {
-  const out: Array<{ zone: number; start: number; end: number }> = [];
+export function managedRanges(config: GuestConfig): PfnRange[] {
+  return presentRanges(config).managed;
+}
+
+/** The reserved pages' ranges (present, not managed): the memmap, the kernel image, memblock's allocations. */
+export function reservedRanges(config: GuestConfig): PfnRange[] {
+  return presentRanges(config).reserved;
+}
+
+function presentRanges(config: GuestConfig): { managed: PfnRange[]; reserved: PfnRange[] } {
+  const managed: PfnRange[] = [];
+  const reserved: PfnRange[] = [];
   config.zones.forEach((z, i) => {
-    let reserved = z.present - z.managed;
+    let left = z.present - z.managed;
     const segs: Array<[number, number]> = [];
     let s = z.startPfn;
     for (const [a, b] of z.holes) {
@@ -237,15 +249,18 @@ export function managedRanges(config: GuestConfig): Array<{ zone: number; start:
       s = b;
     }
     if (z.endPfn > s) segs.push([s, z.endPfn]);
-    for (let k = segs.length - 1; k >= 0 && reserved > 0; k--) {
+    const top: PfnRange[] = [];
+    for (let k = segs.length - 1; k >= 0 && left > 0; k--) {
       const [a, b] = segs[k]!;
-      const take = Math.min(reserved, b - a);
+      const take = Math.min(left, b - a);
       segs[k] = [a, b - take];
-      reserved -= take;
+      top.unshift({ zone: i, start: b - take, end: b });
+      left -= take;
     }
-    for (const [a, b] of segs) if (b > a) out.push({ zone: i, start: a, end: b });
+    for (const [a, b] of segs) if (b > a) managed.push({ zone: i, start: a, end: b });
+    reserved.push(...top);
   });
-  return out;
+  return { managed, reserved };
 }
 
 /** Largest pfn span a guest can have: pfns are u32 in wasm and NIL (0xffffffff) marks the end of a list. */

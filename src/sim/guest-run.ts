@@ -1,7 +1,7 @@
 // One simulated guest: its allocator (a wasm instance), the host model, the device, the free page reporting
 // worker or the hinting walker, and its workloads.
 import { WasmGuest } from '../core/guest.js';
-import { resolveGuest } from '../core/config.js';
+import { reservedRanges, resolveGuest } from '../core/config.js';
 import { SimError } from '../core/errors.js';
 import { orderRefusal } from '../core/profiles.js';
 import { QemuHost, hostShiftOf } from '../host/qemu.js';
@@ -74,7 +74,12 @@ export class GuestRun {
   start(): void {
     const now = this.clock.now();
     if (this.spec.startState) this.guest.applyStartState(this.spec.startState);
-    else this.guest.boot();
+    else {
+      this.guest.boot();
+      // The kernel has written what it keeps (memmap, image, memblock allocations) before any workload runs, so
+      // the host holds those pages, as it holds a recorded state's allocated pages.
+      for (const r of reservedRanges(this.guest.config)) this.guest.touch(r.start, r.end - r.start);
+    }
     this.guest.takeNotifications();
     const policy = this.spec.policy;
     if (this.reporting && this.device) {
