@@ -2,7 +2,7 @@
 // `prsim:` line naming the file, field or path; outputs are checked before the run and written whole or not at
 // all; a reader that goes away ends the run quietly with 0; a fresh checkout says what to build.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -167,6 +167,45 @@ describe('output files', () => {
     } finally {
       spawnSync('umount', [dir]);
     }
+  });
+
+  it('sweep --output/--csv: checked before the run, never the scenario, a file of the sweep\'s folder or each other', async () => {
+    const raw = { ...tiny(), durationS: 1, guests: [{ memMiB: 64, policy: { kind: 'reporting', profile: 'linux-6.1' } }], sweep: { 'policy.order': [0, 9] } };
+    const s = file('sw.json', raw);
+    const text = readFileSync(s, 'utf8');
+    await refused(['sweep', s, '--threads', '0', '--output', s], `prsim: --output ${s}: is an input of this run (${s}); writing it would destroy it`);
+    await refused(['sweep', s, '--threads', '0', '--csv', s], `prsim: --csv ${s}: is an input of this run (${s}); writing it would destroy it`);
+    expect(readFileSync(s, 'utf8')).toBe(text);
+    await refused(['sweep', s, '--threads', '0', '--output', join(tmp, 'same.out'), '--csv', join(tmp, 'same.out')], /--csv .*same\.out: the same file as --output/);
+    await refused(['sweep', s, '--threads', '0', '--output', tmp], /--output .*: is a directory, expected a file name$/);
+    await refused(['sweep', s, '--threads', '0', '--output', '/proc/x'], 'prsim: --output /proc/x: cannot write in /proc: new files cannot be created there');
+    // Refused before the run: no sweep ran, so no rows file was made in --out.
+    const dir = join(tmp, 'sweep-out');
+    await refused(['sweep', s, '--threads', '0', '--out', dir, '--output', join(dir, 'scenario.json')], /--output .*sweep-out\/scenario\.json: is a file of the sweep's folder/);
+    expect(existsSync(dir)).toBe(false);
+    const ok = await prsim('sweep', s, '--threads', '0', '--out', dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    const rows = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    const before = readFileSync(join(dir, rows), 'utf8');
+    await refused(['sweep', '--merge', dir, '--output', join(dir, rows)], /is a file of the sweep's folder/);
+    await refused(['sweep', '--merge', dir, '--csv', join(dir, 'sweep.json')], /is a file of the sweep's folder/);
+    expect(readFileSync(join(dir, rows), 'utf8')).toBe(before);
+    const merged = await prsim('sweep', '--merge', dir, '--csv', join(dir, 'merged.csv'), '--output', join(dir, 'merged.txt'));
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'merged.csv'), 'utf8')).toMatch(/^point,policy\.order,/);
+    expect(readFileSync(join(dir, 'merged.txt'), 'utf8')).toMatch(/2 grid points/);
+    expect(tempLeft(tmp)).toEqual([]);
+    expect(tempLeft(dir)).toEqual([]);
+  });
+
+  it.skipIf(!haveReal('E5_trace256'))('replay --reports-csv onto a file of the run folder (its reports.csv) is refused', async () => {
+    const run = join(tmp, 'E5');
+    cpSync(REAL + 'E5_trace256', run, { recursive: true });
+    const real = readFileSync(join(run, 'reports.csv'), 'utf8');
+    await refused(['replay', run, '--reports-csv', join(run, 'reports.csv')], /--reports-csv .*E5\/reports\.csv: is an input of this run/);
+    await refused(['replay', run, '--reports-csv', join(run, 'guest', 'dmesg.txt')], /--reports-csv .*E5\/guest\/dmesg\.txt: is an input of this run/);
+    expect(readFileSync(join(run, 'reports.csv'), 'utf8')).toBe(real);
+    expect(tempLeft(run)).toEqual([]);
   });
 
   it('a write that fails after the run leaves the old file as it was and removes the temporary file', () => {

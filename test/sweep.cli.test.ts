@@ -128,7 +128,8 @@ describe('bad flags', () => {
     expect(await prsim(memoryIo(tmp), 'sweep', scenario, '--out', under)).toEqual({ code: 2, stdout: '', stderr: `prsim: ${under}: cannot write (a part of the path is not a folder)\n` });
     const csv = join(tmp, 'no', 'such', 'a.csv');
     const r = await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--csv', csv);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: ${csv}: cannot write (no such folder)\n` });
+    // Checked before the run, in the words `prsim run --csv` uses.
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `prsim: --csv ${csv}: cannot write in ${join(tmp, 'no', 'such')}: no such directory\n` });
   });
 
   it('--merge takes no scenario, and a folder that is not a sweep is named', async () => {

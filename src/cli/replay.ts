@@ -10,7 +10,7 @@ import { reportsCsv } from '../replay/format.js';
 import { formatComparison, formatFidelity } from '../replay/text.js';
 import { parse } from './args.js';
 import type { Io } from './io.js';
-import { commitOutput, discardOutputs, prepareOutputs } from './output.js';
+import { commitOutput, discardOutputs, folderInputs, prepareOutputs } from './output.js';
 import { UsageError } from './usage-error.js';
 
 export const REPLAY_USAGE = `usage: prsim replay <run folder> [--mode forced|modelled|workload] [--delay <ms>|trace] [--order N] [--capacity N] [--flush trace|on|off] [--json] [--reports-csv FILE]
@@ -97,7 +97,8 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) throw usage('replay', `--reports-csv ${resolve(io.cwd, given)}: no folder ${folder}`);
   }
   // Checked, with its temporary file made, before the replay; written whole or not at all.
-  const outputs = prepareOutputs([{ flag: '--reports-csv', given }], [o.dir], io.cwd);
+  // Any file of the run folder is an input (reports.csv above all): the replay reads them, so none is written over.
+  const outputs = prepareOutputs([{ flag: '--reports-csv', given }], folderInputs(o.dir), io.cwd);
   try {
     const c = asCommand('replay', () => replay(o));
     if (outputs[0]) commitOutput(outputs[0], reportsCsv(c.sim, c.clockOffset));

@@ -2,11 +2,11 @@
 // asked), merge a folder of shards, or write the launcher of a sharded sweep for Slurm or Kubernetes.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
 import { slurmFiles } from '../sweep/emit-slurm.js';
-import { AtomicFile, writeFileAtomic } from '../sweep/files.js';
+import { writeFileAtomic } from '../sweep/files.js';
 import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
 import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
 import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
@@ -15,6 +15,7 @@ import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
 import { processIo, type Io } from './io.js';
 import { applyOverrides } from './overrides.js';
+import { commitOutput, discardOutputs, folderInputs, prepareOutputs, writeOutputPart, type Output } from './output.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
 import { UsageError } from './usage-error.js';
@@ -96,42 +97,49 @@ function stdoutSink(io: Io): Sink & { wait(): Promise<void> | null; closed: bool
   return sink;
 }
 
-/** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv. */
-async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: string | undefined; output?: string | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
+/** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv, both checked beforehand. */
+async function writeOutput(dir: string, io: Io, format: SweepFormat, files: { csv?: Output | undefined; output?: Output | undefined }, perGuest: boolean): Promise<{ rows: number; def: SweepDef }> {
   const idx = indexFolder(dir);
   const note = duplicateNote(idx);
   if (note) io.err(`prsim: ${dir}: ${note}\n`);
-  const files: AtomicFile[] = [];
   const stdout = stdoutSink(io);
-  try {
-    let out: Sink = stdout;
-    if (o.output) {
-      const f = new AtomicFile(resolve(io.cwd, o.output));
-      files.push(f);
-      out = f;
-    }
-    let csv: Sink | undefined;
-    if (o.csv) {
-      const f = new AtomicFile(resolve(io.cwd, o.csv));
-      files.push(f);
-      csv = f;
-    }
-    const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
-    for (const { text, row } of rowsInOrder(idx)) {
-      output.add(text, row);
-      const drained = stdout.wait();
-      if (drained) await drained;
-      if (stdout.closed && !csv) break;
-    }
-    output.end();
-    for (const f of files) f.commit();
-  } catch (e) {
-    for (const f of files) f.abort();
-    throw e;
+  const sink = (o: Output): Sink => ({ write: (t) => writeOutputPart(o, t) });
+  const csv = files.csv ? sink(files.csv) : undefined;
+  const output = new SweepOutput(idx.def, { format, out: files.output ? sink(files.output) : stdout, ...(csv ? { csv } : {}), perGuest });
+  for (const { text, row } of rowsInOrder(idx)) {
+    output.add(text, row);
+    const drained = stdout.wait();
+    if (drained) await drained;
+    if (stdout.closed && !csv) break;
   }
-  if (o.output) io.err(`prsim: wrote ${o.output}\n`);
-  if (o.csv) io.err(`prsim: wrote ${o.csv}\n`);
+  output.end();
+  for (const o of [files.output, files.csv]) {
+    if (!o) continue;
+    commitOutput(o, '');
+    io.err(`prsim: wrote ${o.given}\n`);
+  }
   return { rows: idx.rows, def: idx.def };
+}
+
+/** Names a sweep writes in its --out folder: an output there under one of them would be overwritten by the rows. */
+const FOLDER_FILE = /^(scenario\.json|sweep\.json|rows-.*\.jsonl)$/;
+
+/**
+ * --output and --csv, checked (and their temporary files made) before anything runs: neither may be the
+ * scenario, a file of the sweep's folder, or the other.
+ */
+function sweepOutputs(v: { output?: string | undefined; csv?: string | undefined }, inputs: string[], folder: string | undefined, cwd: string): { output?: Output; csv?: Output; all: Output[] } {
+  for (const [flag, given] of [['--output', v.output], ['--csv', v.csv]] as const) {
+    if (given === undefined || folder === undefined) continue;
+    const path = resolve(cwd, given);
+    if (dirname(path) === folder && FOLDER_FILE.test(basename(path))) {
+      throw new UsageError(`${flag} ${given}: is a file of the sweep's folder ${folder}; writing it would destroy the sweep's rows or definition`);
+    }
+  }
+  const all = prepareOutputs([{ flag: '--output', given: v.output }, { flag: '--csv', given: v.csv }], inputs, cwd);
+  const output = all.find((o) => o.flag === '--output');
+  const csv = all.find((o) => o.flag === '--csv');
+  return { ...(output ? { output } : {}), ...(csv ? { csv } : {}), all };
 }
 
 function defaultPrsim(kind: 'slurm' | 'k8s'): string[] {
@@ -212,15 +220,20 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const format = v.json ? 'json' : choiceOption('format', v.format, ['table', 'json', 'csv'] as const) ?? 'table';
-  const outputs = { csv: v.csv, output: v.output, perGuest: v['per-guest'] ?? false };
+  const perGuest = v['per-guest'] ?? false;
 
   if (v.merge !== undefined) {
     if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
-    const { rows, def } = await writeOutput(dir, io, format, outputs);
-    io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
-    return 0;
+    const files = sweepOutputs(v, folderInputs(dir), dir, io.cwd);
+    try {
+      const { rows, def } = await writeOutput(dir, io, format, files, perGuest);
+      io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+      return 0;
+    } finally {
+      discardOutputs(files.all);
+    }
   }
 
   if (!positionals[0]) throw new UsageError('sweep: which scenario? (e.g. prsim sweep scenarios/sweep-order.json)');
@@ -246,7 +259,9 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   }
   if (v.resume && !v.out) throw new UsageError('--resume: which folder? (--out DIR of the sweep to continue)');
 
-  const dir = v.out ? resolve(io.cwd, v.out) : mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
+  const out = v.out ? resolve(io.cwd, v.out) : undefined;
+  const files = sweepOutputs(v, [path, ...(out ? folderInputs(out) : [])], out, io.cwd);
+  const dir = out ?? mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
   try {
     const started = performance.now();
     const label = `sweep ${def.name ?? file}${shard && shard.n > 1 ? ` shard ${shard.k}/${shard.n}` : ''}`;
@@ -264,10 +279,11 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       io.err(`prsim: shard ${shard.k}/${shard.n}: ${summary}; rows in ${join(dir, shardFileName(shard))} (prsim sweep --merge ${dir} once every shard is done)\n`);
       return 0;
     }
-    await writeOutput(dir, io, format, outputs);
+    await writeOutput(dir, io, format, files, perGuest);
     io.err(`prsim: ${summary}\n`);
     return 0;
   } finally {
+    discardOutputs(files.all);
     if (!v.out) rmSync(dir, { recursive: true, force: true });
   }
 }
