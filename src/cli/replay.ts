@@ -22,9 +22,10 @@ state with the workload its recording describes (workload).
 
 options:
   --mode forced|modelled|workload   how to replay (default: forced for a traced run, else workload)
-  --delay <ms>|trace                the reporting delay, or each pass when the real one started (default)
+  --delay <ms>|trace                a traced run's reporting delay, or each pass when the real one started (default)
   --order N, --capacity N           a traced run's allocator traffic under another order (0..10) or capacity (1..256)
-  --flush trace|on|off              flush the freeing cpu's per-cpu lists after a free: as recorded (default), always, never
+  --flush trace|on|off              a workload replay: flush the freeing cpu's per-cpu lists after a free as recorded
+                                    (default), always, never
   --json                            the comparison as JSON
   --reports-csv FILE                also write the simulator's reports in reports.csv's format
 `;
@@ -118,7 +119,7 @@ export async function fidelityCommand(args: string[], io: Io): Promise<number> {
   let tol = 0.15;
   if (v.tolerance !== undefined) {
     tol = Number(v.tolerance);
-    if (!(tol > 0)) throw usage('fidelity', `--tolerance must be seconds > 0, got '${v.tolerance}'`);
+    if (!(tol > 0) || !Number.isFinite(tol)) throw usage('fidelity', `--tolerance must be seconds > 0, got '${v.tolerance}'`);
   }
   const root = resolve(io.cwd, positionals[0] ?? '../shared/real-kernel');
   if (!existsSync(root) || !statSync(root).isDirectory()) throw usage('fidelity', `${root}: no such folder`);
