@@ -23,7 +23,8 @@ state with the workload its recording describes (workload).
 options:
   --mode forced|modelled|workload   how to replay (default: forced for a traced run, else workload)
   --delay <ms>|trace                a traced run's reporting delay, or each pass when the real one started (default)
-  --order N, --capacity N           a traced run's allocator traffic under another order (0..10) or capacity (1..256)
+  --order N, --capacity N           a traced run's allocator traffic under another order (0..11 as the run's kernel
+                                    takes it: 11 reports nothing on 5.7 and 6.1) or capacity (1..256)
   --flush trace|on|off              a workload replay: flush the freeing cpu's per-cpu lists after a free as recorded
                                     (default), always, never
   --json                            the comparison as JSON
@@ -63,7 +64,7 @@ function replayOptions(v: Record<string, string | boolean | undefined>, dir: str
     else if (/^\d+(\.\d+)?$/.test(delay)) o.delay = Number(delay);
     else throw usage('replay', `--delay must be milliseconds or 'trace', got '${delay}'`);
   }
-  for (const [name, lo, hi] of [['order', 0, 10], ['capacity', 1, 256]] as const) {
+  for (const [name, lo, hi] of [['order', 0, 11], ['capacity', 1, 256]] as const) {
     const text = v[name] as string | undefined;
     if (text === undefined) continue;
     const n = Number(text);
