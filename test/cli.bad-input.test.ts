@@ -230,6 +230,16 @@ describe('files and the system', () => {
     await refused(['import', empty], /^prsim: .*empty-\w+: not a run folder: it holds none of guest\//);
   });
 
+  it.skipIf(!haveReal('E2_memhog512_r1'))('import --tag where nothing uses it (the summary, one file) is refused, not ignored', async () => {
+    const run = REAL + 'E2_memhog512_r1';
+    await refused(['import', run, '--tag', 'bogus'], 'prsim: import: --tag bogus: picks the snapshot of --format buddyinfo, zones or state; the summary lists every snapshot');
+    await refused(['import', run + '/guest/end.buddyinfo', '--tag', 'held'], /^prsim: import: --tag held: picks a snapshot of a run folder; .*end\.buddyinfo is one file$/);
+    await refused(['import', run, '--format', 'buddyinfo', '--tag', 'bogus'], /has no bogus\.buddyinfo \(snapshots: /);
+    const ok = await prsim('import', run, '--format', 'buddyinfo', '--tag', 'held');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^Node 0, zone +DMA /);
+  });
+
   it('an unreadable file is exit 2 naming it (as root every file is readable: the mapping is checked directly)', async () => {
     expect(systemError(Object.assign(new Error('EACCES: permission denied, open \'/x/s.json\''), { code: 'EACCES', syscall: 'open', path: '/x/s.json' }))).toBe('/x/s.json: permission denied');
     expect(systemError(Object.assign(new Error('x'), { code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1', port: 80 }))).toBe('127.0.0.1:80: address already in use (pick another port)');
