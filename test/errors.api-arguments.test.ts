@@ -297,6 +297,16 @@ describe('the options of simulate() and run(), and gridPoint', () => {
     expect(() => checkRunFits(huge, { heapBytes: Infinity, memoryBytes: Infinity })).toThrow(/would take about/);
   });
 
+  it('PageReporting refuses a misspelt option (it ran with the kernel default) and a missing guest (a TypeError)', () => {
+    const g = WasmGuest.create({ profile: 'linux-next', memBytes: 128 * 2 ** 20, cpus: 2 });
+    const clock = new VirtualClock();
+    const e = expectSimError(() => new PageReporting(g, clock, { delayMS: 100 } as never), 'BAD_CONFIG', "unknown option 'delayMS'");
+    expect(e.message).toBe("PageReporting: unknown option 'delayMS' (expected order, capacity, delayMs, timerDelayMs, budgetDivisor, record)");
+    expectSimError(() => new PageReporting(null as never, clock), 'BAD_ARGUMENT', 'expected a guest');
+    expectSimError(() => new PageReporting(g, clock, null as never), 'BAD_ARGUMENT', 'options must be an object');
+    expect(new PageReporting(g, clock, { delayMs: 100, capacity: 16 }).capacity).toBe(16);
+  });
+
   it('gridPoint refuses an index outside the grid (it returned a point with no parameters, or wrapped round)', () => {
     const grid = { 'policy.order': [0, 9], 'policy.capacity': [8, 16, 32] };
     expect(gridPoint(grid, 5)).toEqual({ index: 5, params: { 'policy.order': 9, 'policy.capacity': 32 } });
