@@ -105,6 +105,15 @@ describe('options', () => {
     await refused(['run', file('s.json', tiny()), '--duration', '-5'], "prsim: --duration: expected a number > 0, got '-5'");
   });
 
+  it('--duration takes decimal numbers only (0x10 ran 16 s while --seed 0x10 was refused); --policies has no empty names', async () => {
+    for (const d of ['0x10', '0b11', '0o7', 'Infinity', '1e400', '1,5']) await refused(['run', file('s.json', tiny()), '--duration', d], `prsim: --duration: expected a number > 0, got '${d}'`);
+    await refused(['compare', file('c.json', tiny()), '--policies', ',none'], "prsim: --policies: an empty name in ',none' (a stray comma?)");
+    await refused(['compare', file('c.json', tiny()), '--policies', 'none,,linux-6.1'], "prsim: --policies: an empty name in 'none,,linux-6.1' (a stray comma?)");
+    const ok = await prsim('run', file('s.json', tiny()), '--duration', '1.5e0', '--threads', '0');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/1\.5 s simulated/);
+  });
+
   it('compare --policies none,none is refused', async () => {
     await refused(['compare', file('c.json', tiny()), '--policies', 'none,none'], "prsim: --policies: 'none' is given twice; name each policy once");
   });
