@@ -56,6 +56,14 @@ describe('scenario values', () => {
     expect(r.stdout).toMatch(/^small|bom\.json/m);
   });
 
+  it('a scenario read from /dev/zero (or any file past 64 MiB) is refused after 64 MiB, not read until memory runs out', async () => {
+    if (existsSync('/dev/zero')) await refused(['run', '/dev/zero'], 'prsim: /dev/zero: larger than 64 MiB: not a scenario file');
+    const big = join(tmp, 'big.json');
+    writeFileSync(big, `{"name": "${'x'.repeat(64 * 2 ** 20)}"}`);
+    await refused(['run', big], `prsim: ${big}: larger than 64 MiB: not a scenario file`);
+    rmSync(big);
+  });
+
   it('memMiB 512.001 is not a whole number of pages', async () => {
     const p = file('frac.json', { ...tiny(), guests: [{ memMiB: 512.001, policy: 'none' }] });
     await refused(['run', p], `prsim: ${p}: guests[0].memMiB: expected a whole number of 4 KiB pages (a multiple of 1/256 MiB, e.g. 512 or 512.25), got 512.001`);
