@@ -2,7 +2,7 @@
 // `prsim:` line naming the file, field or path; outputs are checked before the run and written whole or not at
 // all; a reader that goes away ends the run quietly with 0; a fresh checkout says what to build.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,6 +56,14 @@ describe('scenario values', () => {
     expect(r.stdout).toMatch(/^small|bom\.json/m);
   });
 
+  it('a scenario read from /dev/zero (or any file past 64 MiB) is refused after 64 MiB, not read until memory runs out', async () => {
+    if (existsSync('/dev/zero')) await refused(['run', '/dev/zero'], 'prsim: /dev/zero: larger than 64 MiB: not a scenario file');
+    const big = join(tmp, 'big.json');
+    writeFileSync(big, `{"name": "${'x'.repeat(64 * 2 ** 20)}"}`);
+    await refused(['run', big], `prsim: ${big}: larger than 64 MiB: not a scenario file`);
+    rmSync(big);
+  });
+
   it('memMiB 512.001 is not a whole number of pages', async () => {
     const p = file('frac.json', { ...tiny(), guests: [{ memMiB: 512.001, policy: 'none' }] });
     await refused(['run', p], `prsim: ${p}: guests[0].memMiB: expected a whole number of 4 KiB pages (a multiple of 1/256 MiB, e.g. 512 or 512.25), got 512.001`);
@@ -103,6 +111,15 @@ describe('options', () => {
   it('--seed -1 gets the option\'s own message, not Node\'s "ambiguous"', async () => {
     await refused(['run', file('s.json', tiny()), '--seed', '-1'], "prsim: --seed: expected integer 0..4294967295, got '-1'");
     await refused(['run', file('s.json', tiny()), '--duration', '-5'], "prsim: --duration: expected a number > 0, got '-5'");
+  });
+
+  it('--duration takes decimal numbers only (0x10 ran 16 s while --seed 0x10 was refused); --policies has no empty names', async () => {
+    for (const d of ['0x10', '0b11', '0o7', 'Infinity', '1e400', '1,5']) await refused(['run', file('s.json', tiny()), '--duration', d], `prsim: --duration: expected a number > 0, got '${d}'`);
+    await refused(['compare', file('c.json', tiny()), '--policies', ',none'], "prsim: --policies: an empty name in ',none' (a stray comma?)");
+    await refused(['compare', file('c.json', tiny()), '--policies', 'none,,linux-6.1'], "prsim: --policies: an empty name in 'none,,linux-6.1' (a stray comma?)");
+    const ok = await prsim('run', file('s.json', tiny()), '--duration', '1.5e0', '--threads', '0');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/1\.5 s simulated/);
   });
 
   it('compare --policies none,none is refused', async () => {
@@ -169,6 +186,45 @@ describe('output files', () => {
     }
   });
 
+  it('sweep --output/--csv: checked before the run, never the scenario, a file of the sweep\'s folder or each other', async () => {
+    const raw = { ...tiny(), durationS: 1, guests: [{ memMiB: 64, policy: { kind: 'reporting', profile: 'linux-6.1' } }], sweep: { 'policy.order': [0, 9] } };
+    const s = file('sw.json', raw);
+    const text = readFileSync(s, 'utf8');
+    await refused(['sweep', s, '--threads', '0', '--output', s], `prsim: --output ${s}: is an input of this run (${s}); writing it would destroy it`);
+    await refused(['sweep', s, '--threads', '0', '--csv', s], `prsim: --csv ${s}: is an input of this run (${s}); writing it would destroy it`);
+    expect(readFileSync(s, 'utf8')).toBe(text);
+    await refused(['sweep', s, '--threads', '0', '--output', join(tmp, 'same.out'), '--csv', join(tmp, 'same.out')], /--csv .*same\.out: the same file as --output/);
+    await refused(['sweep', s, '--threads', '0', '--output', tmp], /--output .*: is a directory, expected a file name$/);
+    await refused(['sweep', s, '--threads', '0', '--output', '/proc/x'], 'prsim: --output /proc/x: cannot write in /proc: new files cannot be created there');
+    // Refused before the run: no sweep ran, so no rows file was made in --out.
+    const dir = join(tmp, 'sweep-out');
+    await refused(['sweep', s, '--threads', '0', '--out', dir, '--output', join(dir, 'scenario.json')], /--output .*sweep-out\/scenario\.json: is a file of the sweep's folder/);
+    expect(existsSync(dir)).toBe(false);
+    const ok = await prsim('sweep', s, '--threads', '0', '--out', dir);
+    expect(ok.code, ok.stderr).toBe(0);
+    const rows = readdirSync(dir).find((f) => f.endsWith('.jsonl'))!;
+    const before = readFileSync(join(dir, rows), 'utf8');
+    await refused(['sweep', '--merge', dir, '--output', join(dir, rows)], /is a file of the sweep's folder/);
+    await refused(['sweep', '--merge', dir, '--csv', join(dir, 'sweep.json')], /is a file of the sweep's folder/);
+    expect(readFileSync(join(dir, rows), 'utf8')).toBe(before);
+    const merged = await prsim('sweep', '--merge', dir, '--csv', join(dir, 'merged.csv'), '--output', join(dir, 'merged.txt'));
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'merged.csv'), 'utf8')).toMatch(/^point,policy\.order,/);
+    expect(readFileSync(join(dir, 'merged.txt'), 'utf8')).toMatch(/2 grid points/);
+    expect(tempLeft(tmp)).toEqual([]);
+    expect(tempLeft(dir)).toEqual([]);
+  });
+
+  it.skipIf(!haveReal('E5_trace256'))('replay --reports-csv onto a file of the run folder (its reports.csv) is refused', async () => {
+    const run = join(tmp, 'E5');
+    cpSync(REAL + 'E5_trace256', run, { recursive: true });
+    const real = readFileSync(join(run, 'reports.csv'), 'utf8');
+    await refused(['replay', run, '--reports-csv', join(run, 'reports.csv')], /--reports-csv .*E5\/reports\.csv: is an input of this run/);
+    await refused(['replay', run, '--reports-csv', join(run, 'guest', 'dmesg.txt')], /--reports-csv .*E5\/guest\/dmesg\.txt: is an input of this run/);
+    expect(readFileSync(join(run, 'reports.csv'), 'utf8')).toBe(real);
+    expect(tempLeft(run)).toEqual([]);
+  });
+
   it('a write that fails after the run leaves the old file as it was and removes the temporary file', () => {
     const dir = mkdtempSync(join(tmp, 'w-'));
     const target = join(dir, 'report.html');
@@ -189,6 +245,16 @@ describe('files and the system', () => {
     await refused(['replay', f], /^prsim: replay: .*r\.json: not a directory/);
     const empty = mkdtempSync(join(tmp, 'empty-'));
     await refused(['import', empty], /^prsim: .*empty-\w+: not a run folder: it holds none of guest\//);
+  });
+
+  it.skipIf(!haveReal('E2_memhog512_r1'))('import --tag where nothing uses it (the summary, one file) is refused, not ignored', async () => {
+    const run = REAL + 'E2_memhog512_r1';
+    await refused(['import', run, '--tag', 'bogus'], 'prsim: import: --tag bogus: picks the snapshot of --format buddyinfo, zones or state; the summary lists every snapshot');
+    await refused(['import', run + '/guest/end.buddyinfo', '--tag', 'held'], /^prsim: import: --tag held: picks a snapshot of a run folder; .*end\.buddyinfo is one file$/);
+    await refused(['import', run, '--format', 'buddyinfo', '--tag', 'bogus'], /has no bogus\.buddyinfo \(snapshots: /);
+    const ok = await prsim('import', run, '--format', 'buddyinfo', '--tag', 'held');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^Node 0, zone +DMA /);
   });
 
   it('an unreadable file is exit 2 naming it (as root every file is readable: the mapping is checked directly)', async () => {

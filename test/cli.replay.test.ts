@@ -73,14 +73,34 @@ describe.skipIf(!HAVE_REAL)(`prsim replay (${HAVE_REAL ? 'real runs' : MISSING_R
       [[join(tmp, 'nope')], /no such folder/],
       [[REAL + 'E2_memhog512_r1', '--mode', 'forced'], /needs a run with a kmem trace/],
       [[REAL + 'E2_memhog512_r1', '--order', '3'], /--order and --capacity replay recorded allocator traffic/],
-      [[REAL + 'E5_trace256', '--order', '12'], /--order must be an integer 0..10/],
+      [[REAL + 'E5_trace256', '--order', '12'], /--order must be an integer 0..11/],
       [[REAL + 'E2_memhog512_r1', '--reports-csv', join(tmp, 'no', 'x.csv')], /no folder/],
       [[REAL + 'E2_memhog512_r1', '--flush', 'maybe'], /--flush must be trace, on or off/],
+      // An option the replay has no use for is refused, not dropped: a workload replay has no --delay, a trace replay no --flush.
+      [[REAL + 'E2_memhog512_r1', '--delay', '500'], /E2_memhog512_r1: --delay sets the reporting delay of a trace replay/],
+      [[REAL + 'E5_trace256', '--flush', 'on'], /E5_trace256: --flush is for a workload replay; a forced replay/],
+      [[REAL + 'E5_trace256', '--mode', 'modelled', '--flush', 'off'], /--flush is for a workload replay; a modelled replay/],
     ] as Array<[string[], RegExp]>) {
       const res = await run('replay', ...args);
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.stderr).toMatch(/^prsim: replay: /);
       expect(res.stderr).toMatch(msg);
+    }
+  });
+
+  it('replay --order takes what run takes: 11 on a 6.1 trace is 6.1\'s "nothing reported", not a refusal', async () => {
+    const res = await run('replay', REAL + 'E5_trace256', '--order', '11', '--json');
+    expect(res.code, res.stderr).toBe(0);
+    const c = JSON.parse(res.stdout) as RunComparison;
+    expect(c.real.passes.length).toBeGreaterThan(0);
+    expect(c.sim.passes).toEqual([]);
+  });
+
+  it('fidelity --tolerance Infinity (or 1e400) is refused: it would hold every run within tolerance', async () => {
+    for (const t of ['Infinity', '1e400', '0', 'NaN']) {
+      const res = await run('fidelity', REAL, '--tolerance', t);
+      expect(res.code, t).toBe(2);
+      expect(res.stderr).toBe(`prsim: fidelity: --tolerance must be seconds > 0, got '${t}' (see prsim fidelity --help)\n`);
     }
   });
 

@@ -11,6 +11,7 @@ import { Simulation, simulate, type SimulationSpec } from '../src/sim/engine.js'
 import { checkRunFits, estimateRun } from '../src/sim/estimate.js';
 import { PageReporting } from '../src/reporting/worker.js';
 import { expectSimError } from './helpers/factories.js';
+import { gridPoint } from '../src/scenario/grid.js';
 
 const { MOVABLE } = MigrateType;
 const GiB = 2 ** 30;
@@ -251,6 +252,68 @@ describe('simulate() and new Simulation()', () => {
     expect(() => sim.runSync(NaN)).toThrow(SimError);
     await sim.run();
     expect(sim.clock.now()).toBe(4000);
+  });
+});
+
+describe('the options of simulate() and run(), and gridPoint', () => {
+  const rejection = (p: Promise<unknown>) => p.then(() => null, (x: unknown) => x) as Promise<SimError | null>;
+  const base = (): SimulationSpec => ({
+    durationS: 4,
+    guests: [{ guest: { memBytes: 128 * 2 ** 20 }, policy: { kind: 'reporting' }, workloads: [{ kind: 'memhog', startS: 0.5, mib: 16, holdS: 0.5 }] }],
+  });
+
+  it('options that are not an object, or a signal that is not an AbortSignal, are a SimError, not a TypeError', async () => {
+    for (const [opts, words] of [[null, 'options must be an object, got null'], [5, 'options must be an object, got number'], [{ signal: 42 }, 'signal must be an AbortSignal, got number'], [{ signal: null }, 'signal must be an AbortSignal, got null']] as const) {
+      const e = await rejection(simulate(base(), opts as never));
+      expect(e, JSON.stringify(opts)).toBeInstanceOf(SimError);
+      expect(e!.code).toBe('BAD_ARGUMENT');
+      expect(e!.message).toBe(`simulate: ${words}`);
+    }
+    const sim = new Simulation(base());
+    expect((await rejection(sim.run(undefined, { signal: {} as never })))!.message).toBe('run: signal must be an AbortSignal, got object');
+    expect(sim.clock.now()).toBe(0);
+    expectSimError(() => new Simulation(base(), null as never), 'BAD_ARGUMENT', 'Simulation: options must be an object');
+  });
+
+  it('limits are checked: NaN (which let any run through), 0, negatives, strings and unknown keys are refused', async () => {
+    // NaN compared false with every estimate, so a 1e12 s run passed the check it was meant to fail.
+    const huge = { ...base(), durationS: 1e12 };
+    for (const [limits, words] of [
+      [{ heapBytes: NaN }, 'limits.heapBytes: expected a number > 0 (Infinity for none), got NaN'],
+      [{ wallSeconds: 0 }, 'limits.wallSeconds: expected a number > 0 (Infinity for none), got 0'],
+      [{ memoryBytes: -1 }, 'limits.memoryBytes: expected a number > 0 (Infinity for none), got -1'],
+      [{ heapBytes: '1e9' }, 'limits.heapBytes: expected a number > 0 (Infinity for none), got "1e9"'],
+      [{ heap: 1e9 }, 'limits.heap: unknown limit (expected memoryBytes, heapBytes, wallSeconds)'],
+      [null, 'limits: expected an object of memoryBytes, heapBytes, wallSeconds, got null'],
+    ] as const) {
+      const e = await rejection(simulate(huge, { limits: limits as never }));
+      expect(e, JSON.stringify(limits)).toBeInstanceOf(SimError);
+      expect(e!.code).toBe('BAD_ARGUMENT');
+      expect(e!.message).toBe(words);
+    }
+    // A limit the caller gave is named as theirs, not as the machine's.
+    expect(() => checkRunFits(base(), { heapBytes: 1000 })).toThrow(/the limit is .* \(limits\.heapBytes\)/);
+    // Infinity is no limit on that axis; the machine's other limits still hold.
+    expect(() => checkRunFits(huge, { heapBytes: Infinity, memoryBytes: Infinity })).toThrow(/would take about/);
+  });
+
+  it('PageReporting refuses a misspelt option (it ran with the kernel default) and a missing guest (a TypeError)', () => {
+    const g = WasmGuest.create({ profile: 'linux-next', memBytes: 128 * 2 ** 20, cpus: 2 });
+    const clock = new VirtualClock();
+    const e = expectSimError(() => new PageReporting(g, clock, { delayMS: 100 } as never), 'BAD_CONFIG', "unknown option 'delayMS'");
+    expect(e.message).toBe("PageReporting: unknown option 'delayMS' (expected order, capacity, delayMs, timerDelayMs, budgetDivisor, record)");
+    expectSimError(() => new PageReporting(null as never, clock), 'BAD_ARGUMENT', 'expected a guest');
+    expectSimError(() => new PageReporting(g, clock, null as never), 'BAD_ARGUMENT', 'options must be an object');
+    expect(new PageReporting(g, clock, { delayMs: 100, capacity: 16 }).capacity).toBe(16);
+  });
+
+  it('gridPoint refuses an index outside the grid (it returned a point with no parameters, or wrapped round)', () => {
+    const grid = { 'policy.order': [0, 9], 'policy.capacity': [8, 16, 32] };
+    expect(gridPoint(grid, 5)).toEqual({ index: 5, params: { 'policy.order': 9, 'policy.capacity': 32 } });
+    for (const bad of [-1, 6, 99, 1.5, NaN, Infinity]) expectSimError(() => gridPoint(grid, bad), 'BAD_ARGUMENT', String(bad));
+    expect(() => gridPoint(grid, 6)).toThrow('gridPoint: index 6 is outside the grid (its points are 0..5)');
+    expectSimError(() => gridPoint(null as never, 0), 'BAD_ARGUMENT', 'null');
+    expectSimError(() => gridPoint({ a: [] } as never, 0), 'BAD_ARGUMENT', 'grid["a"]');
   });
 });
 

@@ -4,11 +4,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, SimError } from '../src/core/errors.js';
 import { parseBuddyinfo } from '../src/importers/buddyinfo.js';
-import { parseFtraceLine, parseFtraceText } from '../src/importers/ftrace.js';
+import { parseFtraceLine, parseFtraceStream, parseFtraceText, readFtraceFile } from '../src/importers/ftrace.js';
 import { decodeKpageflags } from '../src/importers/kpageflags.js';
 import { parsePagetypeinfo } from '../src/importers/pagetypeinfo.js';
 import { loadRun } from '../src/importers/run-folder.js';
@@ -102,6 +103,28 @@ describe.skipIf(!haveReal('E5_trace256'))(needsReal('zoneinfo', 'E5_trace256'), 
 
   it('an empty file is refused', () => {
     expect(parseError(() => parseZoneinfo('', 'z')).message).toBe("z:1: no zones: expected 'Node N, zone NAME' blocks (the file is empty)");
+  });
+});
+
+describe('ftrace files', () => {
+  it('an empty trace (no line at all, not even the "# tracer:" header) is refused, as text, as a stream and as a file', async () => {
+    const e = parseError(() => [...parseFtraceText('', 'trace.txt')]);
+    expect(e.message).toBe('trace.txt:1: empty: a trace file has at least the "# tracer: ..." header ftrace writes');
+    await expect((async () => { for await (const _ of parseFtraceStream(Readable.from([]), 's.txt')) void _; })()).rejects.toThrow(/^s\.txt:1: empty: /);
+    const raw = join(tmp, 'trace.txt');
+    writeFileSync(raw, '');
+    await expect((async () => { for await (const _ of readFtraceFile(raw)) void _; })()).rejects.toBeInstanceOf(ParseError);
+    const gz = join(tmp, 'trace.txt.gz');
+    writeFileSync(gz, gzipSync(Buffer.alloc(0)));
+    await expect((async () => { for await (const _ of readFtraceFile(gz)) void _; })()).rejects.toThrow(/trace\.txt\.gz:1: empty: /);
+    // A header alone is what ftrace writes when nothing was traced: a trace with no events, not an error.
+    expect([...parseFtraceText('# tracer: nop\n#\n', 'trace.txt')]).toEqual([]);
+  });
+
+  it('a negative pfn is named as such (it was printed as "pfn=0x-5 is beyond any x86-64 memory")', () => {
+    const e = parseError(() => parseFtraceLine(DRAIN.replace('0x17aed', '-5'), 'trace.txt', 4));
+    expect(e.message).toBe('trace.txt:4: mm_page_pcpu_drain: pfn=-5 is negative (not a pfn)');
+    expect(e.details).toMatchObject({ line: 4, field: 'pfn', value: -5 });
   });
 });
 

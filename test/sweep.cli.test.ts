@@ -192,7 +192,7 @@ describe('bad flags', () => {
     // The folder's own files are inputs of a merge; a link is written through, not replaced.
     expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', dir)).code).toBe(0);
     const into = await prsim(memoryIo(tmp), 'sweep', '--merge', dir, '--csv', rows);
-    expect(into).toEqual({ code: 2, stdout: '', stderr: `prsim: --csv ${rows}: is an input of this run (${rows}); writing it would destroy it\n` });
+    expect(into).toEqual({ code: 2, stdout: '', stderr: `prsim: --csv ${rows}: is a file of the sweep's folder ${dir}; writing it would destroy the sweep's rows or definition\n` });
     const target = join(tmp, 'target.csv');
     writeFileSync(target, 'old\n');
     const link = join(tmp, 'link.csv');

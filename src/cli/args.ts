@@ -55,7 +55,8 @@ export function intOption(name: string, text: string | undefined, min: number, m
 export function positiveOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new UsageError(`--${name}: expected a number > 0, got '${text}'`);
+  // Decimal notation only, as in a scenario file: Number() would also read 0x10, 0b11 and 0o7.
+  if (!/^\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(v) || v <= 0) throw new UsageError(`--${name}: expected a number > 0, got '${text}'`);
   return v;
 }
 

@@ -189,6 +189,10 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   const format = choiceOption('format', v.format, FORMATS) ?? 'summary';
   const path = resolve(io.cwd, target);
   if (!existsSync(path)) throw new UsageError(`import: ${target}: no such file or directory`);
-  io.out(statSync(path).isDirectory() ? importRun(io, path, format, v.tag) : await importFile(io, path, format));
+  const isDir = statSync(path).isDirectory();
+  // --tag picks one snapshot of a run folder; where nothing would use it, it is refused rather than ignored.
+  if (v.tag !== undefined && !isDir) throw new UsageError(`import: --tag ${v.tag}: picks a snapshot of a run folder; ${target} is one file`);
+  if (v.tag !== undefined && format === 'summary') throw new UsageError(`import: --tag ${v.tag}: picks the snapshot of --format buddyinfo, zones or state; the summary lists every snapshot`);
+  io.out(isDir ? importRun(io, path, format, v.tag) : await importFile(io, path, format));
   return 0;
 }

@@ -5,8 +5,8 @@
 // written, whatever the reason it could not (missing, read-only, /proc, a full disk). After the run the content
 // goes to the temporary file, which is then renamed over the target: a failure at any point leaves the old file
 // as it was and removes the temporary one. An output that is one of the inputs, or named twice, is refused.
-import { closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { closeSync, constants, openSync, readdirSync, type Dirent, realpathSync, renameSync, statSync, unlinkSync, accessSync, chmodSync, fsyncSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeAll } from '../sweep/files.js';
 import { UsageError } from './usage-error.js';
 
@@ -41,6 +41,10 @@ export interface Output {
   /** The reserved temporary file; null for a special file (a device or a pipe), which is written in place. */
   temp: string | null;
   fd: number;
+  /** A device or a pipe, opened on its first write. */
+  special: boolean;
+  /** Renamed into place (or closed): nothing more goes to it. */
+  done: boolean;
 }
 
 function fsMessage(e: unknown): string {
@@ -115,7 +119,7 @@ export function prepareOutputs(wanted: Array<{ flag: string; given: string | und
         }
         if (!existing.isFile()) {
           // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place, never renamed over.
-          outs.push({ flag, given, path, temp: null, fd: -1 });
+          outs.push({ flag, given, path, temp: null, fd: -1, special: true, done: false });
           continue;
         }
       }
@@ -136,7 +140,7 @@ export function prepareOutputs(wanted: Array<{ flag: string; given: string | und
         throw new UsageError(`${where}: cannot write in ${dirname(given) || '.'}: ${why}`);
       }
       track(temp);
-      outs.push({ flag, given, path, temp, fd });
+      outs.push({ flag, given, path, temp, fd, special: false, done: false });
     }
   } catch (e) {
     discardOutputs(outs);
@@ -145,62 +149,46 @@ export function prepareOutputs(wanted: Array<{ flag: string; given: string | und
   return outs;
 }
 
-/** Write one output: the whole content to its temporary file, synced, then renamed over the target. */
+/** Write a piece of an output (one written as it is made, as a sweep's rows); commitOutput() finishes it. */
+export function writeOutputPart(out: Output, text: string): void {
+  if (out.done) throw new Error(`${out.flag} ${out.given}: written after it was finished`);
+  try {
+    if (out.special && out.fd < 0) out.fd = openSync(out.path, 'w');
+    writeAll(out.fd, text);
+  } catch (e) {
+    discardOutputs([out]);
+    throw new UsageError(out.special ? `${out.flag} ${out.given}: ${fsMessage(e)}` : `${out.flag} ${out.given}: not written (${fsMessage(e)}); the old file, if any, is unchanged`);
+  }
+}
+
+/** Write the rest of an output (or all of it): to its temporary file, synced, then renamed over the target. */
 export function commitOutput(out: Output, content: string): void {
-  if (out.temp === null) {
-    let fd = -1;
-    try {
-      fd = openSync(out.path, 'w');
-      writeAll(fd, content);
-    } catch (e) {
-      throw new UsageError(`${out.flag} ${out.given}: ${fsMessage(e)}`);
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
+  writeOutputPart(out, content);
+  if (out.special) {
+    closeSync(out.fd);
+    out.fd = -1;
+    out.done = true;
     return;
   }
   try {
-    writeAll(out.fd, content);
     fsyncSync(out.fd);
     closeSync(out.fd);
     out.fd = -1;
     // The mode the old file had (the temporary file was created with it, but the umask may have cut it).
     try {
       const mode = statSync(out.path).mode & 0o777;
-      chmodSync(out.temp, mode);
+      chmodSync(out.temp!, mode);
     } catch {
       // no old file: the new one keeps its default mode
     }
-    renameSync(out.temp, out.path);
-    live.delete(out.temp);
+    renameSync(out.temp!, out.path);
+    live.delete(out.temp!);
     out.temp = null;
+    out.done = true;
   } catch (e) {
     discardOutputs([out]);
     throw new UsageError(`${out.flag} ${out.given}: not written (${fsMessage(e)}); the old file, if any, is unchanged`);
   }
-}
-
-/**
- * An output written in pieces (a sweep streams its rows, too many to hold): `write` appends to the reserved
- * temporary file (a device or a pipe is written in place), `commit` renames it over the target as commitOutput
- * does, so a stop before commit leaves the old file as it was.
- */
-export function streamOutput(out: Output): { write(text: string): void; commit(): void } {
-  if (out.temp === null && out.fd < 0) {
-    try {
-      out.fd = openSync(out.path, 'w');
-    } catch (e) {
-      throw new UsageError(`${out.flag} ${out.given}: ${fsMessage(e)}`);
-    }
-  }
-  return {
-    write: (text) => writeAll(out.fd, text),
-    commit: () => {
-      if (out.temp !== null) return commitOutput(out, '');
-      closeSync(out.fd);
-      out.fd = -1;
-    },
-  };
 }
 
 /** Remove the temporary files of outputs not (or no longer) to be written. */
@@ -223,5 +211,29 @@ export function discardOutputs(outs: Output[]): void {
       live.delete(o.temp);
       o.temp = null;
     }
+    o.done = true;
   }
+}
+
+/**
+ * The files of an input folder (a run folder, a sweep's --out folder) and of its subfolders, a few levels down:
+ * the inputs an output must not be, whichever of them the command reads.
+ */
+export function folderInputs(dir: string, depth = 3): string[] {
+  const files: string[] = [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return files; // not there (yet), or unreadable: the command itself says so
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth > 1) files.push(...folderInputs(p, depth - 1));
+    } else {
+      files.push(p);
+    }
+  }
+  return files;
 }

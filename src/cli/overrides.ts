@@ -11,9 +11,10 @@ export interface Overrides {
 
 export function parsePolicies(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!list.length) throw new UsageError(`--policies: expected a comma-separated list of ${POLICY_SHORTHANDS.join(', ')}, got '${text}'`);
+  const list = text.split(',').map((s) => s.trim());
+  if (list.every((p) => p === '')) throw new UsageError(`--policies: expected a comma-separated list of ${POLICY_SHORTHANDS.join(', ')}, got '${text}'`);
   for (const p of list) {
+    if (p === '') throw new UsageError(`--policies: an empty name in '${text}' (a stray comma?)`);
     if (!POLICY_SHORTHANDS.includes(p)) throw new UsageError(`--policies: unknown policy '${p}' (expected ${POLICY_SHORTHANDS.join(', ')})`);
   }
   // The same policy twice would run the same guest twice and print two identical columns.

@@ -10,7 +10,7 @@ import { reportsCsv } from '../replay/format.js';
 import { formatComparison, formatFidelity } from '../replay/text.js';
 import { parse } from './args.js';
 import type { Io } from './io.js';
-import { commitOutput, discardOutputs, prepareOutputs } from './output.js';
+import { commitOutput, discardOutputs, folderInputs, prepareOutputs } from './output.js';
 import { UsageError } from './usage-error.js';
 
 export const REPLAY_USAGE = `usage: prsim replay <run folder> [--mode forced|modelled|workload] [--delay <ms>|trace] [--order N] [--capacity N] [--flush trace|on|off] [--json] [--reports-csv FILE]
@@ -22,9 +22,11 @@ state with the workload its recording describes (workload).
 
 options:
   --mode forced|modelled|workload   how to replay (default: forced for a traced run, else workload)
-  --delay <ms>|trace                the reporting delay, or each pass when the real one started (default)
-  --order N, --capacity N           a traced run's allocator traffic under another order (0..10) or capacity (1..256)
-  --flush trace|on|off              flush the freeing cpu's per-cpu lists after a free: as recorded (default), always, never
+  --delay <ms>|trace                a traced run's reporting delay, or each pass when the real one started (default)
+  --order N, --capacity N           a traced run's allocator traffic under another order (0..11 as the run's kernel
+                                    takes it: 11 reports nothing on 5.7 and 6.1) or capacity (1..256)
+  --flush trace|on|off              a workload replay: flush the freeing cpu's per-cpu lists after a free as recorded
+                                    (default), always, never
   --json                            the comparison as JSON
   --reports-csv FILE                also write the simulator's reports in reports.csv's format
 `;
@@ -62,7 +64,7 @@ function replayOptions(v: Record<string, string | boolean | undefined>, dir: str
     else if (/^\d+(\.\d+)?$/.test(delay)) o.delay = Number(delay);
     else throw usage('replay', `--delay must be milliseconds or 'trace', got '${delay}'`);
   }
-  for (const [name, lo, hi] of [['order', 0, 10], ['capacity', 1, 256]] as const) {
+  for (const [name, lo, hi] of [['order', 0, 11], ['capacity', 1, 256]] as const) {
     const text = v[name] as string | undefined;
     if (text === undefined) continue;
     const n = Number(text);
@@ -97,7 +99,8 @@ export async function replayCommand(args: string[], io: Io): Promise<number> {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) throw usage('replay', `--reports-csv ${resolve(io.cwd, given)}: no folder ${folder}`);
   }
   // Checked, with its temporary file made, before the replay; written whole or not at all.
-  const outputs = prepareOutputs([{ flag: '--reports-csv', given }], [o.dir], io.cwd);
+  // Any file of the run folder is an input (reports.csv above all): the replay reads them, so none is written over.
+  const outputs = prepareOutputs([{ flag: '--reports-csv', given }], folderInputs(o.dir), io.cwd);
   try {
     const c = asCommand('replay', () => replay(o));
     if (outputs[0]) commitOutput(outputs[0], reportsCsv(c.sim, c.clockOffset));
@@ -117,7 +120,7 @@ export async function fidelityCommand(args: string[], io: Io): Promise<number> {
   let tol = 0.15;
   if (v.tolerance !== undefined) {
     tol = Number(v.tolerance);
-    if (!(tol > 0)) throw usage('fidelity', `--tolerance must be seconds > 0, got '${v.tolerance}'`);
+    if (!(tol > 0) || !Number.isFinite(tol)) throw usage('fidelity', `--tolerance must be seconds > 0, got '${v.tolerance}'`);
   }
   const root = resolve(io.cwd, positionals[0] ?? '../shared/real-kernel');
   if (!existsSync(root) || !statSync(root).isDirectory()) throw usage('fidelity', `${root}: no such folder`);

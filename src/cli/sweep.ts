@@ -1,21 +1,21 @@
 // prsim sweep: run a scenario's `sweep` grid (streamed into a folder of rows, resumable, one shard of it if
 // asked), merge a folder of shards, or write the launcher of a sharded sweep for Slurm or Kubernetes.
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
 import { SLURM_DEFAULT_MAX_ARRAY_SIZE, slurmFiles } from '../sweep/emit-slurm.js';
 import { writeFileAtomic } from '../sweep/files.js';
-import { prepareFolder, rowsFiles, sweepDef, type SweepDef } from '../sweep/folder.js';
+import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
 import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
 import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
 import { runSweepToFolder, type SweepProgress } from '../sweep/run.js';
 import { parseShard, shardFileName } from '../sweep/shard.js';
 import { choiceOption, intOption, parse, positiveOption } from './args.js';
 import { processIo, type Io } from './io.js';
-import { discardOutputs, prepareOutputs, streamOutput, type Output } from './output.js';
 import { applyOverrides } from './overrides.js';
+import { commitOutput, discardOutputs, folderInputs, prepareOutputs, writeOutputPart, type Output } from './output.js';
 import { ProgressBar } from './progress.js';
 import { resolveScenario } from './scenario-arg.js';
 import { UsageError } from './usage-error.js';
@@ -97,35 +97,17 @@ function stdoutSink(io: Io): Sink & { wait(): Promise<void> | null; closed: bool
   return sink;
 }
 
-/** The files a sweep reads (its scenario, and what its folder holds), which no output may be. */
-function sweepInputs(dir: string | undefined, scenario?: string): string[] {
-  const inFolder = dir && existsSync(dir) && statSync(dir).isDirectory() ? [join(dir, 'scenario.json'), join(dir, 'sweep.json'), ...rowsFiles(dir)] : [];
-  return [...(scenario ? [scenario] : []), ...inFolder];
-}
-
-/**
- * --output and --csv, checked and their temporary files reserved before any work (as for prsim run): a sweep
- * may run for hours, and a folder, an input or an unwritable place given for an output is found now, not after.
- */
-function prepareSweepOutputs(o: { csv?: string | undefined; output?: string | undefined }, inputs: string[], cwd: string): { csv?: Output; output?: Output; all: Output[] } {
-  const all = prepareOutputs([{ flag: '--output', given: o.output }, { flag: '--csv', given: o.csv }], inputs, cwd);
-  const csv = all.find((x) => x.flag === '--csv');
-  const output = all.find((x) => x.flag === '--output');
-  return { ...(csv ? { csv } : {}), ...(output ? { output } : {}), all };
-}
-
-/** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv. */
-async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: Output | undefined; output?: Output | undefined; perGuest: boolean }): Promise<{ rows: number; def: SweepDef }> {
+/** Write the folder's rows as the sweep's output, to stdout (or --output) and --csv, both checked beforehand. */
+async function writeOutput(dir: string, io: Io, format: SweepFormat, files: { csv?: Output | undefined; output?: Output | undefined }, perGuest: boolean): Promise<{ rows: number; def: SweepDef }> {
   const idx = indexFolder(dir);
   const note = duplicateNote(idx);
   if (note) io.err(`prsim: ${dir}: ${note}\n`);
   // Every point has its row, but a copy of some shard stopped mid-row: worth knowing, not worth refusing.
   if (idx.cutShort.length) io.err(`prsim: ${dir}: ${idx.cutShort.join(', ')} ${idx.cutShort.length === 1 ? 'ends' : 'end'} in a line cut short (a shard stopped while writing it; ignored, as every point has a row)\n`);
   const stdout = stdoutSink(io);
-  const outputFile = o.output ? streamOutput(o.output) : undefined;
-  const csv = o.csv ? streamOutput(o.csv) : undefined;
-  const out: Sink = outputFile ?? stdout;
-  const output = new SweepOutput(idx.def, { format, out, ...(csv ? { csv } : {}), perGuest: o.perGuest });
+  const sink = (o: Output): Sink => ({ write: (t) => writeOutputPart(o, t) });
+  const csv = files.csv ? sink(files.csv) : undefined;
+  const output = new SweepOutput(idx.def, { format, out: files.output ? sink(files.output) : stdout, ...(csv ? { csv } : {}), perGuest });
   for (const { text, row } of rowsInOrder(idx)) {
     output.add(text, row);
     const drained = stdout.wait();
@@ -133,11 +115,33 @@ async function writeOutput(dir: string, io: Io, format: SweepFormat, o: { csv?: 
     if (stdout.closed && !csv) break;
   }
   output.end();
-  outputFile?.commit();
-  csv?.commit();
-  if (o.output) io.err(`prsim: wrote ${o.output.given}\n`);
-  if (o.csv) io.err(`prsim: wrote ${o.csv.given}\n`);
+  for (const o of [files.output, files.csv]) {
+    if (!o) continue;
+    commitOutput(o, '');
+    io.err(`prsim: wrote ${o.given}\n`);
+  }
   return { rows: idx.rows, def: idx.def };
+}
+
+/** Names a sweep writes in its --out folder: an output there under one of them would be overwritten by the rows. */
+const FOLDER_FILE = /^(scenario\.json|sweep\.json|rows-.*\.jsonl)$/;
+
+/**
+ * --output and --csv, checked (and their temporary files made) before anything runs: neither may be the
+ * scenario, a file of the sweep's folder, or the other.
+ */
+function sweepOutputs(v: { output?: string | undefined; csv?: string | undefined }, inputs: string[], folder: string | undefined, cwd: string): { output?: Output; csv?: Output; all: Output[] } {
+  for (const [flag, given] of [['--output', v.output], ['--csv', v.csv]] as const) {
+    if (given === undefined || folder === undefined) continue;
+    const path = resolve(cwd, given);
+    if (dirname(path) === folder && FOLDER_FILE.test(basename(path))) {
+      throw new UsageError(`${flag} ${given}: is a file of the sweep's folder ${folder}; writing it would destroy the sweep's rows or definition`);
+    }
+  }
+  const all = prepareOutputs([{ flag: '--output', given: v.output }, { flag: '--csv', given: v.csv }], inputs, cwd);
+  const output = all.find((o) => o.flag === '--output');
+  const csv = all.find((o) => o.flag === '--csv');
+  return { ...(output ? { output } : {}), ...(csv ? { csv } : {}), all };
 }
 
 function defaultPrsim(kind: 'slurm' | 'k8s'): string[] {
@@ -234,7 +238,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
     if (v[k] === '') throw new UsageError(`--${k}: expected a ${what}, got ''`);
   }
   const format = v.json ? 'json' : choiceOption('format', v.format, ['table', 'json', 'csv'] as const) ?? 'table';
-  const outputs = { csv: v.csv, output: v.output, perGuest: v['per-guest'] ?? false };
+  const perGuest = v['per-guest'] ?? false;
 
   if (v.merge !== undefined) {
     if (positionals[0]) throw new UsageError(`sweep --merge ${v.merge}: takes no scenario (the folder holds its own)`);
@@ -244,16 +248,14 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       'merge prints the rows the folder holds; run or resume a shard with prsim sweep <scenario> --out DIR');
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
-    const files = prepareSweepOutputs(outputs, sweepInputs(dir), io.cwd);
-    let merged;
+    const files = sweepOutputs(v, folderInputs(dir), dir, io.cwd);
     try {
-      merged = await writeOutput(dir, io, format, { ...files, perGuest: outputs.perGuest });
+      const { rows, def } = await writeOutput(dir, io, format, files, perGuest);
+      io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+      return 0;
     } finally {
       discardOutputs(files.all);
     }
-    const { rows, def } = merged;
-    io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
-    return 0;
   }
 
   if (!positionals[0]) throw new UsageError('sweep: which scenario? (e.g. prsim sweep scenarios/sweep-order.json)');
@@ -283,8 +285,9 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   }
   if (v.resume && !v.out) throw new UsageError('--resume: which folder? (--out DIR of the sweep to continue)');
 
-  const files = prepareSweepOutputs(outputs, sweepInputs(v.out ? resolve(io.cwd, v.out) : undefined, path), io.cwd);
-  const dir = v.out ? resolve(io.cwd, v.out) : mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
+  const out = v.out ? resolve(io.cwd, v.out) : undefined;
+  const files = sweepOutputs(v, [path, ...(out ? folderInputs(out) : [])], out, io.cwd);
+  const dir = out ?? mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
   try {
     const started = performance.now();
     const label = `sweep ${def.name ?? file}${shard && shard.n > 1 ? ` shard ${shard.k}/${shard.n}` : ''}`;
@@ -304,11 +307,10 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       io.err(`prsim: shard ${shard.k}/${shard.n}: ${summary}; rows in ${join(dir, shardFileName(shard))} (prsim sweep --merge ${dir} once every shard is done)\n`);
       return 0;
     }
-    await writeOutput(dir, io, format, { ...files, perGuest: outputs.perGuest });
+    await writeOutput(dir, io, format, files, perGuest);
     io.err(`prsim: ${summary}\n`);
     return 0;
   } finally {
-    // Whatever was not written (an error, a shard, which prints nothing): its temporary file goes.
     discardOutputs(files.all);
     if (!v.out) rmSync(dir, { recursive: true, force: true });
   }

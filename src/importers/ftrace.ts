@@ -150,7 +150,8 @@ class Fields {
   /** A page's pfn: inside the recorded memory map (pfn 0 is a failed allocation in 6.1, always allowed). */
   pfn(key = 'pfn'): number {
     const n = this.int(key);
-    if (n < 0 || n >= PFN_LIMIT) {
+    if (n < 0) throw new ParseError(this.file, this.line, `${this.event}: ${key}=${n} is negative (not a pfn)`, { field: key, value: n, event: this.event });
+    if (n >= PFN_LIMIT) {
       throw new ParseError(this.file, this.line, `${this.event}: ${key}=0x${n.toString(16)} is beyond any x86-64 memory (2^40 pfns)`, { field: key, value: n, event: this.event });
     }
     const ranges = this.opts?.pfnRanges;
@@ -299,6 +300,11 @@ function skipCutLine(e: unknown, file: string, line: number, opts: FtraceOptions
   if (opts?.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
 }
 
+/** ftrace writes its "# tracer:" header even when nothing was traced: a file without a single line is not a trace. */
+function emptyTrace(file: string): ParseError {
+  return new ParseError(file, 1, 'empty: a trace file has at least the "# tracer: ..." header ftrace writes', { field: 'file', value: '' });
+}
+
 /** Events of a whole trace held in a string. */
 export function parseFtraceText(text: string, file = 'trace.txt', opts?: FtraceOptions): Generator<FtraceEvent> {
   checkText('parseFtraceText', text);
@@ -306,6 +312,7 @@ export function parseFtraceText(text: string, file = 'trace.txt', opts?: FtraceO
 }
 
 function* textEvents(text: string, file: string, opts: FtraceOptions | undefined): Generator<FtraceEvent> {
+  if (text.length === 0) throw emptyTrace(file);
   let at = 0, n = 0;
   while (at < text.length) {
     let nl = text.indexOf('\n', at);
@@ -363,6 +370,7 @@ export async function* parseFtraceStream(chunks: AsyncIterable<Uint8Array | stri
     }
     if (ev) yield ev;
   }
+  if (n === 0) throw emptyTrace(file);
 }
 
 // Node built-ins are reached at call time so this module also bundles for a browser.

@@ -37,6 +37,13 @@ export function replay(o: ReplayFolderOptions): RunComparison {
   if (mode === 'workload' && (o.order !== undefined || o.capacity !== undefined)) {
     throw new SimError('BAD_CONFIG', `${run.name}: --order and --capacity replay recorded allocator traffic, which only a kmem trace holds (the E5 layout)`, { field: o.order !== undefined ? 'order' : 'capacity' });
   }
+  // An option the chosen replay has no use for is refused, not silently dropped.
+  if (mode === 'workload' && typeof o.delay === 'number') {
+    throw new SimError('BAD_CONFIG', `${run.name}: --delay sets the reporting delay of a trace replay (the E5 layout); a workload replay takes each pass from the recording`, { field: 'delay', value: o.delay });
+  }
+  if (mode !== 'workload' && typeof o.flush === 'boolean') {
+    throw new SimError('BAD_CONFIG', `${run.name}: --flush is for a workload replay; a ${mode} replay takes every per-cpu drain from the trace`, { field: 'flush', value: o.flush ? 'on' : 'off' });
+  }
   if (mode === 'workload') return replayRun(run, { flush: o.flush ?? 'trace' });
   let result;
   try {
@@ -46,7 +53,7 @@ export function replay(o: ReplayFolderOptions): RunComparison {
   } catch (e) {
     // Not asked for a trace replay, and the trace cannot give one (no window, no zones): the run is still a
     // workload run, replayed as such, and says why.
-    if (o.mode !== undefined || !(e instanceof SimError) || o.order !== undefined || o.capacity !== undefined) throw e;
+    if (o.mode !== undefined || !(e instanceof SimError) || o.order !== undefined || o.capacity !== undefined || typeof o.delay === 'number') throw e;
     const c = replayRun(run, { flush: o.flush ?? 'trace' });
     c.warnings.unshift(`${run.name}: not replayed from its trace (${e.message}); replayed as a workload`);
     return c;

@@ -32,6 +32,9 @@ export interface ReportingOptions {
   record?: boolean;
 }
 
+/** The keys of ReportingOptions: anything else given to PageReporting is refused. */
+export const REPORTING_OPTIONS = ['order', 'capacity', 'delayMs', 'timerDelayMs', 'budgetDivisor', 'record'] as const satisfies ReadonlyArray<keyof ReportingOptions>;
+
 export interface ReportRecord {
   t: number;
   pass: number;
@@ -95,6 +98,16 @@ export class PageReporting {
   private isolateFailuresAtStart = 0;
 
   constructor(readonly guest: GuestLike, readonly clock: Clock, opts: ReportingOptions = {}) {
+    if (typeof (guest as { config?: unknown } | null)?.config !== 'object') {
+      throw new SimError('BAD_ARGUMENT', `PageReporting: expected a guest (a WasmGuest), got ${guest === null ? 'null' : typeof guest}`, { field: 'guest' });
+    }
+    if (opts === null || typeof opts !== 'object') throw new SimError('BAD_ARGUMENT', `PageReporting: options must be an object, got ${opts === null ? 'null' : typeof opts}`, { field: 'options' });
+    // A misspelt knob (delayMS) would otherwise leave the kernel's default in force without a word.
+    for (const k of Object.keys(opts)) {
+      if (!(REPORTING_OPTIONS as readonly string[]).includes(k)) {
+        throw new SimError('BAD_CONFIG', `PageReporting: unknown option '${k}' (expected ${REPORTING_OPTIONS.join(', ')})`, { field: k, value: (opts as Record<string, unknown>)[k] });
+      }
+    }
     this.profile = getProfile(guest.config.profile);
     // A knob the profile's kernel lacks is refused (with the kernel that added it), never silently ignored.
     for (const knob of ['capacity', 'delayMs'] as const) {

@@ -6,6 +6,7 @@
 //   guest.memMiB, memMiB, workloads[0].mib    every guest (the "guest." prefix is optional)
 //   policy.order, policy.capacity             every guest's policy, and every entry of its `policies` except "none"
 //   guests[1].cpus                            one guest
+import { SimError } from '../core/errors.js';
 import { ScenarioError, formatPath } from '../schema/errors.js';
 import { expandPolicyShorthand } from '../schema/policies.js';
 import type { SweepGrid } from '../schema/schema.js';
@@ -34,18 +35,36 @@ export function gridSize(grid: SweepGrid, file = 'scenario'): number {
  * nested loops written in file order), so a sweep of any size never holds its grid.
  */
 export function gridPoint(grid: SweepGrid, index: number): GridPoint {
+  if (grid === null || typeof grid !== 'object' || Array.isArray(grid)) {
+    throw new SimError('BAD_ARGUMENT', `gridPoint: expected a sweep grid (an object of value lists), got ${grid === null ? 'null' : typeof grid}`, { field: 'grid', value: grid });
+  }
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new SimError('BAD_ARGUMENT', `gridPoint: index must be an integer >= 0, got ${String(index)}`, { field: 'index', value: index });
+  }
   const entries = Object.entries(grid);
   const params: Record<string, ParamValue> = {};
   let rest = index;
   for (let i = entries.length - 1; i >= 0; i--) {
     const [key, values] = entries[i]!;
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new SimError('BAD_ARGUMENT', `gridPoint: grid["${key}"] must be a non-empty array of values`, { field: key, value: values });
+    }
     params[key] = values[rest % values.length];
     rest = Math.floor(rest / values.length);
+  }
+  // What is left after dividing by every list's length is 0 exactly when the index is inside the grid.
+  if (rest !== 0 || (entries.length === 0 && index !== 0)) {
+    throw new SimError('BAD_ARGUMENT', `gridPoint: index ${index} is outside the grid (its points are 0..${gridSizeText(entries)})`, { field: 'index', value: index });
   }
   // Keys in the order of the sweep section.
   const ordered: Record<string, ParamValue> = {};
   for (const [key] of entries) ordered[key] = params[key];
   return { index, params: ordered };
+}
+
+function gridSizeText(entries: Array<[string, unknown[]]>): string {
+  const n = entries.reduce((a, [, v]) => a * BigInt(v.length), 1n);
+  return String(n - 1n);
 }
 
 /** Every combination, in index order (small grids and tests; sweeps use gridPoint). */

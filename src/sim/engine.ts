@@ -42,6 +42,17 @@ function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** The options object of simulate() / run(): an object, and its signal an AbortSignal (a raw TypeError otherwise). */
+function checkOptions(where: string, opts: unknown): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new SimError('BAD_ARGUMENT', `${where}: options must be an object, got ${opts === null ? 'null' : typeof opts}`, { field: 'options', value: opts });
+  }
+  const signal = (opts as { signal?: unknown }).signal;
+  if (signal !== undefined && typeof (signal as { throwIfAborted?: unknown } | null)?.throwIfAborted !== 'function') {
+    throw new SimError('BAD_ARGUMENT', `${where}: signal must be an AbortSignal, got ${signal === null ? 'null' : typeof signal}`, { field: 'signal', value: signal });
+  }
+}
+
 export class Simulation {
   readonly clock = new VirtualClock();
   readonly guests: GuestRun[];
@@ -57,6 +68,7 @@ export class Simulation {
    */
   constructor(readonly spec: SimulationSpec, opts: SimulationOptions = {}) {
     validateSimulationSpec(spec);
+    checkOptions('Simulation', opts);
     checkRunFits(spec, opts.limits);
     this.seed = spec.seed ?? 1;
     this.sampleMs = spec.sampleMs ?? 50;
@@ -99,6 +111,7 @@ export class Simulation {
    */
   async run(untilMs = this.spec.durationS * 1000, opts: RunOptions = {}): Promise<void> {
     this.checkUntil('run', untilMs);
+    checkOptions('run', opts);
     const { signal } = opts;
     const sliceMs = opts.sliceMs ?? 10;
     if (!(typeof sliceMs === 'number' && sliceMs > 0)) throw new SimError('BAD_ARGUMENT', `run: sliceMs must be a number > 0, got ${String(sliceMs)}`, { field: 'sliceMs', value: sliceMs });
@@ -183,7 +196,8 @@ export class Simulation {
  */
 export async function simulate(spec: SimulationSpec, opts: SimulateOptions = {}): Promise<SimulationResult> {
   const t0 = performance.now();
-  const sim = new Simulation(spec, opts.limits ? { limits: opts.limits } : {});
+  checkOptions('simulate', opts);
+  const sim = new Simulation(spec, opts.limits !== undefined ? { limits: opts.limits } : {});
   try {
     await sim.run(undefined, opts);
     return sim.result(performance.now() - t0);

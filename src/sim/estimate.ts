@@ -205,8 +205,26 @@ const count = (n: number) => (n >= 1e7 ? n.toExponential(1) : Math.round(n).toLo
  * The estimate of a run, or a SimError TOO_LARGE naming the estimate, the limit and what to change. `limits`
  * default to machineLimits().
  */
+const LIMIT_KEYS = ['memoryBytes', 'heapBytes', 'wallSeconds'] as const;
+
+/** Limits given by a caller: an object of known keys, each a number > 0 (Infinity: no limit); NaN would let anything through. */
+function checkLimits(limits: unknown): Partial<RunLimits> {
+  if (limits === undefined) return {};
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) {
+    throw new SimError('BAD_ARGUMENT', `limits: expected an object of ${LIMIT_KEYS.join(', ')}, got ${limits === null ? 'null' : typeof limits}`, { field: 'limits', value: limits });
+  }
+  for (const [k, v] of Object.entries(limits)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(k)) throw new SimError('BAD_ARGUMENT', `limits.${k}: unknown limit (expected ${LIMIT_KEYS.join(', ')})`, { field: `limits.${k}`, value: v });
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v > 0)) throw new SimError('BAD_ARGUMENT', `limits.${k}: expected a number > 0 (Infinity for none), got ${typeof v === 'number' ? v : JSON.stringify(v)}`, { field: `limits.${k}`, value: v });
+  }
+  return limits as Partial<RunLimits>;
+}
+
 export function checkRunFits(spec: SimulationSpec, limits: Partial<RunLimits> = {}): RunEstimate {
-  const lim = { ...machineLimits(), ...limits };
+  const given = checkLimits(limits);
+  const lim = { ...machineLimits(), ...given };
+  const whose = (k: keyof RunLimits, machine: string) => (given[k] !== undefined ? `limits.${k}` : machine);
   const e = estimateRun(spec);
   const n = e.guests.length;
   const guests = `${n} guest${n === 1 ? '' : 's'}`;
@@ -214,18 +232,18 @@ export function checkRunFits(spec: SimulationSpec, limits: Partial<RunLimits> = 
   if (e.heapBytes > lim.heapBytes) {
     const sampleBytes = e.samples * SAMPLE_BYTES;
     throw new SimError('TOO_LARGE',
-      `the run needs about ${formatBytes(e.heapBytes)} of JS heap (${count(e.samples)} samples for ${guests}: durationS ${spec.durationS} / sampleMs ${spec.sampleMs ?? 50}, ${formatBytes(sampleBytes)}; pfn lists and bitmaps ${formatBytes(e.heapBytes - sampleBytes)}); the limit is ${formatBytes(lim.heapBytes)} (3/4 of the JS heap limit): raise sampleMs or shorten durationS`,
+      `the run needs about ${formatBytes(e.heapBytes)} of JS heap (${count(e.samples)} samples for ${guests}: durationS ${spec.durationS} / sampleMs ${spec.sampleMs ?? 50}, ${formatBytes(sampleBytes)}; pfn lists and bitmaps ${formatBytes(e.heapBytes - sampleBytes)}); the limit is ${formatBytes(lim.heapBytes)} (${whose('heapBytes', '3/4 of the JS heap limit')}): ${sampleBytes * 2 >= e.heapBytes ? 'raise sampleMs or shorten durationS' : 'fewer or smaller guests, or shorter workloads'}`,
       details);
   }
   if (e.memoryBytes > lim.memoryBytes) {
     const pages = e.guests.reduce((a, g) => a + g.pages, 0);
     throw new SimError('TOO_LARGE',
-      `the run needs about ${formatBytes(e.memoryBytes)} of memory (page descriptors of ${guests}, ${count(pages)} pfns: ${formatBytes(e.memoryBytes - e.heapBytes)}; JS heap ${formatBytes(e.heapBytes)}); this machine allows ${formatBytes(lim.memoryBytes)} (3/4 of its RAM): fewer or smaller guests`,
+      `the run needs about ${formatBytes(e.memoryBytes)} of memory (page descriptors of ${guests}, ${count(pages)} pfns: ${formatBytes(e.memoryBytes - e.heapBytes)}; JS heap ${formatBytes(e.heapBytes)}); this machine allows ${formatBytes(lim.memoryBytes)} (${whose('memoryBytes', '3/4 of its RAM')}): fewer or smaller guests`,
       details);
   }
   if (e.wallSeconds > lim.wallSeconds) {
     throw new SimError('TOO_LARGE',
-      `the run would take about ${formatSeconds(e.wallSeconds)} (${count(e.guests.reduce((a, g) => a + g.pages, 0))} pfns to build, ${count(e.events)} events, ${count(e.pageOps)} page operations, ${count(e.samples)} samples for ${guests}); the limit is ${formatSeconds(lim.wallSeconds)}: shorten durationS, or lengthen tickMs, intervalMs or stepMs`,
+      `the run would take about ${formatSeconds(e.wallSeconds)} (${count(e.guests.reduce((a, g) => a + g.pages, 0))} pfns to build, ${count(e.events)} events, ${count(e.pageOps)} page operations, ${count(e.samples)} samples for ${guests}); the limit is ${formatSeconds(lim.wallSeconds)}${given.wallSeconds !== undefined ? ' (limits.wallSeconds)' : ''}: shorten durationS, or lengthen tickMs, intervalMs or stepMs`,
       details);
   }
   return e;

@@ -8,7 +8,7 @@ import { QemuHost, hostShiftOf } from '../host/qemu.js';
 import { VirtioBalloonDevice, NullDevice, FailingDevice, SlowDevice } from '../host/devices.js';
 import type { ReportingDevice } from '../reporting/device.js';
 import { emptyMetrics } from '../reporting/metrics.js';
-import { PageReporting } from '../reporting/worker.js';
+import { PageReporting, REPORTING_OPTIONS, type ReportingOptions } from '../reporting/worker.js';
 import { FreePageHinting } from '../hinting/hinting.js';
 import { createWorkload, type Workload } from '../workloads/index.js';
 import type { Clock } from '../clock/clock.js';
@@ -42,7 +42,9 @@ export class GuestRun {
     this.host = new QemuHost(this.guest, spec.host);
     this.device = policy.kind === 'reporting' ? this.makeDevice(spec.device ?? { kind: 'virtio-balloon' }) : null;
     if (policy.kind === 'reporting') {
-      this.reporting = new PageReporting(this.guest, clock, policy);
+      // The worker's own options out of the policy (which also holds kind, profile, registerAtS, sysfsOrder).
+      const opts = Object.fromEntries(REPORTING_OPTIONS.filter((k) => policy[k] !== undefined).map((k) => [k, policy[k]])) as ReportingOptions;
+      this.reporting = new PageReporting(this.guest, clock, opts);
       this.reporting.guestId = id;
       // A write the kernel would refuse is refused now, not from inside the run.
       const why = policy.sysfsOrder ? orderRefusal(this.reporting.profile, policy.sysfsOrder.order) : null;
