@@ -15,7 +15,6 @@ let cycZone: u32 = 0;
 let cycOrder: u32 = 0;
 let cycMt: u32 = 0;
 let budget: i32 = 0;
-let cursor: u32 = NIL;
 let cycActive: bool = false;
 
 @inline function slotAddr(i: u32): usize { return <usize>BATCH_START + <usize>(i * SLOT_SIZE); }
@@ -42,7 +41,6 @@ export function reportCycleBegin(zone: u32, order: u32, mt: u32): bool {
   cycMt = mt;
   const div = capacity * budgetDivisor;
   budget = <i32>((nrFree(zone, order) + div - 1) / div);
-  cursor = head;
   cycActive = true;
   return true;
 }
@@ -50,12 +48,15 @@ export function reportCycleBegin(zone: u32, order: u32, mt: u32): bool {
 /**
  * Walk until an event. Reported blocks are skipped; each unreported block is isolated into the scatterlist
  * (filled from the end); a full scatterlist is only sent when the NEXT unreported block shows up. On every exit
- * but the end of the list, that block is rotated to the front so the next walk starts there.
+ * but the end of the list, that block is rotated to the front so the next walk starts there. Each walk starts at
+ * the list's first entry, as the kernel's does once it retakes the zone lock: no position is kept across calls,
+ * so whatever changed the list in between (allocations while report() ran) cannot leave the walk on a block
+ * that is no longer there.
  */
 export function reportCycleStep(): i32 {
   if (!cycActive) return E_BAD_STATE;
   const list = freeListAddr(cycZone, cycOrder, cycMt);
-  let p = cursor;
+  let p = listHead(list);
   while (p != NIL) {
     const next = getNext(p);
     if ((getFlags(p) & PG_REPORTED) != 0) {
@@ -81,7 +82,6 @@ export function reportCycleStep(): i32 {
       continue;
     }
     listRotateToFront(list, p);
-    cursor = p;
     return CYCLE_REPORT;
   }
   cycActive = false;
@@ -91,7 +91,7 @@ export function reportCycleStep(): i32 {
 /**
  * page_reporting_drain over the filled part of the scatterlist (scatterlist order: the last isolated first).
  * A block is marked Reported only if the report succeeded and it did not merge on the way back. Then the
- * walk of the current list (if any) restarts from its first entry with one budget less.
+ * walk of the current list (if any) goes on with one budget less.
  */
 export function reportDrain(reported: bool): void {
   for (let i = offset; i < capacity; i++) {
@@ -104,7 +104,6 @@ export function reportDrain(reported: bool): void {
   }
   offset = capacity;
   budget--;
-  if (cycActive) cursor = listHead(freeListAddr(cycZone, cycOrder, cycMt));
 }
 
 /** The batch as (pfn, order) pairs in scatterlist order, for the device: slots offset..capacity-1. */

@@ -71,6 +71,24 @@ describe.each(allocatorFactories)('report cycle ($name)', (f) => {
     a.check();
   });
 
+  it('the walk starts at the first entry of the list each time: a block taken between begin and step is not touched', () => {
+    // The kernel walks under the zone lock and, once it retakes the lock, starts again at the first entry; a
+    // caller that changes the list between calls (allocations while report() ran) must not leave the walk on a
+    // block that has left the list.
+    const a = blocksGuest(f, 6);
+    a.reportBatchReset(4);
+    expect(a.freeList(0, 10, MOVABLE)[0]).toBe(0);
+    expect(a.reportCycleBegin(0, 10, MOVABLE)).toBe(true);
+    expect(a.alloc(10, MOVABLE)).toBe(0); // the block at the head of the walked list
+    expect(a.reportCycleStep()).toBe(REPORT);
+    expect(a.reportBatchEntries()).toEqual([[4096, 10], [3072, 10], [2048, 10], [1024, 10]]);
+    expect(a.pfnState(0).kind).toBe('allocated');
+    a.check();
+    a.reportDrain(true);
+    expect(reported(a, [1024, 2048, 3072, 4096, 5120])).toEqual([true, true, true, true, false]);
+    a.check();
+  });
+
   it('an empty list is skipped', () => {
     const a = blocksGuest(f, 2);
     a.reportBatchReset(4);
