@@ -202,6 +202,18 @@ describe('bad flags', () => {
     expect(readFileSync(target, 'utf8')).toMatch(/^point,/);
   });
 
+  it('a merge into the folder itself, as the launchers run it, can be run again (merged.json is an output, not an input)', async () => {
+    const dir = join(tmp, 'remerge');
+    expect((await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', dir)).code).toBe(0);
+    const merge = ['sweep', '--merge', dir, '--json', '--output', join(dir, 'merged.json'), '--csv', join(dir, 'merged.csv')];
+    const first = await prsim(memoryIo(tmp), ...merge);
+    expect(first.code).toBe(0);
+    const json = readFileSync(join(dir, 'merged.json'), 'utf8');
+    const again = await prsim(memoryIo(tmp), ...merge); // a retried merge job
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(dir, 'merged.json'), 'utf8')).toBe(json);
+  });
+
   it('--out naming a file is refused, and nothing is written', async () => {
     const before = readFileSync(scenario, 'utf8');
     expect(await prsim(memoryIo(tmp), 'sweep', scenario, '--threads', '0', '--out', scenario)).toEqual({ code: 2, stdout: '', stderr: `prsim: --out ${scenario}: not a folder\n` });

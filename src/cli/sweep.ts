@@ -127,6 +127,14 @@ async function writeOutput(dir: string, io: Io, format: SweepFormat, files: { cs
 const FOLDER_FILE = /^(scenario\.json|sweep\.json|rows-.*\.jsonl)$/;
 
 /**
+ * The files of a sweep's folder the sweep reads: its definition and rows. Not the rest (an earlier merge's
+ * merged.json is an output, written again when a merge is run again, as a launcher's retried merge job does).
+ */
+function sweepFolderInputs(dir: string): string[] {
+  return folderInputs(dir, 1).filter((f) => FOLDER_FILE.test(basename(f)));
+}
+
+/**
  * --output and --csv, checked (and their temporary files made) before anything runs: neither may be the
  * scenario, a file of the sweep's folder, or the other.
  */
@@ -248,7 +256,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
       'merge prints the rows the folder holds; run or resume a shard with prsim sweep <scenario> --out DIR');
     const dir = resolve(io.cwd, v.merge);
     const t0 = performance.now();
-    const files = sweepOutputs(v, folderInputs(dir), dir, io.cwd);
+    const files = sweepOutputs(v, sweepFolderInputs(dir), dir, io.cwd);
     try {
       const { rows, def } = await writeOutput(dir, io, format, files, perGuest);
       io.err(`prsim: merged ${rows.toLocaleString('en-US')} rows of ${def.points.toLocaleString('en-US')} points in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
@@ -286,7 +294,7 @@ export async function sweepCommand(args: string[], io: Io): Promise<number> {
   if (v.resume && !v.out) throw new UsageError('--resume: which folder? (--out DIR of the sweep to continue)');
 
   const out = v.out ? resolve(io.cwd, v.out) : undefined;
-  const files = sweepOutputs(v, [path, ...(out ? folderInputs(out) : [])], out, io.cwd);
+  const files = sweepOutputs(v, [path, ...(out ? sweepFolderInputs(out) : [])], out, io.cwd);
   const dir = out ?? mkdtempSync(join(tmpdir(), 'prsim-sweep-'));
   try {
     const started = performance.now();
