@@ -7,7 +7,7 @@ import { readScenarioFile } from '../scenario/load.js';
 import { k8sManifests } from '../sweep/emit-k8s.js';
 import { SLURM_DEFAULT_MAX_ARRAY_SIZE, slurmFiles } from '../sweep/emit-slurm.js';
 import { writeFileAtomic } from '../sweep/files.js';
-import { prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
+import { isSweepFile, prepareFolder, sweepDef, type SweepDef } from '../sweep/folder.js';
 import { duplicateNote, indexFolder, rowsInOrder } from '../sweep/merge.js';
 import { SweepOutput, type Sink, type SweepFormat } from '../sweep/output.js';
 import { runSweepToFolder, type SweepProgress } from '../sweep/run.js';
@@ -123,15 +123,12 @@ async function writeOutput(dir: string, io: Io, format: SweepFormat, files: { cs
   return { rows: idx.rows, def: idx.def };
 }
 
-/** Names a sweep writes in its --out folder: an output there under one of them would be overwritten by the rows. */
-const FOLDER_FILE = /^(scenario\.json|sweep\.json|rows-.*\.jsonl)$/;
-
 /**
  * The files of a sweep's folder the sweep reads: its definition and rows. Not the rest (an earlier merge's
  * merged.json is an output, written again when a merge is run again, as a launcher's retried merge job does).
  */
 function sweepFolderInputs(dir: string): string[] {
-  return folderInputs(dir, 1).filter((f) => FOLDER_FILE.test(basename(f)));
+  return folderInputs(dir, 1).filter((f) => isSweepFile(basename(f)));
 }
 
 /**
@@ -142,7 +139,7 @@ function sweepOutputs(v: { output?: string | undefined; csv?: string | undefined
   for (const [flag, given] of [['--output', v.output], ['--csv', v.csv]] as const) {
     if (given === undefined || folder === undefined) continue;
     const path = resolve(cwd, given);
-    if (dirname(path) === folder && FOLDER_FILE.test(basename(path))) {
+    if (dirname(path) === folder && isSweepFile(basename(path))) {
       throw new UsageError(`${flag} ${given}: is a file of the sweep's folder ${folder}; writing it would destroy the sweep's rows or definition`);
     }
   }

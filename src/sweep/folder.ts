@@ -100,6 +100,11 @@ export function readFolder(dir: string): SweepDef {
   return { ...def, version: typeof meta.version === 'string' ? meta.version : def.version };
 }
 
+/** A file of the sweep in its folder: its definition, its scenario, or rows (a merge reads every .jsonl). */
+export function isSweepFile(name: string): boolean {
+  return name === 'scenario.json' || name === 'sweep.json' || name.endsWith('.jsonl');
+}
+
 /** Every rows file in the folder, in name order. */
 export function rowsFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f));
