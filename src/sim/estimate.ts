@@ -201,10 +201,6 @@ function formatSeconds(s: number): string {
 
 const count = (n: number) => (n >= 1e7 ? n.toExponential(1) : Math.round(n).toLocaleString('en-US'));
 
-/**
- * The estimate of a run, or a SimError TOO_LARGE naming the estimate, the limit and what to change. `limits`
- * default to machineLimits().
- */
 const LIMIT_KEYS = ['memoryBytes', 'heapBytes', 'wallSeconds'] as const;
 
 /** Limits given by a caller: an object of known keys, each a number > 0 (Infinity: no limit); NaN would let anything through. */
@@ -221,6 +217,10 @@ function checkLimits(limits: unknown): Partial<RunLimits> {
   return limits as Partial<RunLimits>;
 }
 
+/**
+ * The estimate of a run, or a SimError TOO_LARGE naming the estimate, the limit and what to change. `limits`
+ * default to machineLimits().
+ */
 export function checkRunFits(spec: SimulationSpec, limits: Partial<RunLimits> = {}): RunEstimate {
   const given = checkLimits(limits);
   const lim = { ...machineLimits(), ...given };
