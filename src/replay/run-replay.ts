@@ -33,11 +33,7 @@ export interface RunReplayOptions {
   flush?: 'trace' | boolean;
 }
 
-interface Snapshot {
-  t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo: Zoneinfo; source: string;
-  /** The zoneinfo is another moment's (no pre.zoneinfo): its zones and per-cpu high/batch hold, its counts do not. */
-  pcpUnknown?: boolean;
-}
+interface Snapshot { t: number; buddyinfo: BuddyinfoRow[]; pagetypeinfo?: Pagetypeinfo; zoneinfo: Zoneinfo; source: string }
 
 /**
  * The processes the recording describes, one per cycle, at its recorded times; and the files the recording
@@ -104,8 +100,10 @@ function simulateFrom(run: Run, model: RunModel, snap: Snapshot, endS: number, r
   const cfg = configFromProc(cfgIn);
   const zones = zoneSpecsFromZoneinfo(snap.zoneinfo, memoryRanges ? { memoryRanges } : {});
   const order = model.orderWrites.filter((w) => w.t < snap.t).at(-1)?.order ?? 9;
+  // Without pre.zoneinfo the zoneinfo is another moment's: its zones and per-cpu high/batch hold, its counts do not.
+  const pcpUnknown = !run.proc['pre']?.zoneinfo;
   const startState = startStateFromProc({
-    ...cfgIn, buddyinfo: snap.buddyinfo, ...(snap.pcpUnknown ? { pcpFromZoneinfo: false } : {}), ...(snap.pagetypeinfo ? { pagetypeinfo: snap.pagetypeinfo } : {}),
+    ...cfgIn, buddyinfo: snap.buddyinfo, ...(pcpUnknown ? { pcpFromZoneinfo: false } : {}), ...(snap.pagetypeinfo ? { pagetypeinfo: snap.pagetypeinfo } : {}),
     ...(reported === 'log' && run.reports ? { reported: reportedBefore(run, snap.t) } : {}),
     ...(reported === 'log' && !run.reports && model.register !== undefined && model.register + TIMER_DELAY_MS / 1000 < snap.t ? { reportedFromOrder: order } : {}),
   }, cfg);
@@ -185,8 +183,7 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   if (!zoneinfo) throw new SimError('BAD_CONFIG', `${run.name}: no zoneinfo snapshot in guest/: the guest's zones are unknown`, { field: 'guest/*.zoneinfo' });
   // Zones, watermarks and per-cpu high/batch do not change during a run; the per-cpu counts are one moment's
   // (the end's can hold the workload's own pages), so another snapshot's are not taken as the start's.
-  const pcpUnknown = !pre?.zoneinfo;
-  if (pcpUnknown) warnings.push(`${run.name}: no guest/pre.zoneinfo; zones from ${borrowed![0]}.zoneinfo, per-cpu lists start empty (their counts at the start are not recorded)`);
+  if (!pre?.zoneinfo) warnings.push(`${run.name}: no guest/pre.zoneinfo; zones from ${borrowed![0]}.zoneinfo, per-cpu lists start empty (their counts at the start are not recorded)`);
   // A buddyinfo snapshot is a start state only with a full row for every populated zone: a file cut short by
   // the recorder (or a moment of serial.log with a lost line) lacks its last zone, and is passed over.
   const zoneNames = populatedZones(zoneinfo).map((z) => z.name);
@@ -204,10 +201,10 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
 
   // The boot simulation's start: a state after registration, before the first pass could start.
   const earliest = model.preTime !== undefined && preBuddyinfo && model.preTime < register + TIMER_DELAY_MS / 1000 && model.preTime >= register - 1
-    ? { t: model.preTime, buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre', pcpUnknown }
+    ? { t: model.preTime, buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
     : (() => {
       const s = serialSnaps.find((x) => x.t >= register && x.t < register + TIMER_DELAY_MS / 1000);
-      return s ? { ...s, zoneinfo, source: 'serial.log @B/@P', pcpUnknown } : undefined;
+      return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
     })();
   if (!earliest) warnings.push(`${run.name}: no recorded state between the balloon's registration and its first pass; boot reporting not compared`);
 
@@ -224,11 +221,11 @@ export function replayRun(run: Run, opts: RunReplayOptions = {}): RunComparison 
   let work: SimOut | undefined;
   if (model.cycles.length) {
     const snap: Snapshot | undefined = preBuddyinfo && model.preTime !== undefined
-      ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre', pcpUnknown }
+      ? { t: Math.min(model.preTime, firstWork), buddyinfo: preBuddyinfo, ...(pre!.pagetypeinfo ? { pagetypeinfo: pre!.pagetypeinfo } : {}), zoneinfo, source: 'pre' }
       : (() => {
         const s = serialSnaps.filter((x) => x.t <= firstWork).at(-1);
         if (s) warnings.push(`${run.name}: no pre.buddyinfo; the workload starts from serial.log's records at ${s.t.toFixed(3)} s`);
-        return s ? { ...s, zoneinfo, source: 'serial.log @B/@P', pcpUnknown } : undefined;
+        return s ? { ...s, zoneinfo, source: 'serial.log @B/@P' } : undefined;
       })();
     if (!snap) throw new SimError('BAD_CONFIG', `${run.name}: no recorded free lists before the workload (guest/pre.buddyinfo or serial.log @B records)`, { field: 'guest/pre.buddyinfo' });
     work = simulateFrom(run, model, snap, endS, 'log', opts, true);
