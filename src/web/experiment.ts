@@ -74,6 +74,9 @@ interface Applied {
   keyOf: Map<string, string>;
 }
 
+/** Each device kind's one parameter: the URL key is device.<field>; the fallback when the URL names the kind alone. */
+export const DEVICE_PARAMS = { slow: { field: 'latencyMs', fallback: '5' }, failing: { field: 'every', fallback: '3' } } as const;
+
 /** Write the URL parameters into a copy of the scenario document. */
 export function applyParams(base: Record<string, unknown>, params: URLSearchParams): Applied {
   const doc = structuredClone(base);
@@ -110,10 +113,10 @@ export function applyParams(base: Record<string, unknown>, params: URLSearchPara
     const dev: Record<string, unknown> = { kind };
     keyOf.set('guests[0].device', 'device');
     keyOf.set('guests[0].device.kind', 'device');
-    if (kind === 'slow') dev['latencyMs'] = jsonValue(params.get('device.latencyMs') ?? '5');
-    if (kind === 'failing') dev['every'] = jsonValue(params.get('device.every') ?? '3');
-    keyOf.set('guests[0].device.latencyMs', 'device.latencyMs');
-    keyOf.set('guests[0].device.every', 'device.every');
+    for (const [k, p] of Object.entries(DEVICE_PARAMS)) {
+      if (kind === k) dev[p.field] = jsonValue(params.get(`device.${p.field}`) ?? p.fallback);
+      keyOf.set(`guests[0].device.${p.field}`, `device.${p.field}`);
+    }
     g['device'] = dev;
   }
 
@@ -206,11 +209,11 @@ export function buildExperiment(entry: CatalogueEntry, input: URLSearchParams): 
   const workloads = workloadsOf(entry.raw);
   for (const k of [...params.keys()]) {
     const knob = /^[ab]\.(\w+)$/.exec(k)?.[1];
-    const known = ['seed', 'duration', 'mem', 'cpus', 'thp', 'backing', 'device', 'device.latencyMs', 'device.every', 'a', 'b'].includes(k)
+    // A device parameter belongs to its kind: without that kind in the URL it would be dropped unseen.
+    const deviceKind = Object.entries(DEVICE_PARAMS).find(([, p]) => k === `device.${p.field}`)?.[0] ?? null;
+    const known = ['seed', 'duration', 'mem', 'cpus', 'thp', 'backing', 'device', 'a', 'b'].includes(k) || deviceKind !== null
       || (knob !== undefined && (REPORTING_KNOBS as readonly string[]).concat(HINTING_KNOBS).includes(knob)) || /^w\d+\.\w+$/.test(k);
     const w = /^w(\d+)\.(\w+)$/.exec(k);
-    // A device parameter belongs to its kind: without that kind in the URL it would be dropped unseen.
-    const deviceKind = k === 'device.latencyMs' ? 'slow' : k === 'device.every' ? 'failing' : null;
     const message = !known ? knob !== undefined ? `unknown policy knob (reporting: ${REPORTING_KNOBS.join(', ')}; hinting: ${HINTING_KNOBS.join(', ')})` : 'unknown setting'
       : deviceKind && params.get('device') !== deviceKind ? `applies with device=${deviceKind} only`
       // A workload's kind is the scenario's (its other fields are the kind's): choosing one is choosing a scenario.

@@ -4,7 +4,7 @@
 import { PROFILES } from '../core/profiles.js';
 import type { ProfileName } from '../core/types.js';
 import { BurstSchema, ChurnSchema, FragmentSchema, MemhogSchema, PageCacheSchema } from '../schema/schema.js';
-import { DEVICE_KINDS, HINTING_KNOBS, REPORTING_KNOBS } from './experiment.js';
+import { DEVICE_KINDS, DEVICE_PARAMS, HINTING_KNOBS, REPORTING_KNOBS } from './experiment.js';
 import { escapeXml } from '../report/svg.js';
 
 /** The choices of an enum field (through .optional()), or undefined for any other field. */
@@ -34,7 +34,7 @@ const HELP: Record<string, string> = {
 const DEFAULTS: Record<string, string> = {
   order: '9', capacity: '32', delayMs: '2000', budgetDivisor: '16', registerAtS: '0',
   use: 'discard', minOrder: '9', intervalMs: '2000', hostDelayMs: '0', backing: 'thp', device: 'virtio-balloon',
-  'device.latencyMs': '5', 'device.every': '3',
+  ...Object.fromEntries(Object.values(DEVICE_PARAMS).map((p) => [`device.${p.field}`, p.fallback])),
 };
 
 function input(key: string, label: string, value: string | null, placeholder: string, options?: readonly string[]): string {

@@ -1,7 +1,7 @@
 // The page: the experiment (URL ↔ scenario document), a memory map per policy, live charts, the pass timeline,
 // your own data and exports. The simulation runs in worker.ts; this file draws what the worker posts and
 // acknowledges each drawn frame so the worker never runs far ahead.
-import { buildExperiment, DEFAULT_POLICIES, DEFAULT_SCENARIO, PAGE_POLICIES, policyShorthandOf, scenarioJson, type Built, type CatalogueEntry } from './experiment.js';
+import { buildExperiment, DEFAULT_POLICIES, DEVICE_PARAMS, DEFAULT_SCENARIO, PAGE_POLICIES, policyShorthandOf, scenarioJson, type Built, type CatalogueEntry } from './experiment.js';
 import { parseScenario } from '../scenario/parse.js';
 import { formHtml } from './form.js';
 import { MAP_LEGEND, MapCode, cellPfn, type MapView } from './memmap.js';
@@ -608,7 +608,7 @@ $('form').addEventListener('change', (ev) => {
   const el = ev.target as HTMLInputElement | HTMLSelectElement;
   const key = el.dataset['key'];
   // Another device kind: the old kind's parameter no longer applies.
-  if (key === 'device') for (const k of ['device.latencyMs', 'device.every']) params.delete(k);
+  if (key === 'device') for (const p of Object.values(DEVICE_PARAMS)) params.delete(`device.${p.field}`);
   if (key) setParam(key, el.value.trim());
 });
 document.addEventListener('keydown', (ev) => {
